@@ -1,0 +1,170 @@
+//! The application: opens the database, prepares the shared state, binds the
+//! listener and serves until told to stop.
+//!
+//! [`Application::build`] takes validated [`Settings`] and binds (port 0
+//! picks a free port, which is how the tests start real servers);
+//! [`Application::run_until_stopped`] serves until the given future
+//! completes, then lets requests in flight finish.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+
+use crate::config::{Settings, redact_url};
+use crate::db::{Db, meta};
+use crate::http;
+use crate::http::state::AppState;
+
+/// Why Perch could not start; each names the setting to look at.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The database named by `DATABASE_URL` could not be opened.
+    #[error("cannot open the database at DATABASE_URL ({url}): {source}")]
+    Database {
+        /// The URL with its password hidden.
+        url: String,
+        /// What went wrong.
+        source: sqlx::Error,
+    },
+    /// Migrations failed.
+    #[error("cannot migrate the database at DATABASE_URL ({url}): {source}")]
+    Migrate {
+        /// The URL with its password hidden.
+        url: String,
+        /// What went wrong.
+        source: sqlx::migrate::MigrateError,
+    },
+    /// The listen address could not be bound.
+    #[error("cannot listen on PERCH_BIND ({addr}): {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// What went wrong.
+        source: std::io::Error,
+    },
+    /// The signing secret could not be read or stored.
+    #[error("cannot keep the generated PERCH_JWT_SECRET in the database: {0}")]
+    Secret(crate::db::StoreError),
+}
+
+/// A built server, bound and ready to serve.
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+}
+
+impl Application {
+    /// Opens and migrates the database, prepares the state and binds.
+    pub async fn build(settings: Settings) -> Result<Application, StartError> {
+        let db = open_db(&settings).await?;
+        let jwt_secret = signing_secret(&db, &settings).await?;
+        let listener =
+            TcpListener::bind(settings.bind)
+                .await
+                .map_err(|source| StartError::Bind {
+                    addr: settings.bind,
+                    source,
+                })?;
+        let state = AppState::new(Arc::new(settings), db, jwt_secret);
+        Ok(Application { listener, state })
+    }
+
+    /// The address actually bound (useful with port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .unwrap_or(self.state.settings.bind)
+    }
+
+    /// The shared state, for tests that look behind the HTTP interface.
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` completes, then waits for requests in flight.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let addr = self.local_addr();
+        let db = self.state.db.clone();
+        tracing::info!(%addr, domain = %self.state.settings.domain, "perch is serving");
+        let router = http::router(self.state);
+        axum::serve(
+            self.listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await?;
+        db.close().await;
+        tracing::info!("perch stopped");
+        Ok(())
+    }
+}
+
+/// Opens the database and applies migrations (`perch migrate`).
+pub async fn migrate(settings: &Settings) -> Result<(), StartError> {
+    let db = open_db(settings).await?;
+    db.close().await;
+    Ok(())
+}
+
+async fn open_db(settings: &Settings) -> Result<Db, StartError> {
+    let url = redact_url(&settings.database_url);
+    let db = Db::connect(&settings.database_url)
+        .await
+        .map_err(|source| StartError::Database {
+            url: url.clone(),
+            source,
+        })?;
+    db.migrate()
+        .await
+        .map_err(|source| StartError::Migrate { url, source })?;
+    Ok(db)
+}
+
+/// The token signing secret: the configured one, or one generated on first
+/// start and kept in the database so restarts keep tokens valid.
+async fn signing_secret(db: &Db, settings: &Settings) -> Result<Vec<u8>, StartError> {
+    if let Some(secret) = &settings.jwt_secret {
+        return Ok(secret.as_bytes().to_vec());
+    }
+    let fresh: String = (0..64)
+        .map(|_| char::from_digit(u32::from(rand::random::<u8>() % 16), 16).unwrap_or('0'))
+        .collect();
+    let kept = meta::get_or_insert(db, "jwt_secret", &fresh)
+        .await
+        .map_err(StartError::Secret)?;
+    tracing::warn!(
+        "PERCH_JWT_SECRET is not set: using a secret generated once and kept in the database; \
+         set PERCH_JWT_SECRET in production"
+    );
+    Ok(kept.into_bytes())
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutdown signal received; finishing requests in flight");
+}

@@ -1,0 +1,335 @@
+//! Configuration: every setting has a flag, an environment variable and a
+//! default that runs on a bare machine.
+//!
+//! Flags are read by clap as plain strings and validated here, so that a bad
+//! value stops Perch with one line naming the setting (exit code 2) instead of
+//! a panic or a backtrace.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+
+/// The raw settings as given on the command line or in the environment.
+#[derive(Debug, Clone, Args)]
+pub struct RawSettings {
+    /// Address and port the HTTP server listens on.
+    #[arg(long, env = "PERCH_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: String,
+    /// Public domain of this server, used in account and ActivityPub URLs
+    /// (default: the bind address).
+    #[arg(long, env = "PERCH_DOMAIN")]
+    pub domain: Option<String>,
+    /// Directory for the default SQLite database and other local state.
+    #[arg(long, env = "PERCH_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+    /// Database URL: `sqlite://FILE` or `postgres://…` (default: an SQLite
+    /// file in the data directory).
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// Redis URL (`redis://…`, or `redis+cluster://…` for Redis Cluster);
+    /// unset means the in-process cache.
+    #[arg(long, env = "REDIS_URL", hide_env_values = true)]
+    pub redis_url: Option<String>,
+    /// Secret for signing access tokens (at least 32 bytes). Unset: one is
+    /// generated once and kept in the database.
+    #[arg(long, env = "PERCH_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+    /// Memory budget of the cache (`1GB`, `512MB`, bytes), as Redis reads
+    /// its `maxmemory`.
+    #[arg(long, env = "PERCH_CACHE_MAX_MEMORY", default_value = "1GB")]
+    pub cache_max_memory: String,
+    /// Log filter, in `tracing` env-filter syntax (`info`, `perch=debug`).
+    #[arg(long = "log", env = "PERCH_LOG", default_value = "info")]
+    pub log: String,
+    /// Log format: `text` or `json`.
+    #[arg(long, env = "PERCH_LOG_FORMAT", default_value = "text")]
+    pub log_format: String,
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line, for log shippers.
+    Json,
+}
+
+/// Validated settings.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Listen address.
+    pub bind: SocketAddr,
+    /// Public host (and port, if any) of this server.
+    pub domain: String,
+    /// Data directory (created on start when the default SQLite file is used).
+    pub data_dir: PathBuf,
+    /// Database URL.
+    pub database_url: String,
+    /// Redis URL, if any.
+    pub redis_url: Option<String>,
+    /// Token signing secret, if configured.
+    pub jwt_secret: Option<String>,
+    /// Cache memory budget in bytes.
+    pub cache_max_memory: u64,
+    /// Log filter.
+    pub log: String,
+    /// Log format.
+    pub log_format: LogFormat,
+    /// Largest accepted request body, in bytes.
+    pub body_limit: usize,
+    /// How long a request may take before it is answered with a timeout.
+    pub request_timeout: Duration,
+}
+
+/// A setting that could not be used; its message names the setting.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid {setting}: {reason}")]
+pub struct ConfigError {
+    /// The flag and environment variable, e.g. `--bind / PERCH_BIND`.
+    pub setting: &'static str,
+    /// Why the value was refused.
+    pub reason: String,
+}
+
+impl ConfigError {
+    fn new(setting: &'static str, reason: impl Into<String>) -> Self {
+        Self {
+            setting,
+            reason: reason.into(),
+        }
+    }
+}
+
+impl RawSettings {
+    /// Validates every setting, naming the first one that is wrong.
+    pub fn validate(self) -> Result<Settings, ConfigError> {
+        let bind: SocketAddr = self.bind.parse().map_err(|_| {
+            ConfigError::new(
+                "--bind / PERCH_BIND",
+                format!("{:?} is not an address like 127.0.0.1:8080", self.bind),
+            )
+        })?;
+        let domain = match self.domain {
+            Some(d) => validate_domain(&d)?,
+            None => bind.to_string(),
+        };
+        let database_url = match self.database_url {
+            Some(url) => validate_database_url(&url)?,
+            None => format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("perch.db").display()
+            ),
+        };
+        let redis_url = match self.redis_url.filter(|u| !u.trim().is_empty()) {
+            Some(url) => Some(validate_redis_url(&url)?),
+            None => None,
+        };
+        if let Some(secret) = &self.jwt_secret
+            && secret.len() < 32
+        {
+            return Err(ConfigError::new(
+                "--jwt-secret / PERCH_JWT_SECRET",
+                "must be at least 32 bytes long",
+            ));
+        }
+        let cache_max_memory = parse_size(&self.cache_max_memory).ok_or_else(|| {
+            ConfigError::new(
+                "--cache-max-memory / PERCH_CACHE_MAX_MEMORY",
+                format!(
+                    "{:?} is not a size like 1GB, 512mb or 1048576",
+                    self.cache_max_memory
+                ),
+            )
+        })?;
+        if cache_max_memory < 1024 * 1024 {
+            return Err(ConfigError::new(
+                "--cache-max-memory / PERCH_CACHE_MAX_MEMORY",
+                "must be at least 1MB",
+            ));
+        }
+        tracing_subscriber::EnvFilter::try_new(&self.log)
+            .map_err(|e| ConfigError::new("--log / PERCH_LOG", e.to_string()))?;
+        let log_format = match self.log_format.to_ascii_lowercase().as_str() {
+            "text" => LogFormat::Text,
+            "json" => LogFormat::Json,
+            other => {
+                return Err(ConfigError::new(
+                    "--log-format / PERCH_LOG_FORMAT",
+                    format!("{other:?} is neither text nor json"),
+                ));
+            }
+        };
+        Ok(Settings {
+            bind,
+            domain,
+            data_dir: self.data_dir,
+            database_url,
+            redis_url,
+            jwt_secret: self.jwt_secret,
+            cache_max_memory,
+            log: self.log,
+            log_format,
+            body_limit: 2 * 1024 * 1024,
+            request_timeout: Duration::from_secs(30),
+        })
+    }
+}
+
+fn validate_domain(domain: &str) -> Result<String, ConfigError> {
+    let ok = !domain.is_empty()
+        && domain.len() <= 253
+        && domain
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
+    if ok {
+        Ok(domain.to_ascii_lowercase())
+    } else {
+        Err(ConfigError::new(
+            "--domain / PERCH_DOMAIN",
+            format!("{domain:?} is not a host name like social.example.com"),
+        ))
+    }
+}
+
+fn validate_database_url(url: &str) -> Result<String, ConfigError> {
+    let setting = "--database-url / DATABASE_URL";
+    if url.starts_with("sqlite:") {
+        Ok(url.to_string())
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(url.to_string())
+    } else {
+        Err(ConfigError::new(
+            setting,
+            format!(
+                "{:?} is neither sqlite://FILE nor postgres://…",
+                redact_url(url)
+            ),
+        ))
+    }
+}
+
+fn validate_redis_url(url: &str) -> Result<String, ConfigError> {
+    let known = ["redis://", "rediss://", "redis+unix://", "unix://"];
+    let cluster = ["redis+cluster://", "rediss+cluster://"];
+    if known.iter().chain(cluster.iter()).any(|p| url.starts_with(p)) {
+        Ok(url.to_string())
+    } else {
+        Err(ConfigError::new(
+            "--redis-url / REDIS_URL",
+            format!("{:?} is not a redis:// URL", redact_url(url)),
+        ))
+    }
+}
+
+/// Hides the password of a URL so it can be shown in logs and errors.
+pub fn redact_url(url: &str) -> String {
+    let Some(scheme_end) = url.find("://") else {
+        return url.to_string();
+    };
+    let rest = &url[scheme_end + 3..];
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => {
+            let userinfo = &rest[..at];
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!(
+                "{}{}:***@{}",
+                &url[..scheme_end + 3],
+                user,
+                &rest[at + 1..]
+            )
+        }
+        None => url.to_string(),
+    }
+}
+
+/// Parses a size the way Redis reads `maxmemory`: a plain number of bytes, or
+/// a number with `kb`/`mb`/`gb` (powers of 1024, as Redis uses) or
+/// `KiB`/`MiB`/`GiB`, case-insensitive.
+pub fn parse_size(text: &str) -> Option<u64> {
+    let t = text.trim().to_ascii_lowercase();
+    let digits_end = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (number, unit) = t.split_at(digits_end);
+    let number: u64 = number.parse().ok()?;
+    let factor: u64 = match unit.trim() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        _ => return None,
+    };
+    number.checked_mul(factor)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        raw: RawSettings,
+    }
+
+    fn parse(args: &[&str]) -> Result<Settings, ConfigError> {
+        let mut all = vec!["perch"];
+        all.extend_from_slice(args);
+        Cli::try_parse_from(all)
+            .map_err(|e| ConfigError::new("cli", e.to_string()))?
+            .raw
+            .validate()
+    }
+
+    #[test]
+    fn sizes_read_like_redis_maxmemory() {
+        assert_eq!(parse_size("1GB"), Some(1 << 30));
+        assert_eq!(parse_size("512mb"), Some(512 << 20));
+        assert_eq!(parse_size("2 GiB"), Some(2 << 30));
+        assert_eq!(parse_size("1048576"), Some(1 << 20));
+        assert_eq!(parse_size("1.5GB"), None);
+        assert_eq!(parse_size("lots"), None);
+        assert_eq!(parse_size("99999999999999999999GB"), None);
+    }
+
+    #[test]
+    fn bad_values_name_their_setting() {
+        let cases: &[(&[&str], &str)] = &[
+            (&["--bind", "nowhere"], "PERCH_BIND"),
+            (&["--cache-max-memory", "big"], "PERCH_CACHE_MAX_MEMORY"),
+            (&["--database-url", "mysql://x"], "DATABASE_URL"),
+            (&["--redis-url", "http://x"], "REDIS_URL"),
+            (&["--jwt-secret", "short"], "PERCH_JWT_SECRET"),
+            (&["--log-format", "xml"], "PERCH_LOG_FORMAT"),
+            (&["--log", "perch=[[["], "PERCH_LOG"),
+            (&["--domain", "a b"], "PERCH_DOMAIN"),
+        ];
+        for (args, setting) in cases {
+            let err = parse(args).expect_err("must be refused");
+            assert!(err.to_string().contains(setting), "{err} for {args:?}");
+        }
+    }
+
+    #[test]
+    fn defaults_run_on_a_bare_machine() {
+        let s = parse(&["--data-dir", "/tmp/perch-x"]).expect("defaults are valid");
+        assert_eq!(s.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(s.domain, "127.0.0.1:8080");
+        assert_eq!(s.database_url, "sqlite:///tmp/perch-x/perch.db?mode=rwc");
+        assert_eq!(s.redis_url, None);
+        assert_eq!(s.cache_max_memory, 1 << 30);
+        assert_eq!(s.log_format, LogFormat::Text);
+    }
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(
+            redact_url("postgres://u:secret@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
+        assert_eq!(redact_url("redis://h:6379"), "redis://h:6379");
+    }
+}

@@ -1,0 +1,123 @@
+//! Favourites (the seed's likes), with each status's `favourites_count` kept
+//! in the same transaction as the favourite row.
+
+use chrono::{DateTime, Utc};
+
+use super::statuses::StatusRow;
+use super::{Db, Page, StoreError, on_pool, write_tx};
+
+/// A status the account liked, with the favourite's id (the paging cursor)
+/// and time.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct LikedStatus {
+    /// The favourite row's id.
+    pub favourite_id: i64,
+    /// When it was liked.
+    pub liked_at: DateTime<Utc>,
+    /// The status.
+    #[sqlx(flatten)]
+    pub status: StatusRow,
+}
+
+/// Likes a status. Returns `Some(true)` when the like is new, `Some(false)`
+/// when it already existed, `None` when the status does not exist.
+pub async fn favourite(
+    db: &Db,
+    id: i64,
+    account_id: i64,
+    status_id: i64,
+    at: DateTime<Utc>,
+) -> Result<Option<bool>, StoreError> {
+    const INSERT: &str = "INSERT INTO favourites (id, account_id, status_id, created_at) \
+         VALUES ($1, $2, $3, $4) ON CONFLICT (account_id, status_id) DO NOTHING";
+    const BUMP: &str =
+        "UPDATE statuses SET favourites_count = favourites_count + 1 WHERE id = $1";
+    let outcome = write_tx!(db, |tx| {
+        let inserted = match sqlx::query(INSERT)
+            .bind(id)
+            .bind(account_id)
+            .bind(status_id)
+            .bind(at)
+            .execute(&mut *tx)
+            .await
+        {
+            Ok(done) => done.rows_affected() == 1,
+            Err(sqlx::Error::Database(e)) if e.is_foreign_key_violation() => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        if inserted {
+            sqlx::query(BUMP).bind(status_id).execute(&mut *tx).await?;
+        }
+        Some(inserted)
+    });
+    Ok(outcome)
+}
+
+/// Takes a like back. Returns `true` when there was one.
+pub async fn unfavourite(db: &Db, account_id: i64, status_id: i64) -> Result<bool, StoreError> {
+    const DELETE: &str = "DELETE FROM favourites WHERE account_id = $1 AND status_id = $2";
+    const LOWER: &str =
+        "UPDATE statuses SET favourites_count = favourites_count - 1 WHERE id = $1";
+    let removed = write_tx!(db, |tx| {
+        let removed = sqlx::query(DELETE)
+            .bind(account_id)
+            .bind(status_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+            == 1;
+        if removed {
+            sqlx::query(LOWER).bind(status_id).execute(&mut *tx).await?;
+        }
+        removed
+    });
+    Ok(removed)
+}
+
+/// One page of the statuses `account_id` liked, most recent like first.
+pub async fn by_account(
+    db: &Db,
+    account_id: i64,
+    page: Page,
+) -> Result<Vec<LikedStatus>, StoreError> {
+    const DESC: &str = "SELECT f.id AS favourite_id, f.created_at AS liked_at, s.* \
+         FROM favourites f JOIN statuses s ON s.id = f.status_id \
+         WHERE f.account_id = $1 AND f.id < $2 AND f.id > $3 ORDER BY f.id DESC LIMIT $4";
+    const ASC: &str = "SELECT f.id AS favourite_id, f.created_at AS liked_at, s.* \
+         FROM favourites f JOIN statuses s ON s.id = f.status_id \
+         WHERE f.account_id = $1 AND f.id < $2 AND f.id > $3 ORDER BY f.id ASC LIMIT $4";
+    let sql = if page.ascending() { ASC } else { DESC };
+    let mut rows = on_pool!(db, |pool| sqlx::query_as::<_, LikedStatus>(sql)
+        .bind(account_id)
+        .bind(page.upper())
+        .bind(page.lower())
+        .bind(page.limit)
+        .fetch_all(pool)
+        .await)?;
+    if page.ascending() {
+        rows.reverse();
+    }
+    Ok(rows)
+}
+
+/// Of `status_ids`, the ones `account_id` has liked.
+pub async fn liked_among(
+    db: &Db,
+    account_id: i64,
+    status_ids: &[i64],
+) -> Result<Vec<i64>, StoreError> {
+    if status_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<i64> = on_pool!(db, |pool| {
+        let mut q = sqlx::QueryBuilder::new("SELECT status_id FROM favourites WHERE account_id = ");
+        q.push_bind(account_id).push(" AND status_id IN (");
+        let mut list = q.separated(", ");
+        for id in status_ids {
+            list.push_bind(*id);
+        }
+        list.push_unseparated(")");
+        q.build_query_scalar::<i64>().fetch_all(pool).await
+    })?;
+    Ok(ids)
+}

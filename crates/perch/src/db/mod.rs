@@ -1,0 +1,226 @@
+//! The source of truth: SQL storage on SQLite or PostgreSQL.
+//!
+//! [`Db`] is an enum over the two pool types. Every query is written once,
+//! with `$1..$N` placeholders (which sqlx-sqlite accepts too), and run on
+//! whichever pool is configured through the [`on_pool!`] and
+//! [`write_tx!`] macros: the macro body is compiled once per backend, so
+//! there is one SQL text and one code path per operation. The `Any` driver
+//! is avoided on purpose: it cannot carry timestamps.
+//!
+//! One module per aggregate: [`accounts`], [`statuses`], [`follows`],
+//! [`favourites`], [`apps`], [`tokens`], [`meta`]. Counters shown by the API
+//! (followers, following, statuses, favourites) are changed in the same
+//! transaction as the row that changes them, so they are always exact.
+
+pub mod accounts;
+pub mod apps;
+mod error;
+pub mod favourites;
+pub mod follows;
+pub mod meta;
+pub mod statuses;
+pub mod tokens;
+
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+
+use sqlx::Connection;
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+
+pub use error::{StoreError, Unique};
+
+/// Runs `$body` with `$pool` bound to the concrete pool of `$db`.
+macro_rules! on_pool {
+    ($db:expr, |$pool:ident| $body:expr) => {
+        match $db {
+            $crate::db::Db::Sqlite($pool) => $body,
+            $crate::db::Db::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use on_pool;
+
+/// Runs `$body` inside a write transaction bound to `$tx`, committing when
+/// the body finishes without `?` returning early (an early return rolls the
+/// transaction back on drop). On SQLite the transaction starts with
+/// `BEGIN IMMEDIATE`, so a read-then-write transaction takes the write lock
+/// up front and waits on `busy_timeout` instead of failing to upgrade.
+macro_rules! write_tx {
+    ($db:expr, |$tx:ident| $body:block) => {
+        match $db {
+            $crate::db::Db::Sqlite(pool) => {
+                let mut $tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+                let out = $body;
+                $tx.commit().await?;
+                out
+            }
+            $crate::db::Db::Postgres(pool) => {
+                let mut $tx = pool.begin().await?;
+                let out = $body;
+                $tx.commit().await?;
+                out
+            }
+        }
+    };
+}
+pub(crate) use write_tx;
+
+/// The SQL database: the source of truth.
+#[derive(Debug, Clone)]
+pub enum Db {
+    /// An SQLite file (the embedded default).
+    Sqlite(SqlitePool),
+    /// A PostgreSQL server (production).
+    Postgres(PgPool),
+}
+
+/// Which database a [`Db`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite.
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
+}
+
+impl Backend {
+    /// Short name for logs, `/health` and metrics.
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
+
+impl Db {
+    /// Opens a pool for `url` (`sqlite:…` or `postgres://…`) and checks that
+    /// the database answers. An SQLite file and its directory are created
+    /// when missing.
+    pub async fn connect(url: &str) -> Result<Db, sqlx::Error> {
+        if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(10))
+                .foreign_keys(true);
+            if let Some(dir) = options.get_filename().parent()
+                && !dir.as_os_str().is_empty()
+            {
+                std::fs::create_dir_all(dir)?;
+            }
+            let pool = SqlitePoolOptions::new()
+                .max_connections(8)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(options)
+                .await?;
+            Ok(Db::Sqlite(pool))
+        } else {
+            // Connect once directly first: a pool that cannot connect only
+            // says "timed out", while this says why (refused, bad password).
+            let options = PgConnectOptions::from_str(url)?;
+            let first = tokio::time::timeout(
+                Duration::from_secs(5),
+                PgConnection::connect_with(&options),
+            )
+            .await
+            .map_err(|_| sqlx::Error::PoolTimedOut)??;
+            first.close().await?;
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(5))
+                .connect_lazy_with(options);
+            Ok(Db::Postgres(pool))
+        }
+    }
+
+    /// Which database this is.
+    pub fn backend(&self) -> Backend {
+        match self {
+            Db::Sqlite(_) => Backend::Sqlite,
+            Db::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Applies every pending migration of this backend's folder.
+    pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
+        match self {
+            Db::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await,
+            Db::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await,
+        }
+    }
+
+    /// Round-trips a trivial query; returns how long it took.
+    pub async fn ping(&self) -> Result<Duration, StoreError> {
+        let start = Instant::now();
+        on_pool!(self, |pool| sqlx::query("SELECT 1")
+            .execute(pool)
+            .await
+            .map(|_| ()))?;
+        Ok(start.elapsed())
+    }
+
+    /// Connections open and idle in the pool.
+    pub fn pool_figures(&self) -> (u32, usize) {
+        on_pool!(self, |pool| (pool.size(), pool.num_idle()))
+    }
+
+    /// Closes every connection (used on shutdown and in tests).
+    pub async fn close(&self) {
+        on_pool!(self, |pool| pool.close().await)
+    }
+}
+
+/// The current time, truncated to milliseconds: the precision the API shows,
+/// so a time read back from either database equals the one written.
+pub fn now_ms() -> chrono::DateTime<chrono::Utc> {
+    let now = chrono::Utc::now();
+    chrono::DateTime::from_timestamp_millis(now.timestamp_millis()).unwrap_or(now)
+}
+
+/// A page request in Mastodon's terms, already validated. Ids bound the page
+/// exclusively; `min_id` asks for the entries just after it (oldest first
+/// internally, returned newest first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    /// Only entries with an id below this.
+    pub max_id: Option<i64>,
+    /// Only entries with an id above this (the newest such).
+    pub since_id: Option<i64>,
+    /// Only entries with an id above this (the oldest such).
+    pub min_id: Option<i64>,
+    /// How many entries at most.
+    pub limit: i64,
+}
+
+impl Page {
+    /// The first page of `limit` entries.
+    pub fn first(limit: i64) -> Page {
+        Page {
+            max_id: None,
+            since_id: None,
+            min_id: None,
+            limit,
+        }
+    }
+
+    /// Exclusive upper bound for SQL (`id < upper`).
+    pub(crate) fn upper(&self) -> i64 {
+        self.max_id.unwrap_or(i64::MAX)
+    }
+
+    /// Exclusive lower bound for SQL (`id > lower`).
+    pub(crate) fn lower(&self) -> i64 {
+        self.min_id.unwrap_or(0).max(self.since_id.unwrap_or(0))
+    }
+
+    /// Whether rows must be fetched oldest first (then reversed).
+    pub(crate) fn ascending(&self) -> bool {
+        self.min_id.is_some()
+    }
+}

@@ -1,0 +1,224 @@
+//! Statuses (posts), with each author's `statuses_count` and
+//! `last_status_at` kept in the same transaction.
+
+use chrono::{DateTime, Utc};
+
+use super::{Db, Page, StoreError, on_pool, write_tx};
+
+/// One status as stored.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct StatusRow {
+    /// Snowflake id.
+    pub id: i64,
+    /// Author.
+    pub account_id: i64,
+    /// Plain text as posted (escaped when rendered).
+    pub content: String,
+    /// Marked sensitive by its author.
+    pub sensitive: bool,
+    /// Content warning.
+    pub spoiler_text: String,
+    /// Attached media URLs, as a JSON array of strings.
+    pub media_urls: String,
+    /// Visibility (`public` for now).
+    pub visibility: String,
+    /// ISO 639 language code, if given.
+    pub language: Option<String>,
+    /// Exact number of favourites.
+    pub favourites_count: i64,
+    /// Posting time.
+    pub created_at: DateTime<Utc>,
+}
+
+impl StatusRow {
+    /// The attached media URLs (an unreadable column reads as none).
+    pub fn media(&self) -> Vec<String> {
+        serde_json::from_str(&self.media_urls).unwrap_or_default()
+    }
+}
+
+/// What posting stores.
+#[derive(Debug, Clone)]
+pub struct NewStatus {
+    /// Id to use.
+    pub id: i64,
+    /// Author.
+    pub account_id: i64,
+    /// Text (validated by the caller).
+    pub content: String,
+    /// Sensitive flag.
+    pub sensitive: bool,
+    /// Content warning.
+    pub spoiler_text: String,
+    /// Media URLs.
+    pub media_urls: Vec<String>,
+    /// Visibility.
+    pub visibility: String,
+    /// Language code.
+    pub language: Option<String>,
+    /// Posting time.
+    pub created_at: DateTime<Utc>,
+}
+
+/// The status columns, in [`StatusRow`]'s order, for `concat!`.
+macro_rules! status_columns {
+    () => {
+        "id, account_id, content, sensitive, spoiler_text, media_urls, visibility, language, \
+         favourites_count, created_at"
+    };
+}
+const SELECT: &str = concat!("SELECT ", status_columns!(), " FROM statuses");
+
+/// Stores a status and bumps its author's counters; `NotFound` when the
+/// author does not exist.
+pub async fn create(db: &Db, new: &NewStatus) -> Result<StatusRow, StoreError> {
+    const INSERT: &str = concat!(
+        "INSERT INTO statuses (id, account_id, content, sensitive, spoiler_text, \
+         media_urls, visibility, language, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+         RETURNING ",
+        status_columns!()
+    );
+    const BUMP: &str = "UPDATE accounts SET statuses_count = statuses_count + 1, \
+         last_status_at = $2 WHERE id = $1";
+    let media = serde_json::to_string(&new.media_urls).unwrap_or_else(|_| "[]".into());
+    let row = write_tx!(db, |tx| {
+        let row = sqlx::query_as::<_, StatusRow>(INSERT)
+            .bind(new.id)
+            .bind(new.account_id)
+            .bind(&new.content)
+            .bind(new.sensitive)
+            .bind(&new.spoiler_text)
+            .bind(&media)
+            .bind(&new.visibility)
+            .bind(new.language.as_deref())
+            .bind(new.created_at)
+            .fetch_one(&mut *tx)
+            .await?;
+        sqlx::query(BUMP)
+            .bind(new.account_id)
+            .bind(new.created_at)
+            .execute(&mut *tx)
+            .await?;
+        row
+    });
+    Ok(row)
+}
+
+/// The status with this id.
+pub async fn by_id(db: &Db, id: i64) -> Result<Option<StatusRow>, StoreError> {
+    const SQL: &str = concat!("SELECT ", status_columns!(), " FROM statuses WHERE id = $1");
+    let row = on_pool!(db, |pool| sqlx::query_as::<_, StatusRow>(SQL)
+        .bind(id)
+        .fetch_optional(pool)
+        .await)?;
+    Ok(row)
+}
+
+/// The statuses with these ids, in no particular order.
+pub async fn by_ids(db: &Db, ids: &[i64]) -> Result<Vec<StatusRow>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = on_pool!(db, |pool| {
+        let mut q = sqlx::QueryBuilder::new(format!("{SELECT} WHERE id IN ("));
+        let mut list = q.separated(", ");
+        for id in ids {
+            list.push_bind(*id);
+        }
+        list.push_unseparated(")");
+        q.build_query_as::<StatusRow>().fetch_all(pool).await
+    })?;
+    Ok(rows)
+}
+
+/// Deletes a status of `account_id` and lowers the author's counter; `None`
+/// when there is no such status by that author. Its favourites go with it.
+pub async fn delete(
+    db: &Db,
+    id: i64,
+    account_id: i64,
+) -> Result<Option<StatusRow>, StoreError> {
+    const DELETE: &str = concat!(
+        "DELETE FROM statuses WHERE id = $1 AND account_id = $2 \
+         RETURNING ",
+        status_columns!()
+    );
+    // last_status_at follows the newest remaining status (ids are time-ordered).
+    const LOWER: &str = "UPDATE accounts SET statuses_count = statuses_count - 1, \
+         last_status_at = (SELECT created_at FROM statuses WHERE account_id = $1 \
+         ORDER BY id DESC LIMIT 1) WHERE id = $1";
+    let row = write_tx!(db, |tx| {
+        let row = sqlx::query_as::<_, StatusRow>(DELETE)
+            .bind(id)
+            .bind(account_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if row.is_some() {
+            sqlx::query(LOWER)
+                .bind(account_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        row
+    });
+    Ok(row)
+}
+
+/// One page of an account's statuses, newest first.
+pub async fn by_account(db: &Db, account_id: i64, page: Page) -> Result<Vec<StatusRow>, StoreError> {
+    const DESC: &str = concat!(
+        "SELECT ",
+        status_columns!(),
+        " FROM statuses WHERE account_id = $1 AND id < $2 AND id > $3 ORDER BY id DESC LIMIT $4"
+    );
+    const ASC: &str = concat!(
+        "SELECT ",
+        status_columns!(),
+        " FROM statuses WHERE account_id = $1 AND id < $2 AND id > $3 ORDER BY id ASC LIMIT $4"
+    );
+    let sql = if page.ascending() { ASC } else { DESC };
+    let mut rows = on_pool!(db, |pool| sqlx::query_as::<_, StatusRow>(sql)
+        .bind(account_id)
+        .bind(page.upper())
+        .bind(page.lower())
+        .bind(page.limit)
+        .fetch_all(pool)
+        .await)?;
+    if page.ascending() {
+        rows.reverse();
+    }
+    Ok(rows)
+}
+
+/// One page of the public timeline (every public status), newest first.
+pub async fn public(db: &Db, page: Page) -> Result<Vec<StatusRow>, StoreError> {
+    const DESC: &str = concat!(
+        "SELECT ",
+        status_columns!(),
+        " FROM statuses WHERE visibility = 'public' AND id < $1 AND id > $2 ORDER BY id DESC LIMIT $3"
+    );
+    const ASC: &str = concat!(
+        "SELECT ",
+        status_columns!(),
+        " FROM statuses WHERE visibility = 'public' AND id < $1 AND id > $2 ORDER BY id ASC LIMIT $3"
+    );
+    let sql = if page.ascending() { ASC } else { DESC };
+    let mut rows = on_pool!(db, |pool| sqlx::query_as::<_, StatusRow>(sql)
+        .bind(page.upper())
+        .bind(page.lower())
+        .bind(page.limit)
+        .fetch_all(pool)
+        .await)?;
+    if page.ascending() {
+        rows.reverse();
+    }
+    Ok(rows)
+}
+
+/// How many statuses exist (for NodeInfo and the instance page).
+pub async fn count(db: &Db) -> Result<i64, StoreError> {
+    let n: i64 = on_pool!(db, |pool| sqlx::query_scalar("SELECT COUNT(*) FROM statuses")
+        .fetch_one(pool)
+        .await)?;
+    Ok(n)
+}

@@ -1,0 +1,22 @@
+//! Perch: a small, fast social-media server with a Mastodon-compatible client
+//! API, built around the Redis cache and session design in `perch-cache`.
+//!
+//! Code map (see ARCHITECTURE.md for the whole picture and the invariants):
+//! - [`config`]: settings from flags and environment, validated once.
+//! - [`cli`]: the `perch` command line (`serve`, `migrate`).
+//! - [`app`]: builds the state, binds, serves and shuts down gracefully.
+//! - [`db`]: the SQL source of truth on SQLite or PostgreSQL.
+//! - [`http`]: the HTTP routes, one module per feature, and the error type.
+//! - [`ids`]: snowflake ids.
+//! - [`telemetry`]: logging set-up.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod http;
+pub mod ids;
+pub mod telemetry;
+
+/// Perch's version, as shown by `/api/v1/instance` and `perch --version`.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
