@@ -214,7 +214,11 @@ fn validate_database_url(url: &str) -> Result<String, ConfigError> {
 fn validate_redis_url(url: &str) -> Result<String, ConfigError> {
     let known = ["redis://", "rediss://", "redis+unix://", "unix://"];
     let cluster = ["redis+cluster://", "rediss+cluster://"];
-    if known.iter().chain(cluster.iter()).any(|p| url.starts_with(p)) {
+    if known
+        .iter()
+        .chain(cluster.iter())
+        .any(|p| url.starts_with(p))
+    {
         Ok(url.to_string())
     } else {
         Err(ConfigError::new(
@@ -235,12 +239,7 @@ pub fn redact_url(url: &str) -> String {
         Some(at) => {
             let userinfo = &rest[..at];
             let user = userinfo.split(':').next().unwrap_or("");
-            format!(
-                "{}{}:***@{}",
-                &url[..scheme_end + 3],
-                user,
-                &rest[at + 1..]
-            )
+            format!("{}{}:***@{}", &url[..scheme_end + 3], user, &rest[at + 1..])
         }
         None => url.to_string(),
     }

@@ -94,7 +94,11 @@ pub async fn create(db: &Db, new: &NewAccount) -> Result<AccountRow, StoreError>
 
 /// The account with this id.
 pub async fn by_id(db: &Db, id: i64) -> Result<Option<AccountRow>, StoreError> {
-    const SQL: &str = concat!("SELECT ", account_columns!(), " FROM accounts WHERE id = $1");
+    const SQL: &str = concat!(
+        "SELECT ",
+        account_columns!(),
+        " FROM accounts WHERE id = $1"
+    );
     let row = on_pool!(db, |pool| sqlx::query_as::<_, AccountRow>(SQL)
         .bind(id)
         .fetch_optional(pool)
@@ -104,7 +108,11 @@ pub async fn by_id(db: &Db, id: i64) -> Result<Option<AccountRow>, StoreError> {
 
 /// The account with this username, ignoring case.
 pub async fn by_username(db: &Db, username: &str) -> Result<Option<AccountRow>, StoreError> {
-    const SQL: &str = concat!("SELECT ", account_columns!(), " FROM accounts WHERE lower(username) = lower($1)");
+    const SQL: &str = concat!(
+        "SELECT ",
+        account_columns!(),
+        " FROM accounts WHERE lower(username) = lower($1)"
+    );
     let row = on_pool!(db, |pool| sqlx::query_as::<_, AccountRow>(SQL)
         .bind(username)
         .fetch_optional(pool)
@@ -180,8 +188,10 @@ pub async fn update_profile(
 
 /// How many accounts exist (for NodeInfo and the instance page).
 pub async fn count(db: &Db) -> Result<i64, StoreError> {
-    let n: i64 = on_pool!(db, |pool| sqlx::query_scalar("SELECT COUNT(*) FROM accounts")
-        .fetch_one(pool)
-        .await)?;
+    let n: i64 = on_pool!(db, |pool| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM accounts"
+    )
+    .fetch_one(pool)
+    .await)?;
     Ok(n)
 }

@@ -30,7 +30,11 @@ pub enum StoreError {
 /// Each unique index, by the name Postgres reports and the text SQLite puts
 /// in its message (SQLite names expression indexes but not column lists).
 const UNIQUES: &[(Unique, &str, &str)] = &[
-    (Unique::Username, "accounts_username_key", "accounts_username_key"),
+    (
+        Unique::Username,
+        "accounts_username_key",
+        "accounts_username_key",
+    ),
     (Unique::Email, "accounts_email_key", "accounts_email_key"),
     (
         Unique::ClientId,

@@ -30,8 +30,7 @@ pub async fn favourite(
 ) -> Result<Option<bool>, StoreError> {
     const INSERT: &str = "INSERT INTO favourites (id, account_id, status_id, created_at) \
          VALUES ($1, $2, $3, $4) ON CONFLICT (account_id, status_id) DO NOTHING";
-    const BUMP: &str =
-        "UPDATE statuses SET favourites_count = favourites_count + 1 WHERE id = $1";
+    const BUMP: &str = "UPDATE statuses SET favourites_count = favourites_count + 1 WHERE id = $1";
     let outcome = write_tx!(db, |tx| {
         let inserted = match sqlx::query(INSERT)
             .bind(id)
@@ -56,8 +55,7 @@ pub async fn favourite(
 /// Takes a like back. Returns `true` when there was one.
 pub async fn unfavourite(db: &Db, account_id: i64, status_id: i64) -> Result<bool, StoreError> {
     const DELETE: &str = "DELETE FROM favourites WHERE account_id = $1 AND status_id = $2";
-    const LOWER: &str =
-        "UPDATE statuses SET favourites_count = favourites_count - 1 WHERE id = $1";
+    const LOWER: &str = "UPDATE statuses SET favourites_count = favourites_count - 1 WHERE id = $1";
     let removed = write_tx!(db, |tx| {
         let removed = sqlx::query(DELETE)
             .bind(account_id)

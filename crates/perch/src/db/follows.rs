@@ -91,25 +91,45 @@ pub async fn unfollow(db: &Db, follower: i64, followee: i64) -> Result<bool, Sto
 }
 
 /// One page of the accounts following `account_id`, newest follow first.
-pub async fn followers(db: &Db, account_id: i64, page: Page) -> Result<Vec<FollowEdge>, StoreError> {
+pub async fn followers(
+    db: &Db,
+    account_id: i64,
+    page: Page,
+) -> Result<Vec<FollowEdge>, StoreError> {
     const DESC: &str = "SELECT f.id AS follow_id, f.created_at AS followed_at, a.* \
          FROM follows f JOIN accounts a ON a.id = f.follower_id \
          WHERE f.followee_id = $1 AND f.id < $2 AND f.id > $3 ORDER BY f.id DESC LIMIT $4";
     const ASC: &str = "SELECT f.id AS follow_id, f.created_at AS followed_at, a.* \
          FROM follows f JOIN accounts a ON a.id = f.follower_id \
          WHERE f.followee_id = $1 AND f.id < $2 AND f.id > $3 ORDER BY f.id ASC LIMIT $4";
-    edges(db, if page.ascending() { ASC } else { DESC }, account_id, page).await
+    edges(
+        db,
+        if page.ascending() { ASC } else { DESC },
+        account_id,
+        page,
+    )
+    .await
 }
 
 /// One page of the accounts `account_id` follows, newest follow first.
-pub async fn following(db: &Db, account_id: i64, page: Page) -> Result<Vec<FollowEdge>, StoreError> {
+pub async fn following(
+    db: &Db,
+    account_id: i64,
+    page: Page,
+) -> Result<Vec<FollowEdge>, StoreError> {
     const DESC: &str = "SELECT f.id AS follow_id, f.created_at AS followed_at, a.* \
          FROM follows f JOIN accounts a ON a.id = f.followee_id \
          WHERE f.follower_id = $1 AND f.id < $2 AND f.id > $3 ORDER BY f.id DESC LIMIT $4";
     const ASC: &str = "SELECT f.id AS follow_id, f.created_at AS followed_at, a.* \
          FROM follows f JOIN accounts a ON a.id = f.followee_id \
          WHERE f.follower_id = $1 AND f.id < $2 AND f.id > $3 ORDER BY f.id ASC LIMIT $4";
-    edges(db, if page.ascending() { ASC } else { DESC }, account_id, page).await
+    edges(
+        db,
+        if page.ascending() { ASC } else { DESC },
+        account_id,
+        page,
+    )
+    .await
 }
 
 async fn edges(
@@ -141,13 +161,17 @@ pub async fn relations(
         return Ok((Vec::new(), Vec::new()));
     }
     let rows: Vec<(i64, i64)> = on_pool!(db, |pool| {
-        let mut q = sqlx::QueryBuilder::new("SELECT follower_id, followee_id FROM follows WHERE (follower_id = ");
+        let mut q = sqlx::QueryBuilder::new(
+            "SELECT follower_id, followee_id FROM follows WHERE (follower_id = ",
+        );
         q.push_bind(account_id).push(" AND followee_id IN (");
         let mut list = q.separated(", ");
         for id in others {
             list.push_bind(*id);
         }
-        q.push(")) OR (followee_id = ").push_bind(account_id).push(" AND follower_id IN (");
+        q.push(")) OR (followee_id = ")
+            .push_bind(account_id)
+            .push(" AND follower_id IN (");
         let mut list = q.separated(", ");
         for id in others {
             list.push_bind(*id);
@@ -155,7 +179,15 @@ pub async fn relations(
         q.push("))");
         q.build_query_as::<(i64, i64)>().fetch_all(pool).await
     })?;
-    let following = rows.iter().filter(|(a, _)| *a == account_id).map(|(_, b)| *b).collect();
-    let followed_by = rows.iter().filter(|(_, b)| *b == account_id).map(|(a, _)| *a).collect();
+    let following = rows
+        .iter()
+        .filter(|(a, _)| *a == account_id)
+        .map(|(_, b)| *b)
+        .collect();
+    let followed_by = rows
+        .iter()
+        .filter(|(_, b)| *b == account_id)
+        .map(|(a, _)| *a)
+        .collect();
     Ok((following, followed_by))
 }

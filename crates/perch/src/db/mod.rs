@@ -124,12 +124,10 @@ impl Db {
             // Connect once directly first: a pool that cannot connect only
             // says "timed out", while this says why (refused, bad password).
             let options = PgConnectOptions::from_str(url)?;
-            let first = tokio::time::timeout(
-                Duration::from_secs(5),
-                PgConnection::connect_with(&options),
-            )
-            .await
-            .map_err(|_| sqlx::Error::PoolTimedOut)??;
+            let first =
+                tokio::time::timeout(Duration::from_secs(5), PgConnection::connect_with(&options))
+                    .await
+                    .map_err(|_| sqlx::Error::PoolTimedOut)??;
             first.close().await?;
             let pool = PgPoolOptions::new()
                 .max_connections(16)

@@ -133,11 +133,7 @@ pub async fn by_ids(db: &Db, ids: &[i64]) -> Result<Vec<StatusRow>, StoreError> 
 
 /// Deletes a status of `account_id` and lowers the author's counter; `None`
 /// when there is no such status by that author. Its favourites go with it.
-pub async fn delete(
-    db: &Db,
-    id: i64,
-    account_id: i64,
-) -> Result<Option<StatusRow>, StoreError> {
+pub async fn delete(db: &Db, id: i64, account_id: i64) -> Result<Option<StatusRow>, StoreError> {
     const DELETE: &str = concat!(
         "DELETE FROM statuses WHERE id = $1 AND account_id = $2 \
          RETURNING ",
@@ -165,7 +161,11 @@ pub async fn delete(
 }
 
 /// One page of an account's statuses, newest first.
-pub async fn by_account(db: &Db, account_id: i64, page: Page) -> Result<Vec<StatusRow>, StoreError> {
+pub async fn by_account(
+    db: &Db,
+    account_id: i64,
+    page: Page,
+) -> Result<Vec<StatusRow>, StoreError> {
     const DESC: &str = concat!(
         "SELECT ",
         status_columns!(),
@@ -217,8 +217,10 @@ pub async fn public(db: &Db, page: Page) -> Result<Vec<StatusRow>, StoreError> {
 
 /// How many statuses exist (for NodeInfo and the instance page).
 pub async fn count(db: &Db) -> Result<i64, StoreError> {
-    let n: i64 = on_pool!(db, |pool| sqlx::query_scalar("SELECT COUNT(*) FROM statuses")
-        .fetch_one(pool)
-        .await)?;
+    let n: i64 = on_pool!(db, |pool| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM statuses"
+    )
+    .fetch_one(pool)
+    .await)?;
     Ok(n)
 }

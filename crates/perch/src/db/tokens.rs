@@ -20,11 +20,7 @@ pub struct RevokedToken {
 }
 
 /// Records a revocation; revoking twice is harmless.
-pub async fn revoke(
-    db: &Db,
-    token: &RevokedToken,
-    at: DateTime<Utc>,
-) -> Result<(), StoreError> {
+pub async fn revoke(db: &Db, token: &RevokedToken, at: DateTime<Utc>) -> Result<(), StoreError> {
     const SQL: &str = "INSERT INTO revoked_tokens (token_id, account_id, expires_at, revoked_at) \
          VALUES ($1, $2, $3, $4) ON CONFLICT (token_id) DO NOTHING";
     on_pool!(db, |pool| sqlx::query(SQL)

@@ -42,7 +42,9 @@ impl AppState {
         let local = host == "localhost"
             || host.starts_with("127.")
             || host == "[::1]"
-            || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback() || ip.is_unspecified());
+            || host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback() || ip.is_unspecified());
         let scheme = if local { "http" } else { "https" };
         format!("{scheme}://{domain}")
     }

@@ -1,0 +1,168 @@
+//! Test support shared by the integration tests: a fresh database per test,
+//! on SQLite (a real file in a temporary directory) or PostgreSQL (a new
+//! database on the server named by `PERCH_TEST_POSTGRES_URL`, default
+//! `postgres://postgres@127.0.0.1:5432/postgres`, dropped afterwards).
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use perch::db::accounts::{self, AccountRow, NewAccount};
+use perch::db::{Db, now_ms};
+use perch::ids::IdGenerator;
+use sqlx::Connection;
+
+/// The admin URL for creating and dropping test databases.
+pub fn postgres_admin_url() -> String {
+    std::env::var("PERCH_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+/// A database that exists for one test.
+pub struct TestDb {
+    /// The migrated database.
+    pub db: Db,
+    /// Its URL.
+    pub url: String,
+    /// Ids for rows the test creates.
+    pub ids: Arc<IdGenerator>,
+    cleanup: Option<Cleanup>,
+}
+
+enum Cleanup {
+    Dir(std::path::PathBuf),
+    Postgres(String),
+}
+
+impl TestDb {
+    /// A fresh SQLite file.
+    pub async fn sqlite() -> TestDb {
+        let dir = std::env::temp_dir().join(format!("perch-test-{}", uuid::Uuid::new_v4()));
+        let url = format!("sqlite://{}?mode=rwc", dir.join("perch.db").display());
+        let db = Db::connect(&url).await.expect("open sqlite");
+        db.migrate().await.expect("migrate sqlite");
+        TestDb {
+            db,
+            url,
+            ids: Arc::new(IdGenerator::new()),
+            cleanup: Some(Cleanup::Dir(dir)),
+        }
+    }
+
+    /// A fresh PostgreSQL database.
+    pub async fn postgres() -> TestDb {
+        let admin = postgres_admin_url();
+        let name = format!("perch_t_{}", uuid::Uuid::new_v4().simple());
+        let mut conn = sqlx::PgConnection::connect(&admin)
+            .await
+            .expect("PostgreSQL must be running for the tests (see scripts/services.sh)");
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut conn)
+            .await
+            .expect("create test database");
+        conn.close().await.ok();
+        let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
+        let url = format!("{base}/{name}");
+        let db = Db::connect(&url).await.expect("open postgres");
+        db.migrate().await.expect("migrate postgres");
+        TestDb {
+            db,
+            url,
+            ids: Arc::new(IdGenerator::new()),
+            cleanup: Some(Cleanup::Postgres(name)),
+        }
+    }
+
+    /// Closes the pool and removes the database.
+    pub async fn finish(mut self) {
+        self.db.close().await;
+        if let Some(c) = self.cleanup.take() {
+            c.run().await;
+        }
+    }
+
+    /// A new id.
+    pub fn id(&self) -> i64 {
+        self.ids.next(Utc::now())
+    }
+
+    /// Creates an account named `name` (email `name@example.com`).
+    pub async fn account(&self, name: &str) -> AccountRow {
+        accounts::create(
+            &self.db,
+            &NewAccount {
+                id: self.id(),
+                username: name.into(),
+                email: format!("{name}@example.com"),
+                password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaA".into(),
+                created_at: now_ms(),
+            },
+        )
+        .await
+        .expect("create account")
+    }
+}
+
+impl Cleanup {
+    async fn run(self) {
+        match self {
+            Cleanup::Dir(dir) => {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            Cleanup::Postgres(name) => {
+                if let Ok(mut conn) = sqlx::PgConnection::connect(&postgres_admin_url()).await {
+                    let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+                    let _ = sqlx::query(sqlx::AssertSqlSafe(sql))
+                        .execute(&mut conn)
+                        .await;
+                    let _ = conn.close().await;
+                }
+            }
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        // A test that panicked never reached finish(): clean up on a thread
+        // of our own, since the test's runtime may be gone.
+        if let Some(c) = self.cleanup.take() {
+            let _ = std::thread::spawn(move || {
+                if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    rt.block_on(c.run());
+                }
+            })
+            .join();
+        }
+    }
+}
+
+/// A time `secs` seconds from now, at millisecond precision.
+pub fn in_secs(secs: i64) -> DateTime<Utc> {
+    now_ms() + chrono::Duration::seconds(secs)
+}
+
+/// Defines, for each named async test function taking `&TestDb`, a module
+/// with one test on SQLite and one on PostgreSQL.
+#[macro_export]
+macro_rules! on_both_databases {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn sqlite() {
+                let t = $crate::common::TestDb::sqlite().await;
+                super::$name(&t).await;
+                t.finish().await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn postgres() {
+                let t = $crate::common::TestDb::postgres().await;
+                super::$name(&t).await;
+                t.finish().await;
+            }
+        }
+    )*};
+}

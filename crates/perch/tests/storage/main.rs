@@ -1,0 +1,12 @@
+//! Every storage function, on SQLite and on PostgreSQL, each test on a fresh
+//! database.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod accounts;
+mod concurrency;
+mod favourites;
+mod follows;
+mod misc;
+mod statuses;

@@ -1,0 +1,82 @@
+//! Applications, revoked tokens, server values and migrations.
+
+use perch::db::apps::{self, AppRow};
+use perch::db::tokens::{self, RevokedToken};
+use perch::db::{StoreError, Unique, meta, now_ms};
+
+use crate::common::{TestDb, in_secs};
+use crate::on_both_databases;
+
+on_both_databases!(
+    apps_store_and_refuse_a_taken_client_id,
+    revocations_are_durable_until_expiry,
+    meta_keeps_the_first_value,
+    migrations_run_twice_harmlessly,
+);
+
+async fn apps_store_and_refuse_a_taken_client_id(t: &TestDb) {
+    let app = AppRow {
+        id: t.id(),
+        name: "Tusky".into(),
+        website: Some("https://tusky.app".into()),
+        redirect_uri: "urn:ietf:wg:oauth:2.0:oob".into(),
+        scopes: "read write".into(),
+        client_id: "cid-1".into(),
+        client_secret: "secret".into(),
+        created_at: now_ms(),
+    };
+    apps::create(&t.db, &app).await.unwrap();
+    assert_eq!(
+        apps::by_client_id(&t.db, "cid-1").await.unwrap(),
+        Some(app.clone())
+    );
+    assert_eq!(apps::by_client_id(&t.db, "cid-2").await.unwrap(), None);
+    let again = AppRow { id: t.id(), ..app };
+    let err = apps::create(&t.db, &again).await.unwrap_err();
+    assert!(
+        matches!(err, StoreError::Conflict(Unique::ClientId)),
+        "{err:?}"
+    );
+}
+
+async fn revocations_are_durable_until_expiry(t: &TestDb) {
+    let live = RevokedToken {
+        token_id: "jti-live".into(),
+        account_id: 1,
+        expires_at: in_secs(3600),
+    };
+    let dead = RevokedToken {
+        token_id: "jti-dead".into(),
+        account_id: 1,
+        expires_at: in_secs(-10),
+    };
+    tokens::revoke(&t.db, &live, now_ms()).await.unwrap();
+    tokens::revoke(&t.db, &live, now_ms()).await.unwrap();
+    tokens::revoke(&t.db, &dead, now_ms()).await.unwrap();
+    assert!(tokens::is_revoked(&t.db, "jti-live").await.unwrap());
+    assert!(!tokens::is_revoked(&t.db, "jti-other").await.unwrap());
+    assert_eq!(
+        tokens::active(&t.db, now_ms()).await.unwrap(),
+        vec![live.clone()]
+    );
+    assert_eq!(tokens::purge_expired(&t.db, now_ms()).await.unwrap(), 1);
+    assert!(!tokens::is_revoked(&t.db, "jti-dead").await.unwrap());
+    assert!(tokens::is_revoked(&t.db, "jti-live").await.unwrap());
+}
+
+async fn meta_keeps_the_first_value(t: &TestDb) {
+    assert_eq!(meta::get(&t.db, "k").await.unwrap(), None);
+    assert_eq!(
+        meta::get_or_insert(&t.db, "k", "first").await.unwrap(),
+        "first"
+    );
+    assert_eq!(
+        meta::get_or_insert(&t.db, "k", "second").await.unwrap(),
+        "first"
+    );
+}
+
+async fn migrations_run_twice_harmlessly(t: &TestDb) {
+    t.db.migrate().await.expect("second run is a no-op");
+    assert!(t.db.ping().await.is_ok());
+}
