@@ -196,9 +196,8 @@ fn validate_domain(domain: &str) -> Result<String, ConfigError> {
 
 fn validate_database_url(url: &str) -> Result<String, ConfigError> {
     let setting = "--database-url / DATABASE_URL";
-    if url.starts_with("sqlite:") {
-        Ok(url.to_string())
-    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+    let known = ["sqlite:", "postgres://", "postgresql://"];
+    if known.iter().any(|p| url.starts_with(p)) {
         Ok(url.to_string())
     } else {
         Err(ConfigError::new(

@@ -166,3 +166,82 @@ macro_rules! on_both_databases {
         }
     )*};
 }
+
+/// A Perch server running on a free loopback port for one test.
+pub struct TestApp {
+    /// `http://127.0.0.1:PORT`.
+    pub url: String,
+    /// The server's shared state.
+    pub state: perch::http::state::AppState,
+    /// HTTP client.
+    pub client: reqwest::Client,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    /// The serving task; resolves when the server has stopped.
+    pub task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+/// Settings for a test server on `database_url`, port 0.
+pub fn test_settings(database_url: &str) -> perch::config::Settings {
+    perch::config::RawSettings {
+        bind: "127.0.0.1:0".into(),
+        domain: Some("perch.test".into()),
+        data_dir: std::env::temp_dir(),
+        database_url: Some(database_url.into()),
+        redis_url: None,
+        jwt_secret: None,
+        cache_max_memory: "64MB".into(),
+        log: "warn".into(),
+        log_format: "text".into(),
+    }
+    .validate()
+    .expect("test settings are valid")
+}
+
+impl TestApp {
+    /// Builds and starts a server with these settings.
+    pub async fn spawn(settings: perch::config::Settings) -> TestApp {
+        let app = perch::app::Application::build(settings)
+            .await
+            .expect("build app");
+        let url = format!("http://{}", app.local_addr());
+        let state = app.state().clone();
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(app.run_until_stopped(async move {
+            let _ = rx.await;
+        }));
+        TestApp {
+            url,
+            state,
+            client: reqwest::Client::new(),
+            stop: Some(tx),
+            task: Some(task),
+        }
+    }
+
+    /// Sends the shutdown signal.
+    pub fn begin_shutdown(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+    }
+
+    /// Stops the server and waits for it.
+    pub async fn stop(mut self) {
+        self.begin_shutdown();
+        if let Some(task) = self.task.take() {
+            task.await.expect("join").expect("server ran cleanly");
+        }
+    }
+
+    /// GET a path, returning status and JSON body.
+    pub async fn get(&self, path: &str) -> (reqwest::StatusCode, serde_json::Value) {
+        let r = self
+            .client
+            .get(format!("{}{}", self.url, path))
+            .send()
+            .await
+            .expect("send");
+        let status = r.status();
+        (status, r.json().await.unwrap_or(serde_json::Value::Null))
+    }
+}

@@ -1,0 +1,243 @@
+//! The HTTP server and the binary: health, instance, JSON errors, body limit,
+//! graceful shutdown, exit codes.
+
+mod common;
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use common::{TestApp, TestDb, test_settings};
+use serde_json::Value;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+async fn health_and_instance_answer(t: &TestDb) {
+    let app = TestApp::spawn(test_settings(&t.url)).await;
+    let (status, body) = app.get("/health").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["status"], "healthy");
+    assert_eq!(body["database"]["status"], "up");
+    assert!(body["latency"].as_str().unwrap().ends_with("ms"));
+
+    let (status, body) = app.get("/api/v1/instance").await;
+    assert_eq!(status, 200);
+    assert_eq!(body["uri"], "perch.test");
+    assert!(
+        body["version"]
+            .as_str()
+            .unwrap()
+            .starts_with("4.2.0 (compatible; Perch ")
+    );
+    assert_eq!(body["configuration"]["statuses"]["max_characters"], 500);
+    let (status, body) = app.get("/api/v2/instance").await;
+    assert_eq!(status, 200);
+    assert_eq!(body["domain"], "perch.test");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn health_and_instance_answer_on_sqlite() {
+    let t = TestDb::sqlite().await;
+    health_and_instance_answer(&t).await;
+    t.finish().await;
+}
+
+#[tokio::test]
+async fn health_and_instance_answer_on_postgres() {
+    let t = TestDb::postgres().await;
+    health_and_instance_answer(&t).await;
+    t.finish().await;
+}
+
+#[tokio::test]
+async fn health_is_503_when_the_database_is_gone() {
+    let t = TestDb::sqlite().await;
+    let app = TestApp::spawn(test_settings(&t.url)).await;
+    app.state.db.close().await;
+    let (status, body) = app.get("/health").await;
+    assert_eq!(status, 503);
+    assert_eq!(body["status"], "unhealthy");
+    assert!(body["error"].as_str().unwrap().contains("database"));
+    app.stop().await;
+    t.finish().await;
+}
+
+#[tokio::test]
+async fn errors_are_json_with_the_right_status() {
+    let t = TestDb::sqlite().await;
+    let app = TestApp::spawn(test_settings(&t.url)).await;
+    let (status, body) = app.get("/api/v1/nothing/here").await;
+    assert_eq!(status, 404);
+    assert_eq!(body["error"], "Record not found");
+
+    let r = app
+        .client
+        .delete(format!("{}/health", app.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 405);
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["error"],
+        "Method not allowed"
+    );
+
+    let big = vec![b'a'; 3 * 1024 * 1024];
+    let r = app
+        .client
+        .post(format!("{}/api/v1/instance", app.url))
+        .body(big)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 413);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/json")
+    );
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["error"],
+        "Request body is too large"
+    );
+    app.stop().await;
+    t.finish().await;
+}
+
+#[tokio::test]
+async fn requests_in_flight_finish_on_shutdown() {
+    let t = TestDb::sqlite().await;
+    let mut app = TestApp::spawn(test_settings(&t.url)).await;
+    let addr = app.url.trim_start_matches("http://").to_string();
+    // Start a request and leave it half sent.
+    let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    stream
+        .write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    app.begin_shutdown();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    // New connections are refused once shutdown began...
+    assert!(tokio::net::TcpStream::connect(&addr).await.is_err());
+    // ...but the one in flight completes.
+    stream
+        .write_all(b"Connection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = String::new();
+    tokio::time::timeout(Duration::from_secs(5), stream.read_to_string(&mut answer))
+        .await
+        .expect("answered in time")
+        .unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.contains("\"healthy\""));
+    app.stop().await;
+    t.finish().await;
+}
+
+#[tokio::test]
+async fn the_generated_secret_survives_a_restart() {
+    let t = TestDb::sqlite().await;
+    let first = TestApp::spawn(test_settings(&t.url)).await;
+    let secret = first.state.jwt_secret.clone();
+    first.stop().await;
+    let second = TestApp::spawn(test_settings(&t.url)).await;
+    assert_eq!(second.state.jwt_secret, secret);
+    assert!(secret.len() >= 32);
+    second.stop().await;
+    t.finish().await;
+}
+
+fn perch() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_perch"));
+    for var in [
+        "DATABASE_URL",
+        "REDIS_URL",
+        "PERCH_BIND",
+        "PERCH_DATA_DIR",
+        "PERCH_JWT_SECRET",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    cmd
+}
+
+#[test]
+fn bad_settings_stop_with_one_line_and_exit_code_2() {
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["serve", "--cache-max-memory", "huge"],
+            "PERCH_CACHE_MAX_MEMORY",
+        ),
+        (&["serve", "--bind", "localhost"], "PERCH_BIND"),
+        (&["serve", "--database-url", "mysql://db"], "DATABASE_URL"),
+        (
+            &["serve", "--database-url", "postgres://u:pw@127.0.0.1:1/x"],
+            "DATABASE_URL",
+        ),
+        (&["serve", "--redis-url", "localhost:6379"], "REDIS_URL"),
+    ];
+    for (args, setting) in cases {
+        let out = perch().args(*args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        let lines: Vec<&str> = stderr.lines().collect();
+        assert_eq!(lines.len(), 1, "{args:?}: {stderr}");
+        assert!(lines[0].contains(setting), "{args:?}: {stderr}");
+        assert!(
+            !stderr.contains("panicked") && !stderr.contains("pw@"),
+            "{stderr}"
+        );
+    }
+}
+
+#[test]
+fn sigterm_stops_the_binary_cleanly() {
+    let dir = std::env::temp_dir().join(format!("perch-bin-{}", uuid::Uuid::new_v4()));
+    let mut child = perch()
+        .args(["serve", "--bind", "127.0.0.1:0", "--log", "warn"])
+        .arg("--data-dir")
+        .arg(&dir)
+        .spawn()
+        .unwrap();
+    // Wait until the database file exists: the server has started.
+    for _ in 0..100 {
+        if dir.join("perch.db").exists() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let pid = child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn migrate_applies_and_exits() {
+    let dir = std::env::temp_dir().join(format!("perch-mig-{}", uuid::Uuid::new_v4()));
+    let out = perch()
+        .arg("migrate")
+        .arg("--data-dir")
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(dir.join("perch.db").exists());
+    let _ = std::fs::remove_dir_all(dir);
+}
