@@ -2,6 +2,7 @@
 //! API, built around the Redis cache and session design in `perch-cache`.
 //!
 //! Code map (see ARCHITECTURE.md for the whole picture and the invariants):
+//! - [`auth`]: password hashing and access tokens.
 //! - [`config`]: settings from flags and environment, validated once.
 //! - [`cli`]: the `perch` command line (`serve`, `migrate`).
 //! - [`app`]: builds the state, binds, serves and shuts down gracefully.
@@ -11,6 +12,7 @@
 //! - [`telemetry`]: logging set-up.
 
 pub mod app;
+pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod db;
