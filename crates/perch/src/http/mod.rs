@@ -6,6 +6,7 @@
 //! for an unknown path, 405, 413, timeouts) through [`json_errors`].
 
 pub mod error;
+pub mod extract;
 pub mod health;
 pub mod instance;
 pub mod state;
