@@ -280,9 +280,13 @@ mod sealed {
 pub trait CacheValue:
     sealed::Sealed + Serialize + DeserializeOwned + Clone + Send + Sync + 'static
 {
-    /// Trims the value to a family's cap before it is stored (the seed's
-    /// `posts.slice(0, 20)`).
+    /// Trims the value to a family's cap (the seed's `posts.slice(0, 20)`).
     fn fit(&mut self, _max_len: Option<usize>) {}
+
+    /// The JSON stored for the value, trimmed to a family's cap.
+    fn to_json(&self, _max_len: Option<usize>) -> serde_json::Result<String> {
+        serde_json::to_string(self)
+    }
 }
 
 impl CacheValue for Session {}
@@ -292,5 +296,10 @@ impl<E: CollectionEntry> CacheValue for Vec<E> {
         if let Some(max) = max_len {
             self.truncate(max);
         }
+    }
+
+    fn to_json(&self, max_len: Option<usize>) -> serde_json::Result<String> {
+        let end = max_len.map_or(self.len(), |max| max.min(self.len()));
+        serde_json::to_string(&self[..end])
     }
 }
