@@ -1,0 +1,338 @@
+//! [`Cache`]: the seed's operations, typed, on either store.
+//!
+//! This is what the server holds (one per process, cheap to clone). It
+//! renders keys with the configured prefix, encodes and decodes the typed
+//! entries, counts hits and misses per family, turns corrupt values into
+//! misses, and keeps loads of one key from stampeding the database.
+//!
+//! The operations themselves are grouped by the seed's sections:
+//! [`auth`] (blacklist, sessions) and [`social`] (profiles, posts, timeline,
+//! follows, likes, batch invalidation, rate limits).
+//!
+//! Failures: every method returns [`CacheError`]; the server treats
+//! [`CacheError::is_transient`] ones as "read the database instead".
+//! [`Cache::get_or_load`] does that by itself.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use crate::entry::{CacheValue, CollectionEntry};
+use crate::error::{CacheError, CacheResult};
+use crate::health::{HealthReport, MemoryPolicy, PolicyCheck};
+use crate::key::{Family, Key, KeyPrefix};
+use crate::singleflight::SingleFlight;
+use crate::stats::{BlacklistStats, FamilyStats, Stats};
+use crate::store::{Backend, MemoryConfig, MemoryStore, RedisConfig, RedisStore, Store, Update};
+
+pub mod auth;
+pub mod social;
+
+/// The cache. Cheap to clone; clones share the store, counters and flights.
+#[derive(Clone)]
+pub struct Cache {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    backend: Backend,
+    prefix: KeyPrefix,
+    stats: Stats,
+    flights: SingleFlight,
+}
+
+impl std::fmt::Debug for Cache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cache")
+            .field("backend", &self.inner.backend)
+            .field("prefix", &self.inner.prefix)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Cache {
+    /// A cache on the given store, its keys behind `prefix`.
+    pub fn new(backend: Backend, prefix: KeyPrefix) -> Self {
+        Cache {
+            inner: Arc::new(Inner {
+                backend,
+                prefix,
+                stats: Stats::default(),
+                flights: SingleFlight::new(),
+            }),
+        }
+    }
+
+    /// A cache on Redis. Does not connect (the first call does), so it
+    /// succeeds while Redis is down; must be called inside a Tokio runtime.
+    pub fn redis(config: &RedisConfig, prefix: KeyPrefix) -> CacheResult<Self> {
+        Ok(Cache::new(Backend::Redis(RedisStore::new(config)?), prefix))
+    }
+
+    /// A cache in process memory.
+    pub fn memory(config: &MemoryConfig, prefix: KeyPrefix) -> Self {
+        Cache::new(Backend::Memory(MemoryStore::new(config)), prefix)
+    }
+
+    /// The store, for the low-level [`Store`] operations (tools, tests).
+    pub fn store(&self) -> &Backend {
+        &self.inner.backend
+    }
+
+    /// The key prefix.
+    pub fn prefix(&self) -> &KeyPrefix {
+        &self.inner.prefix
+    }
+
+    /// A key as stored, prefix included.
+    pub fn render(&self, key: &Key) -> String {
+        key.render(&self.inner.prefix)
+    }
+
+    /// Hit and miss counts per family, since start.
+    pub fn stats(&self) -> Vec<FamilyStats> {
+        self.inner.stats.snapshot()
+    }
+
+    /// Blacklist checks since start, apart from the hit/miss counts.
+    pub fn blacklist_stats(&self) -> BlacklistStats {
+        self.inner.stats.blacklist()
+    }
+
+    /// The store's health: ping latency, memory, clients, server-wide hits.
+    pub async fn health(&self) -> CacheResult<HealthReport> {
+        self.observe(self.inner.backend.health().await)
+    }
+
+    /// Compares the store's memory bound and eviction policy with the design
+    /// (1 GB, `allkeys-lru`) and warns when they differ. With `apply`, sets
+    /// the design's values (`CONFIG SET` on Redis); without, changes nothing.
+    pub async fn check_memory_policy(&self, apply: bool) -> CacheResult<PolicyCheck> {
+        let found = self.observe(self.inner.backend.memory_policy().await)?;
+        let expected = MemoryPolicy::design();
+        let matches = found == expected;
+        let mut applied = false;
+        if !matches {
+            tracing::warn!(
+                backend = self.inner.backend.name(),
+                maxmemory = found.maxmemory,
+                policy = %found.policy,
+                expected_maxmemory = expected.maxmemory,
+                expected_policy = %expected.policy,
+                apply,
+                "cache memory policy differs from the design",
+            );
+            if apply {
+                self.observe(self.inner.backend.set_memory_policy(&expected).await)?;
+                applied = true;
+            }
+        }
+        Ok(PolicyCheck {
+            found,
+            expected,
+            matches,
+            applied,
+        })
+    }
+
+    /// Reads a cached value, or loads it with `load` on a miss and caches it.
+    ///
+    /// At most one `load` per key runs at a time in this process; concurrent
+    /// callers wait for it and share its value. A store that is down or slow
+    /// is skipped (logged and counted), so this only fails when `load` does.
+    /// `load` answers `None` for "no such thing", which is not cached.
+    pub async fn get_or_load<T, E, F, Fut>(&self, key: &Key, load: F) -> Result<Option<T>, E>
+    where
+        T: CacheValue,
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Option<T>, E>>,
+    {
+        let first = self.get::<T>(key).await;
+        if let Ok(Some(value)) = first {
+            return Ok(Some(value));
+        }
+        // When the store just failed, do not wait on it twice more: load
+        // from the source and skip the write.
+        let store_up = first.is_ok();
+        let rendered = self.render(key);
+        self.inner
+            .flights
+            .run(&rendered, || async {
+                // Another flight may have filled the key since our miss.
+                if store_up && let Ok(Some(value)) = self.get::<T>(key).await {
+                    return Ok(Some(value));
+                }
+                let mut loaded = load().await?;
+                if let Some(value) = loaded.as_mut() {
+                    value.fit(key.max_len());
+                    if store_up {
+                        // A failed write only costs a later miss.
+                        let _ = self.put(key, value).await;
+                    }
+                }
+                Ok(loaded)
+            })
+            .await
+    }
+
+    /// Reads and decodes one key; a value that does not parse counts as a
+    /// miss, is deleted and logged.
+    pub(crate) async fn get<T: CacheValue>(&self, key: &Key) -> CacheResult<Option<T>> {
+        let rendered = self.render(key);
+        let mut values = self.observe(
+            self.inner
+                .backend
+                .get_many(std::slice::from_ref(&rendered))
+                .await,
+        )?;
+        let text = values.pop().flatten();
+        Ok(self.decode(key, &rendered, text).await)
+    }
+
+    /// Decodes a value read from `rendered`, counting the lookup.
+    pub(crate) async fn decode<T: CacheValue>(
+        &self,
+        key: &Key,
+        rendered: &str,
+        text: Option<String>,
+    ) -> Option<T> {
+        let family = key.family();
+        let Some(text) = text else {
+            self.inner.stats.miss(family);
+            return None;
+        };
+        match serde_json::from_str(&text) {
+            Ok(value) => {
+                self.inner.stats.hit(family);
+                Some(value)
+            }
+            Err(err) => {
+                self.discard_corrupt(family, rendered, &err.to_string())
+                    .await;
+                None
+            }
+        }
+    }
+
+    /// Counts, logs and deletes a value that does not parse. Logged once per
+    /// occurrence: the delete means the next read is a plain miss.
+    pub(crate) async fn discard_corrupt(&self, family: Family, rendered: &str, why: &str) {
+        self.inner.stats.corrupt(family);
+        self.inner.stats.miss(family);
+        tracing::warn!(
+            key = rendered,
+            family = family.name(),
+            error = why,
+            "corrupt cache value deleted"
+        );
+        let keys = [rendered.to_owned()];
+        let _ = self.observe(self.inner.backend.delete_many(&keys).await);
+    }
+
+    /// Encodes and writes a value with its family's TTL.
+    pub(crate) async fn put<T: CacheValue>(&self, key: &Key, value: &T) -> CacheResult<()> {
+        let Some(ttl) = key.ttl() else {
+            return Err(CacheError::Command(format!(
+                "{} keys take their TTL from the caller",
+                key.family()
+            )));
+        };
+        let json = value
+            .to_json(key.max_len())
+            .map_err(|e| CacheError::Encode(e.to_string()))?;
+        let rendered = self.render(key);
+        self.observe(self.inner.backend.set(&rendered, &json, ttl).await)
+    }
+
+    /// Writes a collection with its family's TTL, trimmed to its cap.
+    pub(crate) async fn put_list<E: CollectionEntry>(
+        &self,
+        key: &Key,
+        items: &[E],
+    ) -> CacheResult<()> {
+        let end = key
+            .max_len()
+            .map_or(items.len(), |max| max.min(items.len()));
+        // `Vec<E>` encodes like a slice; borrow rather than clone.
+        let ttl = key.ttl().unwrap_or_default();
+        let json =
+            serde_json::to_string(&items[..end]).map_err(|e| CacheError::Encode(e.to_string()))?;
+        let rendered = self.render(key);
+        self.observe(self.inner.backend.set(&rendered, &json, ttl).await)
+    }
+
+    /// Pushes an entry at the front of a cached collection (atomic, capped,
+    /// only if cached).
+    pub(crate) async fn push<E: CollectionEntry>(
+        &self,
+        key: &Key,
+        entry: &E,
+    ) -> CacheResult<Update> {
+        let json = serde_json::to_string(entry).map_err(|e| CacheError::Encode(e.to_string()))?;
+        let cap = key.max_len().unwrap_or(usize::MAX);
+        let id = entry.entry_id().to_string();
+        let rendered = self.render(key);
+        let update = self
+            .inner
+            .backend
+            .list_push(&rendered, &json, E::ID_FIELD, &id, cap)
+            .await;
+        self.settle(key, update).await
+    }
+
+    /// Removes the entry of one id from a cached collection (atomic, only if
+    /// cached).
+    pub(crate) async fn pull<E: CollectionEntry>(&self, key: &Key, id: i64) -> CacheResult<Update> {
+        let rendered = self.render(key);
+        let update = self
+            .inner
+            .backend
+            .list_remove(&rendered, E::ID_FIELD, &id.to_string())
+            .await;
+        self.settle(key, update).await
+    }
+
+    /// Deletes keys in one round trip.
+    pub(crate) async fn delete(&self, keys: &[Key]) -> CacheResult<u64> {
+        let rendered: Vec<String> = keys.iter().map(|k| self.render(k)).collect();
+        self.observe(self.inner.backend.delete_many(&rendered).await)
+    }
+
+    /// Maps a store's [`Update`] for the caller: a corrupt value was deleted
+    /// by the store, so it is logged here and reported as missing.
+    pub(crate) async fn settle(
+        &self,
+        key: &Key,
+        update: CacheResult<Update>,
+    ) -> CacheResult<Update> {
+        match self.observe(update)? {
+            Update::Corrupt => {
+                let rendered = self.render(key);
+                self.inner.stats.corrupt(key.family());
+                tracing::warn!(
+                    key = rendered,
+                    family = key.family().name(),
+                    "corrupt cache value deleted"
+                );
+                Ok(Update::Missing)
+            }
+            other => Ok(other),
+        }
+    }
+
+    /// Counts and logs a failed store call on its way to the caller.
+    pub(crate) fn observe<T>(&self, result: CacheResult<T>) -> CacheResult<T> {
+        if let Err(err) = &result {
+            Stats::error(err.kind());
+            if err.is_transient() {
+                tracing::debug!(backend = self.inner.backend.name(), error = %err, "cache call failed");
+            } else {
+                tracing::warn!(backend = self.inner.backend.name(), error = %err, "cache call failed");
+            }
+        }
+        result
+    }
+
+    pub(crate) fn stats_handle(&self) -> &Stats {
+        &self.inner.stats
+    }
+}

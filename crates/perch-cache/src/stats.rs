@@ -1,0 +1,114 @@
+//! Hit and miss counts per key family.
+//!
+//! Every lookup is counted twice: through the `metrics` facade (for the
+//! server's `/metrics`), and in atomics the server can show as a snapshot
+//! ([`crate::Cache::stats`]). Blacklist checks are counted apart, as
+//! `revoked`/`valid`: a token that is not revoked is the normal case, not a
+//! cache miss, and would drag the hit rate (the seed's >80% target) down.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::key::Family;
+
+/// The counters of one family at one moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FamilyStats {
+    /// The family.
+    pub family: Family,
+    /// Lookups that found a value.
+    pub hits: u64,
+    /// Lookups that found nothing (corrupt values included).
+    pub misses: u64,
+    /// Values that did not parse and were deleted.
+    pub corrupt: u64,
+}
+
+impl FamilyStats {
+    /// Hits over lookups, `None` before the first lookup.
+    pub fn hit_rate(&self) -> Option<f64> {
+        let total = self.hits + self.misses;
+        (total > 0).then(|| self.hits as f64 / total as f64)
+    }
+}
+
+/// The blacklist's counters at one moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct BlacklistStats {
+    /// Checks that found the token revoked.
+    pub revoked: u64,
+    /// Checks that found the token not revoked.
+    pub valid: u64,
+}
+
+#[derive(Default)]
+struct Counters {
+    hits: AtomicU64,
+    misses: AtomicU64,
+    corrupt: AtomicU64,
+}
+
+/// The live counters, shared by clones of a `Cache`.
+#[derive(Default)]
+pub(crate) struct Stats {
+    families: [Counters; Family::ALL.len()],
+    revoked: AtomicU64,
+    valid: AtomicU64,
+}
+
+impl Stats {
+    fn of(&self, family: Family) -> &Counters {
+        // `Family::ALL` lists the variants in declaration order.
+        &self.families[family as usize]
+    }
+
+    pub(crate) fn hit(&self, family: Family) {
+        self.of(family).hits.fetch_add(1, Ordering::Relaxed);
+        metrics::counter!("perch_cache_hits_total", "family" => family.name()).increment(1);
+    }
+
+    pub(crate) fn miss(&self, family: Family) {
+        self.of(family).misses.fetch_add(1, Ordering::Relaxed);
+        metrics::counter!("perch_cache_misses_total", "family" => family.name()).increment(1);
+    }
+
+    pub(crate) fn corrupt(&self, family: Family) {
+        self.of(family).corrupt.fetch_add(1, Ordering::Relaxed);
+        metrics::counter!("perch_cache_corrupt_total", "family" => family.name()).increment(1);
+    }
+
+    pub(crate) fn blacklist_check(&self, revoked: bool) {
+        let (counter, result) = if revoked {
+            (&self.revoked, "revoked")
+        } else {
+            (&self.valid, "valid")
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        metrics::counter!("perch_cache_blacklist_checks_total", "result" => result).increment(1);
+    }
+
+    pub(crate) fn error(kind: &'static str) {
+        metrics::counter!("perch_cache_errors_total", "kind" => kind).increment(1);
+    }
+
+    pub(crate) fn snapshot(&self) -> Vec<FamilyStats> {
+        Family::ALL
+            .iter()
+            .map(|&family| {
+                let c = self.of(family);
+                FamilyStats {
+                    family,
+                    hits: c.hits.load(Ordering::Relaxed),
+                    misses: c.misses.load(Ordering::Relaxed),
+                    corrupt: c.corrupt.load(Ordering::Relaxed),
+                }
+            })
+            .collect()
+    }
+
+    pub(crate) fn blacklist(&self) -> BlacklistStats {
+        BlacklistStats {
+            revoked: self.revoked.load(Ordering::Relaxed),
+            valid: self.valid.load(Ordering::Relaxed),
+        }
+    }
+}

@@ -1,0 +1,241 @@
+//! The store trait and its two implementations.
+//!
+//! [`Store`] is the low-level contract both stores honour, on rendered keys
+//! and JSON text: the typed operations of [`crate::Cache`] are written once on
+//! top of it, and the contract suite (`tests/contract*.rs`) runs every case
+//! against both stores. [`Backend`] is the closed set of stores, so the
+//! server can hold one without `dyn`.
+//!
+//! Every collection primitive is one atomic step that only touches a
+//! collection cached in full: on a missing key it answers
+//! [`Update::Missing`] and writes nothing, so a partial list is never created.
+
+use std::future::Future;
+use std::time::Duration;
+
+use crate::error::CacheResult;
+use crate::health::{HealthReport, MemoryPolicy};
+use crate::ratelimit::RateDecision;
+
+mod json;
+pub mod memory;
+pub mod redis;
+
+pub use self::memory::{MemoryConfig, MemoryStore};
+pub use self::redis::{RedisConfig, RedisStore};
+
+/// The outcome of an in-place change to a cached value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Update {
+    /// The value is not cached; nothing was written (it stays missing).
+    Missing,
+    /// The change was applied.
+    Applied,
+    /// The value is cached but holds no element with the given id; nothing
+    /// was written.
+    NoMatch,
+    /// The value did not parse; it was deleted (so it now reads as missing).
+    Corrupt,
+}
+
+/// The remaining lifetime of a key (Redis `PTTL`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyTtl {
+    /// No such key.
+    Missing,
+    /// The key exists without a TTL (never written so by this crate).
+    Persistent,
+    /// The key expires after this long.
+    Expires(Duration),
+}
+
+/// The low-level operations of a cache store, on rendered keys.
+///
+/// Values are JSON text. Collections are JSON arrays of objects, each with a
+/// string id under `id_field`.
+pub trait Store: Send + Sync {
+    /// A short name for reports (`"redis"`, `"redis-cluster"`, `"memory"`).
+    fn name(&self) -> &'static str;
+
+    /// Reads several keys in one round trip (`MGET`); `None` for a missing key.
+    fn get_many(
+        &self,
+        keys: &[String],
+    ) -> impl Future<Output = CacheResult<Vec<Option<String>>>> + Send;
+
+    /// Writes a value with a TTL (`SET key value PX ttl`).
+    fn set(
+        &self,
+        key: &str,
+        value: &str,
+        ttl: Duration,
+    ) -> impl Future<Output = CacheResult<()>> + Send;
+
+    /// Deletes keys in one round trip (`DEL`), returning how many existed.
+    fn delete_many(&self, keys: &[String]) -> impl Future<Output = CacheResult<u64>> + Send;
+
+    /// The remaining lifetime of a key (`PTTL`).
+    fn pttl(&self, key: &str) -> impl Future<Output = CacheResult<KeyTtl>> + Send;
+
+    /// Puts `element` at the front of a cached collection, dropping any
+    /// element with the same id and the oldest beyond `cap`; keeps the TTL.
+    fn list_push(
+        &self,
+        key: &str,
+        element: &str,
+        id_field: &str,
+        id: &str,
+        cap: usize,
+    ) -> impl Future<Output = CacheResult<Update>> + Send;
+
+    /// Removes the elements whose `id_field` is `id`; keeps the TTL. An
+    /// emptied collection stays cached as `[]`.
+    fn list_remove(
+        &self,
+        key: &str,
+        id_field: &str,
+        id: &str,
+    ) -> impl Future<Output = CacheResult<Update>> + Send;
+
+    /// Sets the numeric `field` of the elements whose `id_field` is `id`;
+    /// keeps the TTL.
+    fn list_set_number(
+        &self,
+        key: &str,
+        id_field: &str,
+        id: &str,
+        field: &str,
+        value: i64,
+    ) -> impl Future<Output = CacheResult<Update>> + Send;
+
+    /// Sets `field` of a cached JSON object to `value_json` (JSON text),
+    /// restarting the TTL at `ttl` when given and keeping it otherwise.
+    fn object_set(
+        &self,
+        key: &str,
+        field: &str,
+        value_json: &str,
+        ttl: Option<Duration>,
+    ) -> impl Future<Output = CacheResult<Update>> + Send;
+
+    /// Counts one request against a sliding-window log, in one atomic step.
+    fn rate_check(
+        &self,
+        key: &str,
+        limit: u32,
+        window: Duration,
+    ) -> impl Future<Output = CacheResult<RateDecision>> + Send;
+
+    /// Ping latency, memory and hit figures.
+    fn health(&self) -> impl Future<Output = CacheResult<HealthReport>> + Send;
+
+    /// The store's memory bound and eviction policy.
+    fn memory_policy(&self) -> impl Future<Output = CacheResult<MemoryPolicy>> + Send;
+
+    /// Sets the memory bound and eviction policy (`CONFIG SET` on Redis).
+    fn set_memory_policy(
+        &self,
+        policy: &MemoryPolicy,
+    ) -> impl Future<Output = CacheResult<()>> + Send;
+}
+
+/// The stores Perch can run on.
+#[derive(Clone, Debug)]
+pub enum Backend {
+    /// Redis, a single server or a Cluster.
+    Redis(RedisStore),
+    /// The in-process store.
+    Memory(MemoryStore),
+}
+
+/// Forwards a [`Store`] method to the active store.
+macro_rules! delegate {
+    ($self:ident, $store:ident => $call:expr) => {
+        match $self {
+            Backend::Redis($store) => $call.await,
+            Backend::Memory($store) => $call.await,
+        }
+    };
+}
+
+impl Store for Backend {
+    fn name(&self) -> &'static str {
+        match self {
+            Backend::Redis(s) => s.name(),
+            Backend::Memory(s) => s.name(),
+        }
+    }
+
+    async fn get_many(&self, keys: &[String]) -> CacheResult<Vec<Option<String>>> {
+        delegate!(self, s => s.get_many(keys))
+    }
+
+    async fn set(&self, key: &str, value: &str, ttl: Duration) -> CacheResult<()> {
+        delegate!(self, s => s.set(key, value, ttl))
+    }
+
+    async fn delete_many(&self, keys: &[String]) -> CacheResult<u64> {
+        delegate!(self, s => s.delete_many(keys))
+    }
+
+    async fn pttl(&self, key: &str) -> CacheResult<KeyTtl> {
+        delegate!(self, s => s.pttl(key))
+    }
+
+    async fn list_push(
+        &self,
+        key: &str,
+        element: &str,
+        id_field: &str,
+        id: &str,
+        cap: usize,
+    ) -> CacheResult<Update> {
+        delegate!(self, s => s.list_push(key, element, id_field, id, cap))
+    }
+
+    async fn list_remove(&self, key: &str, id_field: &str, id: &str) -> CacheResult<Update> {
+        delegate!(self, s => s.list_remove(key, id_field, id))
+    }
+
+    async fn list_set_number(
+        &self,
+        key: &str,
+        id_field: &str,
+        id: &str,
+        field: &str,
+        value: i64,
+    ) -> CacheResult<Update> {
+        delegate!(self, s => s.list_set_number(key, id_field, id, field, value))
+    }
+
+    async fn object_set(
+        &self,
+        key: &str,
+        field: &str,
+        value_json: &str,
+        ttl: Option<Duration>,
+    ) -> CacheResult<Update> {
+        delegate!(self, s => s.object_set(key, field, value_json, ttl))
+    }
+
+    async fn rate_check(
+        &self,
+        key: &str,
+        limit: u32,
+        window: Duration,
+    ) -> CacheResult<RateDecision> {
+        delegate!(self, s => s.rate_check(key, limit, window))
+    }
+
+    async fn health(&self) -> CacheResult<HealthReport> {
+        delegate!(self, s => s.health())
+    }
+
+    async fn memory_policy(&self) -> CacheResult<MemoryPolicy> {
+        delegate!(self, s => s.memory_policy())
+    }
+
+    async fn set_memory_policy(&self, policy: &MemoryPolicy) -> CacheResult<()> {
+        delegate!(self, s => s.set_memory_policy(policy))
+    }
+}

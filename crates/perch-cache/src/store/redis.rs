@@ -1,0 +1,381 @@
+//! The Redis store: one multiplexed connection, every call bounded in time.
+//!
+//! - One `ConnectionManager` (or one Cluster connection), cloned per call:
+//!   it multiplexes, so a pool would add nothing. It is built lazily, so a
+//!   Redis that is down does not stop Perch from starting; it reconnects by
+//!   itself when Redis is back.
+//! - The manager has no per-command timeout and can wait a whole retry cycle
+//!   while Redis is down, so every call is wrapped in `tokio::time::timeout`
+//!   and fails with [`CacheError::Timeout`] or [`CacheError::Unavailable`],
+//!   which the server answers by reading the database.
+//! - Collection edits and rate checks are Lua scripts (`scripts/*.lua`), run
+//!   with `EVALSHA` and reloaded on `NOSCRIPT` by `Script::invoke_async`.
+//! - Cluster: each script touches one key, and multi-key calls (`MGET`,
+//!   `DEL`) are given keys of one hash tag by the typed layer where they must
+//!   be one round trip.
+
+use std::future::Future;
+use std::sync::LazyLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
+use redis::cluster_async::ClusterConnection;
+use redis::{Cmd, Pipeline, RedisFuture, RedisResult, Script, Value};
+
+use super::{KeyTtl, Store, Update};
+use crate::error::{CacheError, CacheResult};
+use crate::health::{HealthReport, Info, MemoryPolicy};
+use crate::ratelimit::RateDecision;
+
+/// Settings of the Redis store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RedisConfig {
+    /// `redis://host:port/db` of the server, or the seed nodes of a Cluster.
+    pub urls: Vec<String>,
+    /// Whether `urls` are Redis Cluster nodes.
+    pub cluster: bool,
+    /// The bound on every call, connection included (default 250 ms).
+    pub timeout: Duration,
+}
+
+impl RedisConfig {
+    /// A single server at `url` with the default timeout.
+    pub fn single(url: impl Into<String>) -> Self {
+        RedisConfig {
+            urls: vec![url.into()],
+            cluster: false,
+            timeout: Duration::from_millis(250),
+        }
+    }
+}
+
+fn script(body: &str) -> Script {
+    Script::new(&format!("{}\n{body}", include_str!("../scripts/json.lua")))
+}
+
+static LIST_PUSH: LazyLock<Script> =
+    LazyLock::new(|| script(include_str!("../scripts/list_push.lua")));
+static LIST_REMOVE: LazyLock<Script> =
+    LazyLock::new(|| script(include_str!("../scripts/list_remove.lua")));
+static LIST_SET_NUMBER: LazyLock<Script> =
+    LazyLock::new(|| script(include_str!("../scripts/list_set_number.lua")));
+static OBJECT_SET: LazyLock<Script> =
+    LazyLock::new(|| script(include_str!("../scripts/object_set.lua")));
+static RATE_LIMIT: LazyLock<Script> =
+    LazyLock::new(|| Script::new(include_str!("../scripts/rate_limit.lua")));
+
+/// A connection to one server or to a Cluster.
+#[derive(Clone)]
+enum Conn {
+    Single(ConnectionManager),
+    Cluster(ClusterConnection),
+}
+
+impl ConnectionLike for Conn {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
+        match self {
+            Conn::Single(c) => c.req_packed_command(cmd),
+            Conn::Cluster(c) => c.req_packed_command(cmd),
+        }
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        pipeline: &'a Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<Value>> {
+        match self {
+            Conn::Single(c) => c.req_packed_commands(pipeline, offset, count),
+            Conn::Cluster(c) => c.req_packed_commands(pipeline, offset, count),
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        match self {
+            Conn::Single(c) => c.get_db(),
+            Conn::Cluster(c) => c.get_db(),
+        }
+    }
+}
+
+/// The Redis store. Cheap to clone; clones share the connection.
+#[derive(Clone)]
+pub struct RedisStore {
+    conn: Conn,
+    timeout: Duration,
+}
+
+impl std::fmt::Debug for RedisStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisStore")
+            .field("backend", &self.name())
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Makes each rate-limit log member unique, across processes too.
+static NONCE: LazyLock<(u64, AtomicU64)> = LazyLock::new(|| {
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
+        ^ u64::from(std::process::id()).rotate_left(32);
+    (seed, AtomicU64::new(0))
+});
+
+fn nonce() -> String {
+    let (seed, counter) = &*NONCE;
+    format!("{seed:x}.{:x}", counter.fetch_add(1, Ordering::Relaxed))
+}
+
+impl RedisStore {
+    /// Builds the store without connecting: the first call connects. Must be
+    /// called inside a Tokio runtime.
+    pub fn new(config: &RedisConfig) -> CacheResult<Self> {
+        if tokio::runtime::Handle::try_current().is_err() {
+            return Err(CacheError::Config(
+                "RedisStore::new needs a Tokio runtime".into(),
+            ));
+        }
+        let conn = if config.cluster {
+            let client = redis::cluster::ClusterClientBuilder::new(config.urls.clone())
+                .retries(1)
+                .connection_timeout(config.timeout)
+                .response_timeout(config.timeout)
+                .build()
+                .map_err(|e| CacheError::Config(e.to_string()))?;
+            let cluster_config = redis::cluster::ClusterConfig::new()
+                .set_connection_timeout(config.timeout)
+                .set_response_timeout(config.timeout);
+            Conn::Cluster(client.get_pending_async_connection_with_config(cluster_config))
+        } else {
+            let url = match config.urls.as_slice() {
+                [url] => url,
+                _ => {
+                    return Err(CacheError::Config(
+                        "a single Redis needs exactly one URL".into(),
+                    ));
+                }
+            };
+            let client =
+                redis::Client::open(url.as_str()).map_err(|e| CacheError::Config(e.to_string()))?;
+            // Few, short retries: the caller's timeout bounds each call anyway,
+            // and a long retry cycle only delays noticing that Redis is back.
+            let manager_config = ConnectionManagerConfig::new()
+                .set_number_of_retries(1)
+                .set_max_delay(Duration::from_millis(200))
+                .set_connection_timeout(Some(config.timeout))
+                .set_response_timeout(Some(config.timeout));
+            let manager = ConnectionManager::new_lazy_with_config(client, manager_config)
+                .map_err(|e| CacheError::Config(e.to_string()))?;
+            Conn::Single(manager)
+        };
+        Ok(RedisStore {
+            conn,
+            timeout: config.timeout,
+        })
+    }
+
+    /// Runs one call on a clone of the connection, bounded by the timeout.
+    async fn call<T, F, Fut>(&self, f: F) -> CacheResult<T>
+    where
+        F: FnOnce(Conn) -> Fut,
+        Fut: Future<Output = RedisResult<T>>,
+    {
+        match tokio::time::timeout(self.timeout, f(self.conn.clone())).await {
+            Ok(result) => result.map_err(CacheError::from),
+            Err(_) => Err(CacheError::Timeout(self.timeout)),
+        }
+    }
+
+    async fn query<T: redis::FromRedisValue>(&self, cmd: Cmd) -> CacheResult<T> {
+        self.call(|mut conn| async move { cmd.query_async(&mut conn).await })
+            .await
+    }
+
+    /// Runs a collection script on one key and maps its status code.
+    async fn edit(&self, script: &'static Script, key: &str, args: &[&str]) -> CacheResult<i64> {
+        let mut invocation = script.key(key);
+        for arg in args {
+            invocation.arg(*arg);
+        }
+        self.call(|mut conn| async move { invocation.invoke_async(&mut conn).await })
+            .await
+    }
+
+    async fn info(&self) -> CacheResult<Info> {
+        let mut cmd = redis::cmd("INFO");
+        cmd.arg("memory").arg("clients").arg("stats");
+        let text: String = self.query(cmd).await?;
+        Ok(Info::parse(&text))
+    }
+}
+
+/// Maps the scripts' status codes (see `scripts/*.lua`).
+fn update_from(code: i64) -> Update {
+    match code {
+        -1 => Update::Missing,
+        -2 => Update::Corrupt,
+        -3 | 0 => Update::NoMatch,
+        _ => Update::Applied,
+    }
+}
+
+fn millis(d: Duration) -> u64 {
+    // Redis refuses a zero TTL; round up so a sub-millisecond TTL still sets.
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1)
+}
+
+impl Store for RedisStore {
+    fn name(&self) -> &'static str {
+        match self.conn {
+            Conn::Single(_) => "redis",
+            Conn::Cluster(_) => "redis-cluster",
+        }
+    }
+
+    async fn get_many(&self, keys: &[String]) -> CacheResult<Vec<Option<String>>> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut cmd = redis::cmd("MGET");
+        cmd.arg(keys);
+        self.query(cmd).await
+    }
+
+    async fn set(&self, key: &str, value: &str, ttl: Duration) -> CacheResult<()> {
+        let mut cmd = redis::cmd("SET");
+        cmd.arg(key).arg(value).arg("PX").arg(millis(ttl));
+        self.query(cmd).await
+    }
+
+    async fn delete_many(&self, keys: &[String]) -> CacheResult<u64> {
+        if keys.is_empty() {
+            return Ok(0);
+        }
+        let mut cmd = redis::cmd("DEL");
+        cmd.arg(keys);
+        self.query(cmd).await
+    }
+
+    async fn pttl(&self, key: &str) -> CacheResult<KeyTtl> {
+        let mut cmd = redis::cmd("PTTL");
+        cmd.arg(key);
+        let ms: i64 = self.query(cmd).await?;
+        Ok(match ms {
+            -2 => KeyTtl::Missing,
+            -1 => KeyTtl::Persistent,
+            ms => KeyTtl::Expires(Duration::from_millis(ms.unsigned_abs())),
+        })
+    }
+
+    async fn list_push(
+        &self,
+        key: &str,
+        element: &str,
+        id_field: &str,
+        id: &str,
+        cap: usize,
+    ) -> CacheResult<Update> {
+        let cap = cap.to_string();
+        let code = self
+            .edit(&LIST_PUSH, key, &[element, id_field, id, &cap])
+            .await?;
+        Ok(update_from(code))
+    }
+
+    async fn list_remove(&self, key: &str, id_field: &str, id: &str) -> CacheResult<Update> {
+        let code = self.edit(&LIST_REMOVE, key, &[id_field, id]).await?;
+        Ok(update_from(code))
+    }
+
+    async fn list_set_number(
+        &self,
+        key: &str,
+        id_field: &str,
+        id: &str,
+        field: &str,
+        value: i64,
+    ) -> CacheResult<Update> {
+        let value = value.to_string();
+        let code = self
+            .edit(&LIST_SET_NUMBER, key, &[id_field, id, field, &value])
+            .await?;
+        Ok(update_from(code))
+    }
+
+    async fn object_set(
+        &self,
+        key: &str,
+        field: &str,
+        value_json: &str,
+        ttl: Option<Duration>,
+    ) -> CacheResult<Update> {
+        let ttl = ttl.map_or(0, millis).to_string();
+        let code = self
+            .edit(&OBJECT_SET, key, &[field, value_json, &ttl])
+            .await?;
+        Ok(update_from(code))
+    }
+
+    async fn rate_check(
+        &self,
+        key: &str,
+        limit: u32,
+        window: Duration,
+    ) -> CacheResult<RateDecision> {
+        let window_us = u64::try_from(window.as_micros()).unwrap_or(u64::MAX).max(1);
+        let mut invocation = RATE_LIMIT.key(key);
+        invocation.arg(limit).arg(window_us).arg(nonce());
+        let reply: (i64, i64, i64, i64, i64) = self
+            .call(|mut conn| async move { invocation.invoke_async(&mut conn).await })
+            .await?;
+        let (allowed, count, oldest, newest, now) = reply;
+        let age = |t: i64| Duration::from_micros(now.saturating_sub(t).max(0).unsigned_abs());
+        Ok(RateDecision::from_log(
+            allowed == 1,
+            limit,
+            window,
+            u32::try_from(count).unwrap_or(u32::MAX),
+            age(oldest),
+            age(newest),
+        ))
+    }
+
+    async fn health(&self) -> CacheResult<HealthReport> {
+        let started = Instant::now();
+        let _: String = self.query(redis::cmd("PING")).await?;
+        let ping = started.elapsed();
+        let info = self.info().await?;
+        let policy = info.memory_policy();
+        Ok(HealthReport {
+            backend: self.name(),
+            ping,
+            used_memory: info.number("used_memory"),
+            maxmemory: policy.maxmemory,
+            maxmemory_policy: policy.policy,
+            connected_clients: Some(info.number("connected_clients")),
+            keyspace_hits: info.number("keyspace_hits"),
+            keyspace_misses: info.number("keyspace_misses"),
+            entries: None,
+        })
+    }
+
+    async fn memory_policy(&self) -> CacheResult<MemoryPolicy> {
+        // INFO rather than CONFIG GET: it works where CONFIG is renamed or
+        // forbidden (managed Redis), and carries both figures.
+        Ok(self.info().await?.memory_policy())
+    }
+
+    async fn set_memory_policy(&self, policy: &MemoryPolicy) -> CacheResult<()> {
+        let mut cmd = redis::cmd("CONFIG");
+        cmd.arg("SET")
+            .arg("maxmemory")
+            .arg(policy.maxmemory)
+            .arg("maxmemory-policy")
+            .arg(&policy.policy);
+        self.query(cmd).await
+    }
+}
