@@ -54,6 +54,24 @@ impl<'de> Deserialize<'de> for Timestamp {
 
 /// Serde for `i64` ids written as JSON strings (and read from strings or,
 /// leniently, numbers).
+/// An optional id, as a string in JSON (absent when unknown).
+mod opt_id_string {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(id: &Option<i64>, s: S) -> Result<S::Ok, S::Error> {
+        match id {
+            Some(id) => s.collect_str(id),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+        #[derive(Deserialize)]
+        struct Wrapped(#[serde(with = "super::id_string")] i64);
+        Ok(Option::<Wrapped>::deserialize(d)?.map(|w| w.0))
+    }
+}
+
 mod id_string {
     use serde::{Deserialize, Deserializer, Serializer, de::Error};
 
@@ -215,6 +233,13 @@ pub struct FollowEntry {
     pub profile_image_url: String,
     /// When the follow happened.
     pub followed_at: Timestamp,
+    /// The follow's own id (Perch's paging cursor for follow lists).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "opt_id_string"
+    )]
+    pub follow_id: Option<i64>,
 }
 
 /// One element of `likes:user:{userId}`.
@@ -229,6 +254,13 @@ pub struct LikeEntry {
     pub author_id: i64,
     /// When the like happened.
     pub liked_at: Timestamp,
+    /// The like's own id (Perch's paging cursor for the favourites list).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "opt_id_string"
+    )]
+    pub like_id: Option<i64>,
 }
 
 /// An element of a cached collection: it has an id, under a known JSON field,

@@ -110,15 +110,26 @@ fn collection_entries_use_the_seeds_field_names() {
         display_name: "Jane Doe".into(),
         profile_image_url: "https://perch.example/j.png".into(),
         followed_at: at(12, 0),
+        follow_id: None,
     };
     let v = serde_json::to_value(&follow).unwrap();
     assert_eq!(v["followedAt"], "2025-01-27T12:00:00.000Z");
     assert_eq!(v["displayName"], "Jane Doe");
+    assert!(v.get("followId").is_none(), "absent, as the seed shows it");
+    let with_id = FollowEntry {
+        follow_id: Some(117_000_000_000_000_001),
+        ..follow
+    };
+    let v = serde_json::to_value(&with_id).unwrap();
+    assert_eq!(v["followId"], "117000000000000001");
+    let back: FollowEntry = serde_json::from_value(v).unwrap();
+    assert_eq!(back, with_id);
 
     let like = LikeEntry {
         post_id: 123,
         author_id: 456,
         liked_at: at(16, 30),
+        like_id: None,
     };
     assert_eq!(
         serde_json::to_value(&like).unwrap(),

@@ -15,7 +15,7 @@ use tokio::net::TcpListener;
 use crate::config::{Settings, redact_url};
 use crate::db::{Db, meta};
 use crate::http;
-use crate::http::state::AppState;
+use crate::state::AppState;
 
 /// Why Perch could not start; each names the setting to look at.
 #[derive(Debug, thiserror::Error)]
@@ -44,6 +44,9 @@ pub enum StartError {
         /// What went wrong.
         source: std::io::Error,
     },
+    /// The cache settings are unusable.
+    #[error("{0}")]
+    Cache(crate::state::CacheSetupError),
     /// The signing secret could not be read or stored.
     #[error("cannot keep the generated PERCH_JWT_SECRET in the database: {0}")]
     Secret(crate::db::StoreError),
@@ -67,7 +70,19 @@ impl Application {
                     addr: settings.bind,
                     source,
                 })?;
-        let state = AppState::new(Arc::new(settings), db, jwt_secret);
+        let state =
+            AppState::new(Arc::new(settings), db, &jwt_secret).map_err(StartError::Cache)?;
+        if let Err(e) = crate::domain::revocations::sync(&state).await {
+            tracing::warn!(error = %e, "cannot load revoked tokens");
+        }
+        let apply = state.settings.cache_apply_policy;
+        match state.cache.check_memory_policy(apply).await {
+            Ok(check) if check.matches => {}
+            Ok(_) => {} // check_memory_policy has warned.
+            Err(e) => {
+                tracing::warn!(error = %e, "cache unreachable at start; serving from the database until it answers")
+            }
+        }
         Ok(Application { listener, state })
     }
 
@@ -91,6 +106,7 @@ impl Application {
         let addr = self.local_addr();
         let db = self.state.db.clone();
         tracing::info!(%addr, domain = %self.state.settings.domain, "perch is serving");
+        let sync = crate::domain::revocations::spawn_sync(self.state.clone());
         let router = http::router(self.state);
         axum::serve(
             self.listener,
@@ -98,6 +114,7 @@ impl Application {
         )
         .with_graceful_shutdown(shutdown)
         .await?;
+        sync.abort();
         db.close().await;
         tracing::info!("perch stopped");
         Ok(())

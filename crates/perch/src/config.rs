@@ -40,6 +40,21 @@ pub struct RawSettings {
     /// its `maxmemory`.
     #[arg(long, env = "PERCH_CACHE_MAX_MEMORY", default_value = "1GB")]
     pub cache_max_memory: String,
+    /// Prefix put in front of every cache key (letters, digits, `-_.@:`),
+    /// so several Perch installations can share one Redis.
+    #[arg(long, env = "PERCH_CACHE_PREFIX", default_value = "")]
+    pub cache_prefix: String,
+    /// Bound on every cache call, in milliseconds; past it Perch answers from
+    /// the database.
+    #[arg(long, env = "PERCH_CACHE_TIMEOUT_MS", default_value = "250")]
+    pub cache_timeout_ms: String,
+    /// Let Perch set Redis `maxmemory` and `maxmemory-policy` to the design's
+    /// values (1GB, allkeys-lru) with CONFIG SET when they differ.
+    #[arg(long, env = "PERCH_CACHE_APPLY_POLICY", default_value = "false")]
+    pub cache_apply_policy: String,
+    /// Lifetime of access tokens, in seconds (default 30 days).
+    #[arg(long, env = "PERCH_TOKEN_TTL_SECS", default_value = "2592000")]
+    pub token_ttl_secs: String,
     /// Log filter, in `tracing` env-filter syntax (`info`, `perch=debug`).
     #[arg(long = "log", env = "PERCH_LOG", default_value = "info")]
     pub log: String,
@@ -74,6 +89,14 @@ pub struct Settings {
     pub jwt_secret: Option<String>,
     /// Cache memory budget in bytes.
     pub cache_max_memory: u64,
+    /// Cache key prefix.
+    pub cache_prefix: String,
+    /// Bound on every cache call.
+    pub cache_timeout: Duration,
+    /// Whether Perch may CONFIG SET Redis's memory policy.
+    pub cache_apply_policy: bool,
+    /// Access token lifetime.
+    pub token_ttl: Duration,
     /// Log filter.
     pub log: String,
     /// Log format.
@@ -150,6 +173,30 @@ impl RawSettings {
                 "must be at least 1MB",
             ));
         }
+        perch_cache::KeyPrefix::new(&self.cache_prefix)
+            .map_err(|e| ConfigError::new("--cache-prefix / PERCH_CACHE_PREFIX", e.to_string()))?;
+        let cache_timeout = parse_number(
+            &self.cache_timeout_ms,
+            1..=60_000,
+            "--cache-timeout-ms / PERCH_CACHE_TIMEOUT_MS",
+        )
+        .map(Duration::from_millis)?;
+        let token_ttl = parse_number(
+            &self.token_ttl_secs,
+            60..=31_536_000,
+            "--token-ttl-secs / PERCH_TOKEN_TTL_SECS",
+        )
+        .map(Duration::from_secs)?;
+        let cache_apply_policy = match self.cache_apply_policy.to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" | "on" => true,
+            "false" | "0" | "no" | "off" | "" => false,
+            other => {
+                return Err(ConfigError::new(
+                    "--cache-apply-policy / PERCH_CACHE_APPLY_POLICY",
+                    format!("{other:?} is neither true nor false"),
+                ));
+            }
+        };
         tracing_subscriber::EnvFilter::try_new(&self.log)
             .map_err(|e| ConfigError::new("--log / PERCH_LOG", e.to_string()))?;
         let log_format = match self.log_format.to_ascii_lowercase().as_str() {
@@ -170,11 +217,33 @@ impl RawSettings {
             redis_url,
             jwt_secret: self.jwt_secret,
             cache_max_memory,
+            cache_prefix: self.cache_prefix,
+            cache_timeout,
+            cache_apply_policy,
+            token_ttl,
             log: self.log,
             log_format,
             body_limit: 2 * 1024 * 1024,
             request_timeout: Duration::from_secs(30),
         })
+    }
+}
+
+fn parse_number(
+    text: &str,
+    range: std::ops::RangeInclusive<u64>,
+    setting: &'static str,
+) -> Result<u64, ConfigError> {
+    match text.trim().parse::<u64>() {
+        Ok(n) if range.contains(&n) => Ok(n),
+        _ => Err(ConfigError::new(
+            setting,
+            format!(
+                "{text:?} is not a whole number from {} to {}",
+                range.start(),
+                range.end()
+            ),
+        )),
     }
 }
 
@@ -304,6 +373,13 @@ mod tests {
             (&["--log-format", "xml"], "PERCH_LOG_FORMAT"),
             (&["--log", "perch=[[["], "PERCH_LOG"),
             (&["--domain", "a b"], "PERCH_DOMAIN"),
+            (&["--cache-prefix", "a{b}"], "PERCH_CACHE_PREFIX"),
+            (&["--cache-timeout-ms", "0"], "PERCH_CACHE_TIMEOUT_MS"),
+            (&["--token-ttl-secs", "soon"], "PERCH_TOKEN_TTL_SECS"),
+            (
+                &["--cache-apply-policy", "maybe"],
+                "PERCH_CACHE_APPLY_POLICY",
+            ),
         ];
         for (args, setting) in cases {
             let err = parse(args).expect_err("must be refused");

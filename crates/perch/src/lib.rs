@@ -7,6 +7,9 @@
 //! - [`cli`]: the `perch` command line (`serve`, `migrate`).
 //! - [`app`]: builds the state, binds, serves and shuts down gracefully.
 //! - [`db`]: the SQL source of truth on SQLite or PostgreSQL.
+//! - [`domain`]: what Perch does: cache-aside reads, writes and invalidation.
+//! - [`error`]: the error type of the domain and HTTP layers.
+//! - [`state`]: the state shared by every request.
 //! - [`http`]: the HTTP routes, one module per feature, and the error type.
 //! - [`ids`]: snowflake ids.
 //! - [`telemetry`]: logging set-up.
@@ -16,8 +19,11 @@ pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod domain;
+pub mod error;
 pub mod http;
 pub mod ids;
+pub mod state;
 pub mod telemetry;
 
 /// Perch's version, as shown by `/api/v1/instance` and `perch --version`.

@@ -17,6 +17,11 @@ async fn health_and_instance_answer(t: &TestDb) {
     assert_eq!(body["status"], "healthy");
     assert_eq!(body["database"]["status"], "up");
     assert!(body["latency"].as_str().unwrap().ends_with("ms"));
+    // The seed's health check: memory and connections of the cache backend.
+    assert_eq!(body["memory"]["maxmemory"], 64 * 1024 * 1024);
+    assert_eq!(body["memory"]["maxmemory_policy"], "allkeys-lru");
+    assert!(body["connections"].is_object());
+    assert_eq!(body["cache"]["status"], "up");
 
     let (status, body) = app.get("/api/v1/instance").await;
     assert_eq!(status, 200);
@@ -140,11 +145,25 @@ async fn requests_in_flight_finish_on_shutdown() {
 async fn the_generated_secret_survives_a_restart() {
     let t = TestDb::sqlite().await;
     let first = TestApp::spawn(test_settings(&t.url)).await;
-    let secret = first.state.jwt_secret.clone();
+    let (token, _) = first
+        .state
+        .keys
+        .issue(1, "read", chrono::Utc::now())
+        .unwrap();
     first.stop().await;
     let second = TestApp::spawn(test_settings(&t.url)).await;
-    assert_eq!(second.state.jwt_secret, secret);
-    assert!(secret.len() >= 32);
+    assert!(
+        second.state.keys.verify(&token).is_some(),
+        "a token from before the restart still verifies"
+    );
+    let other = TestDb::sqlite().await;
+    let third = TestApp::spawn(test_settings(&other.url)).await;
+    assert!(
+        third.state.keys.verify(&token).is_none(),
+        "another database has another secret"
+    );
+    third.stop().await;
+    other.finish().await;
     second.stop().await;
     t.finish().await;
 }

@@ -25,6 +25,7 @@ use crate::stats::{BlacklistStats, FamilyStats, Stats};
 use crate::store::{Backend, MemoryConfig, MemoryStore, RedisConfig, RedisStore, Store, Update};
 
 pub mod auth;
+mod batch;
 pub mod social;
 
 /// The cache. Cheap to clone; clones share the store, counters and flights.

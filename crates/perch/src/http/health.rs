@@ -1,8 +1,9 @@
-//! `GET /health`: the seed's health check, extended with the database.
+//! `GET /health`: the seed's health check (status, latency, memory,
+//! connections) from the cache's figures, plus the database.
 //!
-//! 200 `{"status": "healthy", ...}` while everything answers; 503
-//! `{"status": "unhealthy", "error": ...}` when the database (the source of
-//! truth) does not.
+//! 200 `healthy` when both answer; 200 `degraded` when the cache is down but
+//! the database (the truth) answers, since every request is still served;
+//! 503 `unhealthy` when the database does not answer.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -11,7 +12,7 @@ use axum::{Json, Router};
 use serde_json::{Value, json};
 
 use super::format_latency;
-use super::state::AppState;
+use crate::state::AppState;
 
 /// The routes of this module.
 pub fn router() -> Router<AppState> {
@@ -21,32 +22,70 @@ pub fn router() -> Router<AppState> {
 async fn health(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     let backend = state.db.backend().name();
     let (size, idle) = state.db.pool_figures();
-    match state.db.ping().await {
-        Ok(latency) => (
-            StatusCode::OK,
-            Json(json!({
-                "status": "healthy",
-                "latency": format_latency(latency),
-                "database": {
-                    "status": "up",
-                    "backend": backend,
-                    "latency": format_latency(latency),
-                    "connections": { "open": size, "idle": idle },
-                },
-                "uptime_seconds": state.started.elapsed().as_secs(),
-                "version": crate::VERSION,
-            })),
-        ),
-        Err(e) => {
+    let (db, cache) = tokio::join!(state.db.ping(), state.cache.health());
+    let database = match &db {
+        Ok(latency) => json!({
+            "status": "up", "backend": backend, "latency": format_latency(*latency),
+            "connections": { "open": size, "idle": idle },
+        }),
+        Err(_) => json!({ "status": "down", "backend": backend }),
+    };
+    let cache_json = match &cache {
+        Ok(h) => json!({
+            "status": "up",
+            "backend": h.backend,
+            "latency": format_latency(h.ping),
+            "memory": {
+                "used_memory": h.used_memory,
+                "maxmemory": h.maxmemory,
+                "maxmemory_policy": h.maxmemory_policy,
+                "usage_ratio": h.memory_ratio(),
+                "alert": h.memory_ratio().is_some_and(|r| r > 0.8),
+            },
+            "connections": { "connected_clients": h.connected_clients },
+            "keyspace": { "hits": h.keyspace_hits, "misses": h.keyspace_misses, "entries": h.entries },
+        }),
+        Err(e) => json!({ "status": "down", "error": e.to_string() }),
+    };
+    let families: Vec<Value> = state
+        .cache
+        .stats()
+        .iter()
+        .map(|s| json!({ "family": s.family.name(), "hits": s.hits, "misses": s.misses, "hit_ratio": s.hit_rate() }))
+        .collect();
+    let common = json!({
+        "database": database,
+        "cache": cache_json,
+        "cache_families": families,
+        "uptime_seconds": state.started.elapsed().as_secs(),
+        "version": crate::VERSION,
+    });
+    let (status, mut body) = match (&db, &cache) {
+        (Err(e), _) => {
             tracing::warn!(error = %e, "health check: database down");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({
-                    "status": "unhealthy",
-                    "error": format!("database ({backend}) unreachable"),
-                    "database": { "status": "down", "backend": backend },
-                })),
+                json!({ "status": "unhealthy", "error": format!("database ({backend}) unreachable") }),
             )
         }
+        (Ok(_), Err(e)) => (
+            StatusCode::OK,
+            json!({ "status": "degraded", "error": format!("cache unreachable: {e}"), "latency": null, "memory": null, "connections": null }),
+        ),
+        (Ok(_), Ok(h)) => (
+            StatusCode::OK,
+            json!({
+                "status": "healthy",
+                "latency": format_latency(h.ping),
+                "memory": cache_json["memory"].clone(),
+                "connections": cache_json["connections"].clone(),
+            }),
+        ),
+    };
+    if let (Some(obj), Some(extra)) = (body.as_object_mut(), common.as_object()) {
+        for (k, v) in extra {
+            obj.insert(k.clone(), v.clone());
+        }
     }
+    (status, Json(body))
 }

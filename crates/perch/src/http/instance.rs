@@ -7,8 +7,8 @@ use axum::{Json, Router};
 use serde_json::{Value, json};
 
 use super::ApiError;
-use super::state::AppState;
 use crate::db::{accounts, statuses};
+use crate::state::AppState;
 
 /// Longest status, in characters.
 pub const MAX_STATUS_CHARS: usize = 500;
@@ -75,7 +75,7 @@ async fn v2(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
         "source_url": "https://example.invalid/perch",
         "description": "A small, fast social-media server.",
         "usage": { "users": { "active_month": users } },
-        "thumbnail": { "url": format!("{}/favicon.ico", state.base_url()) },
+        "thumbnail": { "url": format!("{}/favicon.ico", state.base_url) },
         "languages": ["en"],
         "configuration": {
             "urls": { "streaming": format!("wss://{domain}") },

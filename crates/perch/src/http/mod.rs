@@ -5,11 +5,17 @@
 //! [`ApiError`], and errors produced by middleware or the router itself (404
 //! for an unknown path, 405, 413, timeouts) through [`json_errors`].
 
-pub mod error;
+pub mod accounts;
+pub mod auth;
+pub mod entities;
 pub mod extract;
 pub mod health;
 pub mod instance;
-pub mod state;
+pub mod oauth;
+pub mod ops;
+pub mod paging;
+pub mod statuses;
+pub mod validate;
 
 use std::time::Duration;
 
@@ -26,19 +32,25 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-pub use error::ApiError;
-use state::AppState;
+pub use crate::error::ApiError;
+use crate::state::AppState;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The whole HTTP interface, with its middleware.
 pub fn router(state: AppState) -> Router {
+    ops::prometheus();
     let body_limit = state.settings.body_limit;
     let timeout = state.settings.request_timeout;
     Router::new()
         .merge(health::router())
         .merge(instance::router())
+        .merge(oauth::router())
+        .merge(accounts::router())
+        .merge(statuses::router())
+        .merge(ops::router())
         .fallback(|| async { ApiError::NotFound })
+        .route_layer(middleware::from_fn(ops::track))
         .with_state(state)
         .layer(
             ServiceBuilder::new()

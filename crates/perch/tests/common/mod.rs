@@ -172,7 +172,7 @@ pub struct TestApp {
     /// `http://127.0.0.1:PORT`.
     pub url: String,
     /// The server's shared state.
-    pub state: perch::http::state::AppState,
+    pub state: perch::state::AppState,
     /// HTTP client.
     pub client: reqwest::Client,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
@@ -190,6 +190,10 @@ pub fn test_settings(database_url: &str) -> perch::config::Settings {
         redis_url: None,
         jwt_secret: None,
         cache_max_memory: "64MB".into(),
+        cache_prefix: String::new(),
+        cache_timeout_ms: "250".into(),
+        cache_apply_policy: "false".into(),
+        token_ttl_secs: "3600".into(),
         log: "warn".into(),
         log_format: "text".into(),
     }

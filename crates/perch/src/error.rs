@@ -1,4 +1,4 @@
-//! The one error type of the HTTP layer.
+//! The one error type of the domain and HTTP layers.
 //!
 //! Handlers return `Result<_, ApiError>`. Every variant is named after the
 //! status it answers with and renders Mastodon's error shape
@@ -6,7 +6,7 @@
 //! never sends it to the client.
 
 use axum::Json;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
@@ -38,11 +38,18 @@ pub enum ApiError {
         /// Per-field details, Mastodon style.
         details: Option<Value>,
     },
-    /// 429: over the rate limit.
+    /// 429: over the rate limit; the decision fills the rate-limit headers.
     #[error("Too many requests")]
-    TooManyRequests {
-        /// Seconds until a request may pass.
-        retry_after_secs: u64,
+    TooManyRequests(perch_cache::RateDecision),
+    /// An OAuth error (RFC 6749 shape: `error` and `error_description`).
+    #[error("{description}")]
+    OAuth {
+        /// 400 or 401.
+        status: StatusCode,
+        /// The OAuth error code (`invalid_grant`, `invalid_client`, …).
+        error: &'static str,
+        /// Human-readable text.
+        description: String,
     },
     /// 503: a backing store is down and the answer cannot be served.
     #[error("{0}")]
@@ -70,10 +77,33 @@ impl ApiError {
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::OAuth { status, .. } => *status,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
+    }
+}
+
+/// Sets `X-RateLimit-Limit`, `-Remaining`, `-Reset` (RFC 3339 time) and, on a
+/// refusal, `Retry-After` (whole seconds, rounded up).
+pub fn rate_limit_headers(headers: &mut HeaderMap, d: &perch_cache::RateDecision) {
+    let reset = chrono::Utc::now()
+        + chrono::Duration::from_std(d.reset_after).unwrap_or_else(|_| chrono::Duration::zero());
+    let reset = reset.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let pairs = [
+        ("x-ratelimit-limit", d.limit.to_string()),
+        ("x-ratelimit-remaining", d.remaining.to_string()),
+        ("x-ratelimit-reset", reset),
+    ];
+    for (name, value) in pairs {
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            headers.insert(name, v);
+        }
+    }
+    if let Some(retry) = d.retry_after {
+        let secs = retry.as_secs() + u64::from(retry.subsec_nanos() > 0);
+        headers.insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
     }
 }
 
@@ -105,13 +135,14 @@ impl IntoResponse for ApiError {
                 error,
                 details: Some(details),
             } => json!({ "error": error, "details": details }),
+            ApiError::OAuth {
+                error, description, ..
+            } => json!({ "error": error, "error_description": description }),
             other => json!({ "error": other.to_string() }),
         };
         let mut response = (status, Json(body)).into_response();
-        if let ApiError::TooManyRequests { retry_after_secs } = self
-            && let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string())
-        {
-            response.headers_mut().insert(header::RETRY_AFTER, v);
+        if let ApiError::TooManyRequests(decision) = &self {
+            rate_limit_headers(response.headers_mut(), decision);
         }
         response
     }

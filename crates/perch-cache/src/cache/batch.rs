@@ -1,0 +1,74 @@
+//! Batched reads and loads for servers: several keys in one round trip, and
+//! the fill of a miss without reading the key again.
+//!
+//! A request that needs a token check, a profile and a list reads all three
+//! with [`Cache::fetch_raw`] (one `MGET`), decodes each with
+//! [`Cache::decode_value`] (counting hits and misses, discarding corrupt
+//! values) and loads what was missing with [`Cache::fill`].
+
+use std::future::Future;
+
+use crate::entry::CacheValue;
+use crate::error::CacheResult;
+use crate::key::Key;
+use crate::store::Store;
+
+use super::Cache;
+
+impl Cache {
+    /// Reads several keys in one round trip, undecoded and uncounted (decode
+    /// each with [`Cache::decode_value`]).
+    pub async fn fetch_raw(&self, keys: &[Key]) -> CacheResult<Vec<Option<String>>> {
+        let rendered: Vec<String> = keys.iter().map(|k| self.render(k)).collect();
+        self.observe(self.inner.backend.get_many(&rendered).await)
+    }
+
+    /// Decodes a value read by [`Cache::fetch_raw`] for `key`, counting the
+    /// hit or miss; a value that does not parse is deleted, logged and
+    /// counted as a miss.
+    pub async fn decode_value<T: CacheValue>(&self, key: &Key, raw: Option<String>) -> Option<T> {
+        let rendered = self.render(key);
+        self.decode(key, &rendered, raw).await
+    }
+
+    /// Counts a blacklist check made from a batched read.
+    pub fn note_blacklist_check(&self, revoked: bool) {
+        self.inner.stats.blacklist_check(revoked);
+    }
+
+    /// Loads a value that a read just missed and caches it: at most one
+    /// `load` per key at a time in this process (concurrent callers wait and
+    /// share its result), and the key is read once more inside the flight in
+    /// case another flight filled it. With `cache_up` false (the read that
+    /// missed failed), the cache is left alone and only the load runs.
+    pub async fn fill<T, E, F, Fut>(
+        &self,
+        key: &Key,
+        cache_up: bool,
+        load: F,
+    ) -> Result<Option<T>, E>
+    where
+        T: CacheValue,
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Option<T>, E>>,
+    {
+        let rendered = self.render(key);
+        self.inner
+            .flights
+            .run(&rendered, || async {
+                if cache_up && let Ok(Some(value)) = self.get::<T>(key).await {
+                    return Ok(Some(value));
+                }
+                let mut loaded = load().await?;
+                if let Some(value) = loaded.as_mut() {
+                    value.fit(key.max_len());
+                    if cache_up {
+                        // A failed write only costs a later miss.
+                        let _ = self.put(key, value).await;
+                    }
+                }
+                Ok(loaded)
+            })
+            .await
+    }
+}

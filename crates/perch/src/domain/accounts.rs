@@ -1,0 +1,118 @@
+//! Accounts: profiles read through `user:profile:{id}`, profile changes.
+
+use std::collections::HashMap;
+
+use perch_cache::{Key, Profile, UserId};
+
+use super::auth::{self, Caller};
+use super::fetch::{Fetched, fetch};
+use super::{DomainResult, convert, tolerate};
+use crate::db::accounts::{self, ProfileUpdate};
+use crate::db::now_ms;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The profile of account `id`: from the cache, else the database.
+pub async fn get(state: &AppState, caller: Option<&Caller>, id: i64) -> DomainResult<Profile> {
+    let key = Key::Profile(UserId(id));
+    let mut fetched = fetch(state, caller, vec![key.clone()]).await?;
+    match fetched.take::<Profile>(state, 0).await {
+        Some(p) => Ok(p),
+        None => load(state, &fetched, id).await?.ok_or(ApiError::NotFound),
+    }
+}
+
+/// Loads (and caches) a profile that a fetch missed.
+pub(crate) async fn load(
+    state: &AppState,
+    fetched: &Fetched,
+    id: i64,
+) -> DomainResult<Option<Profile>> {
+    let key = Key::Profile(UserId(id));
+    fetched
+        .fill(state, &key, || async {
+            let row = accounts::by_id(&state.db, id).await?;
+            Ok(row.map(|r| convert::profile(&r, &state.base_url)))
+        })
+        .await
+}
+
+/// The profiles of several accounts: one cache round trip for all, one
+/// database query for the ones missing (which are then cached). Unknown ids
+/// are left out.
+pub async fn many(
+    state: &AppState,
+    ids: &[i64],
+    cache_up: bool,
+) -> DomainResult<HashMap<i64, Profile>> {
+    let mut wanted: Vec<i64> = ids.to_vec();
+    wanted.sort_unstable();
+    wanted.dedup();
+    let mut found = HashMap::with_capacity(wanted.len());
+    if wanted.is_empty() {
+        return Ok(found);
+    }
+    let keys: Vec<Key> = wanted.iter().map(|id| Key::Profile(UserId(*id))).collect();
+    let mut cache_up = cache_up;
+    if cache_up {
+        match state.cache.fetch_raw(&keys).await {
+            Ok(raw) => {
+                for ((id, key), value) in wanted.iter().zip(&keys).zip(raw) {
+                    if let Some(p) = state.cache.decode_value::<Profile>(key, value).await {
+                        found.insert(*id, p);
+                    }
+                }
+            }
+            Err(_) => cache_up = false,
+        }
+    }
+    let missing: Vec<i64> = wanted
+        .into_iter()
+        .filter(|id| !found.contains_key(id))
+        .collect();
+    if !missing.is_empty() {
+        for row in accounts::by_ids(&state.db, &missing).await? {
+            let p = convert::profile(&row, &state.base_url);
+            if cache_up {
+                tolerate("profile_fill", state.cache.cache_profile(&p).await);
+            }
+            found.insert(row.id, p);
+        }
+    }
+    Ok(found)
+}
+
+/// The account with this user name (`name` or `name@our.domain`).
+pub async fn lookup(
+    state: &AppState,
+    caller: Option<&Caller>,
+    acct: &str,
+) -> DomainResult<Profile> {
+    let name = match acct.trim_start_matches('@').split_once('@') {
+        Some((name, domain)) if domain.eq_ignore_ascii_case(&state.settings.domain) => name,
+        Some(_) => return Err(ApiError::NotFound),
+        None => acct.trim_start_matches('@'),
+    };
+    let row = accounts::by_username(&state.db, name)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    get(state, caller, row.id).await
+}
+
+/// Changes the caller's profile, then drops its cached copy so that the
+/// next read, by anyone, loads the new one.
+pub async fn update(
+    state: &AppState,
+    caller: &Caller,
+    change: ProfileUpdate,
+) -> DomainResult<Profile> {
+    auth::check_blacklist(state, caller).await?;
+    let row = accounts::update_profile(&state.db, caller.account_id, &change, now_ms())
+        .await?
+        .ok_or(ApiError::Unauthorized)?;
+    tolerate(
+        "profile_invalidate",
+        state.cache.invalidate_profile(UserId(row.id)).await,
+    );
+    Ok(convert::profile(&row, &state.base_url))
+}

@@ -1,0 +1,83 @@
+//! One round trip for everything a read needs from the cache.
+//!
+//! A read names the keys it wants; [`fetch`] puts the caller's token
+//! blacklist entry in front of them and reads all of them with one `MGET`
+//! (one pipeline on a Cluster). A present blacklist entry ends the request
+//! with 401. A cache that is down or slow yields all misses and marks the
+//! fetch so that the read skips the cache for the rest of the request.
+
+use std::future::Future;
+
+use perch_cache::{CacheValue, Key, TokenId};
+
+use super::DomainResult;
+use super::auth::Caller;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The values of one fetch, decoded on demand.
+pub struct Fetched {
+    keys: Vec<Key>,
+    raw: Vec<Option<String>>,
+    /// Whether the cache answered; when not, the request leaves it alone.
+    pub cache_up: bool,
+}
+
+/// Reads `keys` (and the caller's blacklist entry) in one round trip.
+pub async fn fetch(
+    state: &AppState,
+    caller: Option<&Caller>,
+    keys: Vec<Key>,
+) -> DomainResult<Fetched> {
+    let blacklist = match caller {
+        Some(c) => Some(Key::Blacklist(
+            TokenId::new(&c.claims.jti).map_err(|_| ApiError::Unauthorized)?,
+        )),
+        None => None,
+    };
+    let mut all = Vec::with_capacity(keys.len() + 1);
+    all.extend(blacklist.iter().cloned());
+    all.extend(keys.iter().cloned());
+    let (mut raw, cache_up) = match state.cache.fetch_raw(&all).await {
+        Ok(raw) => (raw, true),
+        Err(_) => (vec![None; all.len()], false),
+    };
+    if blacklist.is_some() {
+        let revoked = raw.remove(0).is_some();
+        state.cache.note_blacklist_check(revoked);
+        if revoked {
+            return Err(ApiError::Unauthorized);
+        }
+    }
+    Ok(Fetched {
+        keys,
+        raw,
+        cache_up,
+    })
+}
+
+impl Fetched {
+    /// Decodes the value of the `index`-th requested key; `None` for a miss
+    /// (a corrupt value is deleted and counts as one).
+    pub async fn take<T: CacheValue>(&mut self, state: &AppState, index: usize) -> Option<T> {
+        let raw = self.raw.get_mut(index)?.take();
+        let key = self.keys.get(index)?;
+        state.cache.decode_value(key, raw).await
+    }
+
+    /// Loads a missing value with `load` and caches it (when the cache is up):
+    /// at most one load per key at a time in this process.
+    pub async fn fill<T, F, Fut>(
+        &self,
+        state: &AppState,
+        key: &Key,
+        load: F,
+    ) -> DomainResult<Option<T>>
+    where
+        T: CacheValue,
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = DomainResult<Option<T>>>,
+    {
+        state.cache.fill(key, self.cache_up, load).await
+    }
+}

@@ -1,0 +1,203 @@
+//! Follows: following and unfollowing, the followers and following lists
+//! through `followers:{id}` and `following:{id}`, relationships.
+
+use perch_cache::{FollowEntry, Key, Profile, UserId};
+
+use super::auth::{self, Caller};
+use super::fetch::fetch;
+use super::{DomainResult, Paged, accounts, convert, tolerate};
+use crate::db::{self, Page, follows, now_ms};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// How the caller and another account relate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Relationship {
+    /// The other account.
+    pub id: i64,
+    /// The caller follows it.
+    pub following: bool,
+    /// It follows the caller.
+    pub followed_by: bool,
+}
+
+/// Which list of an account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// Who follows it.
+    Followers,
+    /// Whom it follows.
+    Following,
+}
+
+/// Follows (`on`) or unfollows `target`. Both cached lists are changed in
+/// place (atomically, only where cached in full) and both cached profiles
+/// are dropped (their counters changed).
+pub async fn follow(
+    state: &AppState,
+    caller: &Caller,
+    target: i64,
+    on: bool,
+) -> DomainResult<Relationship> {
+    auth::check_blacklist(state, caller).await?;
+    if target == caller.account_id {
+        return Err(ApiError::unprocessable("You cannot follow yourself"));
+    }
+    let me = UserId(caller.account_id);
+    let them = UserId(target);
+    if on {
+        let now = now_ms();
+        let follow_id = state.next_id(now);
+        let created = follows::follow(&state.db, follow_id, caller.account_id, target, now)
+            .await
+            .map_err(|e| match e {
+                db::StoreError::NotFound => ApiError::NotFound,
+                other => other.into(),
+            })?;
+        if created {
+            let rows = db::accounts::by_ids(&state.db, &[caller.account_id, target]).await?;
+            let find = |id: i64| rows.iter().find(|r| r.id == id);
+            if let (Some(mine), Some(theirs)) = (find(caller.account_id), find(target)) {
+                let at = now.into();
+                let follower = convert::follow_entry_for(mine, follow_id, at, &state.base_url);
+                let followed = convert::follow_entry_for(theirs, follow_id, at, &state.base_url);
+                tolerate(
+                    "follow_lists",
+                    state.cache.add_follow(&follower, &followed).await,
+                );
+            }
+            counters(state, me, them).await;
+        }
+    } else {
+        db::accounts::by_id(&state.db, target)
+            .await?
+            .ok_or(ApiError::NotFound)?;
+        if follows::unfollow(&state.db, caller.account_id, target).await? {
+            tolerate("follow_lists", state.cache.remove_follow(me, them).await);
+            counters(state, me, them).await;
+        }
+    }
+    let mut rel = relationships(state, caller, &[target]).await?;
+    rel.pop().ok_or(ApiError::NotFound)
+}
+
+/// Both accounts' counters changed: their cached profiles are dropped, so
+/// the next read loads the exact counts.
+async fn counters(state: &AppState, me: UserId, them: UserId) {
+    tolerate(
+        "profile_invalidate",
+        state.cache.invalidate_profile(me).await,
+    );
+    tolerate(
+        "profile_invalidate",
+        state.cache.invalidate_profile(them).await,
+    );
+}
+
+/// One page of an account's followers or following, newest follow first.
+/// Pages that lie within the cached list (up to 1000 entries) come from it;
+/// the accounts themselves from their cached profiles.
+pub async fn list(
+    state: &AppState,
+    caller: Option<&Caller>,
+    account_id: i64,
+    direction: Direction,
+    page: Page,
+) -> DomainResult<Paged<Profile>> {
+    let user = UserId(account_id);
+    let key = match direction {
+        Direction::Followers => Key::Followers(user),
+        Direction::Following => Key::Following(user),
+    };
+    let cap = key.max_len().unwrap_or(1000);
+    let mut fetched = fetch(state, caller, vec![key.clone(), Key::Profile(user)]).await?;
+    let listed = match fetched.take::<Vec<FollowEntry>>(state, 0).await {
+        Some(list) => Some(list),
+        None => {
+            fetched
+                .fill(state, &key, || async {
+                    let edges = load(state, account_id, direction, Page::first(cap as i64)).await?;
+                    Ok(Some(
+                        edges
+                            .iter()
+                            .map(|e| convert::follow_entry(e, &state.base_url))
+                            .collect(),
+                    ))
+                })
+                .await?
+        }
+    };
+    let entries = listed.unwrap_or_default();
+    // Serve from the cached list when it answers the page in full: the page
+    // lies inside it, or the list is shorter than its cap (so it is all).
+    let from_cache = page.min_id.is_none()
+        && page.since_id.is_none()
+        && entries.iter().all(|e| e.follow_id.is_some());
+    let chosen: Vec<(i64, i64)> = if from_cache {
+        let after: Vec<(i64, i64)> = entries
+            .iter()
+            .filter_map(|e| Some((e.follow_id?, e.user_id)))
+            .filter(|(fid, _)| page.max_id.is_none_or(|max| *fid < max))
+            .collect();
+        if after.len() as i64 >= page.limit || entries.len() < cap {
+            after.into_iter().take(page.limit as usize).collect()
+        } else {
+            from_db(state, account_id, direction, page).await?
+        }
+    } else {
+        from_db(state, account_id, direction, page).await?
+    };
+    if chosen.is_empty() && fetched.take::<Profile>(state, 1).await.is_none() {
+        accounts::load(state, &fetched, account_id)
+            .await?
+            .ok_or(ApiError::NotFound)?;
+    }
+    let ids: Vec<i64> = chosen.iter().map(|(_, uid)| *uid).collect();
+    let profiles = accounts::many(state, &ids, fetched.cache_up).await?;
+    let cursors: Vec<i64> = chosen.iter().map(|(fid, _)| *fid).collect();
+    let items = ids
+        .iter()
+        .filter_map(|id| profiles.get(id).cloned())
+        .collect();
+    Ok(Paged::new(items, &cursors))
+}
+
+async fn load(
+    state: &AppState,
+    account_id: i64,
+    direction: Direction,
+    page: Page,
+) -> DomainResult<Vec<follows::FollowEdge>> {
+    Ok(match direction {
+        Direction::Followers => follows::followers(&state.db, account_id, page).await?,
+        Direction::Following => follows::following(&state.db, account_id, page).await?,
+    })
+}
+
+async fn from_db(
+    state: &AppState,
+    account_id: i64,
+    direction: Direction,
+    page: Page,
+) -> DomainResult<Vec<(i64, i64)>> {
+    let edges = load(state, account_id, direction, page).await?;
+    Ok(edges.iter().map(|e| (e.follow_id, e.account.id)).collect())
+}
+
+/// How the caller relates to each of `ids` (unknown ids included, as
+/// Mastodon does, with everything false).
+pub async fn relationships(
+    state: &AppState,
+    caller: &Caller,
+    ids: &[i64],
+) -> DomainResult<Vec<Relationship>> {
+    let (following, followed_by) = follows::relations(&state.db, caller.account_id, ids).await?;
+    Ok(ids
+        .iter()
+        .map(|id| Relationship {
+            id: *id,
+            following: following.contains(id),
+            followed_by: followed_by.contains(id),
+        })
+        .collect())
+}

@@ -1,0 +1,91 @@
+//! Revoked tokens, in process memory, kept in step with the database.
+//!
+//! The cache's `auth:blacklist:{tokenId}` entries are copies that Redis may
+//! evict (`allkeys-lru`) or lose in a restart. The database's
+//! `revoked_tokens` table is the truth; this set mirrors it (refreshed every
+//! [`SYNC_EVERY`] and updated at once on a local revocation), so every
+//! request can check revocation without any I/O, and a revoked token stays
+//! rejected whatever happens to the cache. Other Perch processes learn of a
+//! revocation through the cache entry at once, and through the database
+//! within [`SYNC_EVERY`] should the entry be gone.
+
+use std::collections::HashMap;
+use std::sync::RwLock;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use crate::db::{self, tokens};
+use crate::state::AppState;
+
+/// How often the set is refreshed from the database.
+pub const SYNC_EVERY: Duration = Duration::from_secs(2);
+
+/// Revoked token ids and when each stops mattering (expiry plus leeway).
+#[derive(Debug, Default)]
+pub struct Revocations {
+    map: RwLock<HashMap<String, DateTime<Utc>>>,
+}
+
+impl Revocations {
+    /// Whether `jti` is revoked.
+    pub fn contains(&self, jti: &str) -> bool {
+        let map = self.map.read().unwrap_or_else(|e| e.into_inner());
+        map.get(jti).is_some_and(|until| *until > Utc::now())
+    }
+
+    /// Records a revocation made by this process.
+    pub fn insert(&self, jti: String, until: DateTime<Utc>) {
+        let mut map = self.map.write().unwrap_or_else(|e| e.into_inner());
+        map.insert(jti, until);
+    }
+
+    /// Replaces the set with the database's list of revocations in force,
+    /// keeping local ones the database may not show yet.
+    pub fn replace(&self, active: Vec<tokens::RevokedToken>) {
+        let now = Utc::now();
+        let mut map = self.map.write().unwrap_or_else(|e| e.into_inner());
+        map.retain(|_, until| *until > now);
+        for t in active {
+            map.insert(t.token_id, t.expires_at);
+        }
+    }
+
+    /// How many revocations are held.
+    pub fn len(&self) -> usize {
+        self.map.read().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
+    /// Whether none are held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Loads the revocations in force from the database.
+pub async fn sync(state: &AppState) -> Result<(), db::StoreError> {
+    let active = tokens::active(&state.db, db::now_ms()).await?;
+    state.revocations.replace(active);
+    Ok(())
+}
+
+/// Keeps the set in step with the database and forgets expired
+/// revocations, until the runtime shuts down.
+pub fn spawn_sync(state: AppState) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut ticks: u64 = 0;
+        loop {
+            tokio::time::sleep(SYNC_EVERY).await;
+            if let Err(e) = sync(&state).await {
+                tracing::warn!(error = %e, "cannot refresh revoked tokens");
+            }
+            ticks += 1;
+            // About every ten minutes, drop rows of long-expired tokens.
+            if ticks % 300 == 0
+                && let Err(e) = tokens::purge_expired(&state.db, db::now_ms()).await
+            {
+                tracing::warn!(error = %e, "cannot purge expired revocations");
+            }
+        }
+    })
+}

@@ -1,0 +1,384 @@
+//! Statuses: posting (rate limited), reading, deleting, favouriting, and an
+//! account's statuses through `posts:user:{id}`.
+
+use std::collections::HashSet;
+
+use perch_cache::{
+    Key, LikeEntry, PostSummary, Profile, RateDecision, RateRule, Subject, Timestamp, UserId,
+};
+
+use super::auth::{self, Caller};
+use super::convert::{self, Post};
+use super::fetch::{Fetched, fetch};
+use super::{DomainResult, Paged, accounts, tolerate};
+use crate::db::{self, Page, favourites, now_ms, statuses};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// A status ready to render: the post, its author, and whether the caller
+/// liked it.
+#[derive(Debug, Clone)]
+pub struct StatusView {
+    /// The post.
+    pub post: Post,
+    /// Its author's profile.
+    pub author: Profile,
+    /// Whether the caller has favourited it (false when anonymous).
+    pub favourited: bool,
+}
+
+/// What posting takes, already validated.
+#[derive(Debug, Clone)]
+pub struct NewPost {
+    /// Text, 1..=500 characters.
+    pub text: String,
+    /// Sensitive flag.
+    pub sensitive: bool,
+    /// Content warning.
+    pub spoiler_text: String,
+    /// Media URLs.
+    pub media_urls: Vec<String>,
+    /// Language code.
+    pub language: Option<String>,
+}
+
+/// How many likes a cached likes list holds at most; a shorter list is
+/// every like the user has made.
+const LIKES_CAP: usize = 500;
+
+/// Posts a status: rate limited (the seed's 10 a minute), committed, then
+/// pushed onto the cached lists that hold it; the author's cached profile is
+/// dropped (its count and last-status time changed).
+pub async fn post(
+    state: &AppState,
+    caller: &Caller,
+    new: NewPost,
+) -> DomainResult<(StatusView, RateDecision)> {
+    auth::check_blacklist(state, caller).await?;
+    let subject = Subject::user(UserId(caller.account_id));
+    let decision = auth::rate_check(state, &subject, "post_status", RateRule::SEED).await?;
+    let now = now_ms();
+    let row = statuses::create(
+        &state.db,
+        &statuses::NewStatus {
+            id: state.next_id(now),
+            account_id: caller.account_id,
+            content: new.text,
+            sensitive: new.sensitive,
+            spoiler_text: new.spoiler_text,
+            media_urls: new.media_urls,
+            visibility: "public".into(),
+            language: new.language,
+            created_at: now,
+        },
+    )
+    .await
+    .map_err(|e| match e {
+        db::StoreError::NotFound => ApiError::Unauthorized,
+        other => other.into(),
+    })?;
+    let post = Post::from_row(&row);
+    let author_id = UserId(caller.account_id);
+    tolerate(
+        "profile_invalidate",
+        state.cache.invalidate_profile(author_id).await,
+    );
+    let author = accounts::get(state, None, caller.account_id).await?;
+    tolerate(
+        "posts_push",
+        state.cache.add_user_post(author_id, &post.summary()).await,
+    );
+    tolerate(
+        "timeline_push",
+        state
+            .cache
+            .add_public_post(&post.timeline(&author.username))
+            .await,
+    );
+    Ok((
+        StatusView {
+            post,
+            author,
+            favourited: false,
+        },
+        decision,
+    ))
+}
+
+/// One status.
+pub async fn get(state: &AppState, caller: Option<&Caller>, id: i64) -> DomainResult<StatusView> {
+    let keys = caller
+        .map(|c| vec![Key::Likes(UserId(c.account_id))])
+        .unwrap_or_default();
+    let mut fetched = fetch(state, caller, keys).await?;
+    let row = statuses::by_id(&state.db, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let post = Post::from_row(&row);
+    let views = render(state, caller, &mut fetched, 0, vec![post]).await?;
+    views.into_iter().next().ok_or(ApiError::NotFound)
+}
+
+/// Deletes a status of the caller's; 404 when there is none, 403 when it is
+/// someone else's. The cached lists holding it are dropped.
+pub async fn delete(state: &AppState, caller: &Caller, id: i64) -> DomainResult<StatusView> {
+    auth::check_blacklist(state, caller).await?;
+    let row = statuses::by_id(&state.db, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    if row.account_id != caller.account_id {
+        return Err(ApiError::Forbidden);
+    }
+    let row = statuses::delete(&state.db, id, caller.account_id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let author = UserId(caller.account_id);
+    tolerate(
+        "posts_remove",
+        state.cache.remove_user_post(author, id).await,
+    );
+    tolerate("timeline_remove", state.cache.remove_public_post(id).await);
+    tolerate(
+        "profile_invalidate",
+        state.cache.invalidate_profile(author).await,
+    );
+    let author = accounts::get(state, None, caller.account_id).await?;
+    Ok(StatusView {
+        post: Post::from_row(&row),
+        author,
+        favourited: false,
+    })
+}
+
+/// Favourites (`on`) or unfavourites a status; its count is set in every
+/// cached list holding it, and the caller's cached likes follow.
+pub async fn favourite(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+    on: bool,
+) -> DomainResult<StatusView> {
+    auth::check_blacklist(state, caller).await?;
+    let me = UserId(caller.account_id);
+    if on {
+        let now = now_ms();
+        let like_id = state.next_id(now);
+        match favourites::favourite(&state.db, like_id, caller.account_id, id, now).await? {
+            None => return Err(ApiError::NotFound),
+            Some(true) => {
+                let row = statuses::by_id(&state.db, id)
+                    .await?
+                    .ok_or(ApiError::NotFound)?;
+                let post = Post::from_row(&row);
+                tolerate(
+                    "likes_push",
+                    state
+                        .cache
+                        .add_like(me, &convert::like_entry(&post, like_id, now.into()))
+                        .await,
+                );
+                set_likes(state, &post).await;
+            }
+            Some(false) => {}
+        }
+    } else if favourites::unfavourite(&state.db, caller.account_id, id).await? {
+        tolerate("likes_remove", state.cache.remove_like(me, id).await);
+        if let Some(row) = statuses::by_id(&state.db, id).await? {
+            set_likes(state, &Post::from_row(&row)).await;
+        }
+    }
+    let row = statuses::by_id(&state.db, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let author = accounts::get(state, None, row.account_id).await?;
+    let favourited = on
+        || !favourites::liked_among(&state.db, caller.account_id, &[id])
+            .await?
+            .is_empty();
+    Ok(StatusView {
+        post: Post::from_row(&row),
+        author,
+        favourited,
+    })
+}
+
+async fn set_likes(state: &AppState, post: &Post) {
+    tolerate(
+        "likes_count",
+        state
+            .cache
+            .set_post_likes(UserId(post.author_id), post.id, post.likes_count)
+            .await,
+    );
+}
+
+/// Statuses of an account, newest first. The first page (up to 20) comes
+/// from `posts:user:{id}`; later pages from the database.
+pub async fn by_account(
+    state: &AppState,
+    caller: Option<&Caller>,
+    account_id: i64,
+    page: Page,
+) -> DomainResult<Paged<StatusView>> {
+    let first_page = page.max_id.is_none() && page.since_id.is_none() && page.min_id.is_none();
+    let posts_key = Key::UserPosts(UserId(account_id));
+    let cap = posts_key.max_len().unwrap_or(20) as i64;
+    let mut keys = vec![posts_key.clone(), Key::Profile(UserId(account_id))];
+    if let Some(c) = caller {
+        keys.push(Key::Likes(UserId(c.account_id)));
+    }
+    let mut fetched = fetch(state, caller, keys).await?;
+    let posts: Vec<Post> = if first_page && page.limit <= cap {
+        let cached = match fetched.take::<Vec<PostSummary>>(state, 0).await {
+            Some(list) => Some(list),
+            None => {
+                fetched
+                    .fill(state, &posts_key, || async {
+                        let rows =
+                            statuses::by_account(&state.db, account_id, Page::first(cap)).await?;
+                        Ok(Some(
+                            rows.iter().map(|r| Post::from_row(r).summary()).collect(),
+                        ))
+                    })
+                    .await?
+            }
+        };
+        cached
+            .unwrap_or_default()
+            .iter()
+            .take(page.limit as usize)
+            .map(|s| Post::from_summary(account_id, s))
+            .collect()
+    } else {
+        statuses::by_account(&state.db, account_id, page)
+            .await?
+            .iter()
+            .map(Post::from_row)
+            .collect()
+    };
+    // The author's profile: from this fetch, so a known account with no
+    // statuses still answers, and an unknown one is 404.
+    let author = match fetched.take::<Profile>(state, 1).await {
+        Some(p) => p,
+        None => accounts::load(state, &fetched, account_id)
+            .await?
+            .ok_or(ApiError::NotFound)?,
+    };
+    let ids: Vec<i64> = posts.iter().map(|p| p.id).collect();
+    let liked = liked_set(state, caller, &mut fetched, 2, &ids).await?;
+    let items = posts
+        .into_iter()
+        .map(|post| {
+            let favourited = liked.contains(&post.id);
+            StatusView {
+                post,
+                author: author.clone(),
+                favourited,
+            }
+        })
+        .collect();
+    Ok(Paged::new(items, &ids))
+}
+
+/// The statuses the caller liked, most recent like first.
+pub async fn favourites(
+    state: &AppState,
+    caller: &Caller,
+    page: Page,
+) -> DomainResult<Paged<StatusView>> {
+    let mut fetched = fetch(state, Some(caller), Vec::new()).await?;
+    let liked = favourites::by_account(&state.db, caller.account_id, page).await?;
+    let cursors: Vec<i64> = liked.iter().map(|l| l.favourite_id).collect();
+    let posts = liked.iter().map(|l| Post::from_row(&l.status)).collect();
+    let mut views = render(state, None, &mut fetched, 0, posts).await?;
+    for v in &mut views {
+        v.favourited = true;
+    }
+    Ok(Paged::new(views, &cursors))
+}
+
+/// Renders posts with their authors (one cache round trip for all authors)
+/// and the caller's likes (from `fetched`'s entry `likes_index`).
+pub(crate) async fn render(
+    state: &AppState,
+    caller: Option<&Caller>,
+    fetched: &mut Fetched,
+    likes_index: usize,
+    posts: Vec<Post>,
+) -> DomainResult<Vec<StatusView>> {
+    let author_ids: Vec<i64> = posts.iter().map(|p| p.author_id).collect();
+    let authors = accounts::many(state, &author_ids, fetched.cache_up).await?;
+    let ids: Vec<i64> = posts.iter().map(|p| p.id).collect();
+    let liked = liked_set(state, caller, fetched, likes_index, &ids).await?;
+    Ok(posts
+        .into_iter()
+        .filter_map(|post| {
+            let author = authors.get(&post.author_id)?.clone();
+            let favourited = liked.contains(&post.id);
+            Some(StatusView {
+                post,
+                author,
+                favourited,
+            })
+        })
+        .collect())
+}
+
+/// Which of `post_ids` the caller has liked, from `likes:user:{caller}`
+/// (loaded on a miss). A list at its cap may not hold old likes: for posts it
+/// does not list, the database answers.
+pub(crate) async fn liked_set(
+    state: &AppState,
+    caller: Option<&Caller>,
+    fetched: &mut Fetched,
+    likes_index: usize,
+    post_ids: &[i64],
+) -> DomainResult<HashSet<i64>> {
+    let Some(caller) = caller else {
+        return Ok(HashSet::new());
+    };
+    if post_ids.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let key = Key::Likes(UserId(caller.account_id));
+    let likes = match fetched.take::<Vec<LikeEntry>>(state, likes_index).await {
+        Some(list) => list,
+        None => fetched
+            .fill(state, &key, || async {
+                let rows = favourites::by_account(
+                    &state.db,
+                    caller.account_id,
+                    Page::first(LIKES_CAP as i64),
+                )
+                .await?;
+                let entries = rows
+                    .iter()
+                    .map(|l| {
+                        convert::like_entry(
+                            &Post::from_row(&l.status),
+                            l.favourite_id,
+                            Timestamp::from(l.liked_at),
+                        )
+                    })
+                    .collect();
+                Ok(Some(entries))
+            })
+            .await?
+            .unwrap_or_default(),
+    };
+    let listed: HashSet<i64> = likes.iter().map(|l| l.post_id).collect();
+    let mut liked: HashSet<i64> = post_ids
+        .iter()
+        .copied()
+        .filter(|id| listed.contains(id))
+        .collect();
+    if likes.len() >= LIKES_CAP {
+        let unknown: Vec<i64> = post_ids
+            .iter()
+            .copied()
+            .filter(|id| !listed.contains(id))
+            .collect();
+        liked.extend(favourites::liked_among(&state.db, caller.account_id, &unknown).await?);
+    }
+    Ok(liked)
+}

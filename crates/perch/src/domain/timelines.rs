@@ -1,0 +1,66 @@
+//! The public timeline, through `timeline:public` (the 50 newest public
+//! statuses) for its first page.
+
+use perch_cache::{Key, TimelinePost, UserId};
+
+use super::auth::Caller;
+use super::convert::Post;
+use super::fetch::fetch;
+use super::statuses::{StatusView, render};
+use super::{DomainResult, Paged};
+use crate::db::{Page, accounts, statuses};
+use crate::state::AppState;
+
+/// One page of the public timeline, newest first.
+pub async fn public(
+    state: &AppState,
+    caller: Option<&Caller>,
+    page: Page,
+) -> DomainResult<Paged<StatusView>> {
+    let first_page = page.max_id.is_none() && page.since_id.is_none() && page.min_id.is_none();
+    let key = Key::PublicTimeline;
+    let cap = key.max_len().unwrap_or(50) as i64;
+    let mut keys = vec![key.clone()];
+    if let Some(c) = caller {
+        keys.push(Key::Likes(UserId(c.account_id)));
+    }
+    let mut fetched = fetch(state, caller, keys).await?;
+    let posts: Vec<Post> = if first_page && page.limit <= cap {
+        let cached = match fetched.take::<Vec<TimelinePost>>(state, 0).await {
+            Some(list) => Some(list),
+            None => fetched.fill(state, &key, || load(state, cap)).await?,
+        };
+        cached
+            .unwrap_or_default()
+            .iter()
+            .take(page.limit as usize)
+            .map(Post::from_timeline)
+            .collect()
+    } else {
+        statuses::public(&state.db, page)
+            .await?
+            .iter()
+            .map(Post::from_row)
+            .collect()
+    };
+    let ids: Vec<i64> = posts.iter().map(|p| p.id).collect();
+    let views = render(state, caller, &mut fetched, 1, posts).await?;
+    Ok(Paged::new(views, &ids))
+}
+
+/// The newest `cap` public statuses, as `timeline:public` holds them.
+async fn load(state: &AppState, cap: i64) -> DomainResult<Option<Vec<TimelinePost>>> {
+    let rows = statuses::public(&state.db, Page::first(cap)).await?;
+    let mut author_ids: Vec<i64> = rows.iter().map(|r| r.account_id).collect();
+    author_ids.sort_unstable();
+    author_ids.dedup();
+    let authors = accounts::by_ids(&state.db, &author_ids).await?;
+    let list = rows
+        .iter()
+        .filter_map(|r| {
+            let author = authors.iter().find(|a| a.id == r.account_id)?;
+            Some(Post::from_row(r).timeline(&author.username))
+        })
+        .collect();
+    Ok(Some(list))
+}

@@ -1,0 +1,213 @@
+//! Accounts: `GET /api/v1/accounts/{id}`, `/lookup`, `/relationships`,
+//! `PATCH /update_credentials`, an account's statuses, followers and
+//! following, follow and unfollow.
+
+use axum::extract::{OriginalUri, Path, State};
+use axum::http::HeaderMap;
+use axum::routing::{get, patch, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+
+use super::auth::{MaybeUser, User};
+use super::entities::{Account, CredentialAccount, Relationship, Status};
+use super::extract::{Body, Query, lenient};
+use super::paging::{PageQuery, link_header};
+use super::validate;
+use crate::db::accounts::ProfileUpdate;
+use crate::domain::follows::{self, Direction};
+use crate::domain::{accounts, statuses};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The routes of this module.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/accounts/lookup", get(lookup))
+        .route("/api/v1/accounts/relationships", get(relationships))
+        .route(
+            "/api/v1/accounts/update_credentials",
+            patch(update_credentials),
+        )
+        .route("/api/v1/accounts/{id}", get(show))
+        .route("/api/v1/accounts/{id}/statuses", get(account_statuses))
+        .route("/api/v1/accounts/{id}/followers", get(followers))
+        .route("/api/v1/accounts/{id}/following", get(following))
+        .route("/api/v1/accounts/{id}/follow", post(follow))
+        .route("/api/v1/accounts/{id}/unfollow", post(unfollow))
+}
+
+async fn show(
+    State(state): State<AppState>,
+    MaybeUser(caller): MaybeUser,
+    Path(id): Path<String>,
+) -> Result<Json<Account>, ApiError> {
+    let id = validate::path_id(&id)?;
+    let profile = accounts::get(&state, caller.as_ref(), id).await?;
+    Ok(Json(Account::from_profile(&profile, &state.base_url)))
+}
+
+#[derive(Debug, Deserialize)]
+struct LookupQuery {
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    acct: Option<String>,
+}
+
+async fn lookup(
+    State(state): State<AppState>,
+    MaybeUser(caller): MaybeUser,
+    Query(q): Query<LookupQuery>,
+) -> Result<Json<Account>, ApiError> {
+    let acct = q
+        .acct
+        .filter(|a| !a.is_empty() && a.len() <= 320)
+        .ok_or(ApiError::NotFound)?;
+    let profile = accounts::lookup(&state, caller.as_ref(), &acct).await?;
+    Ok(Json(Account::from_profile(&profile, &state.base_url)))
+}
+
+#[derive(Debug, Deserialize)]
+struct RelationshipsQuery {
+    #[serde(default, deserialize_with = "lenient::string_list")]
+    id: Vec<String>,
+}
+
+async fn relationships(
+    State(state): State<AppState>,
+    User(caller): User,
+    Query(q): Query<RelationshipsQuery>,
+) -> Result<Json<Vec<Relationship>>, ApiError> {
+    if q.id.len() > 80 {
+        return Err(ApiError::BadRequest("at most 80 ids".into()));
+    }
+    let ids: Vec<i64> = q.id.iter().filter_map(|s| s.parse().ok()).collect();
+    crate::domain::auth::check_blacklist(&state, &caller).await?;
+    let rels = follows::relationships(&state, &caller, &ids).await?;
+    Ok(Json(rels.iter().map(Relationship::from).collect()))
+}
+
+#[derive(Debug, Deserialize)]
+struct CredentialsForm {
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    display_name: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    note: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    avatar: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    avatar_url: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    header: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    header_url: Option<String>,
+}
+
+fn image(field: &str, value: Option<String>) -> Result<Option<Option<String>>, ApiError> {
+    match value.as_deref().map(str::trim) {
+        None => Ok(None),
+        Some("") => Ok(Some(None)),
+        Some(v) => validate::url(field, v).map(|u| Some(Some(u))),
+    }
+}
+
+async fn update_credentials(
+    State(state): State<AppState>,
+    User(caller): User,
+    Body(form): Body<CredentialsForm>,
+) -> Result<Json<CredentialAccount>, ApiError> {
+    let change = ProfileUpdate {
+        display_name: validate::optional_text("display_name", form.display_name.as_deref(), 30)?,
+        note: validate::optional_text("note", form.note.as_deref(), 500)?,
+        avatar_url: image("avatar", form.avatar_url.or(form.avatar))?,
+        header_url: image("header", form.header_url.or(form.header))?,
+    };
+    let profile = accounts::update(&state, &caller, change).await?;
+    Ok(Json(CredentialAccount::from_profile(
+        &profile,
+        &state.base_url,
+    )))
+}
+
+async fn account_statuses(
+    State(state): State<AppState>,
+    MaybeUser(caller): MaybeUser,
+    Path(id): Path<String>,
+    OriginalUri(uri): OriginalUri,
+    Query(q): Query<PageQuery>,
+) -> Result<(HeaderMap, Json<Vec<Status>>), ApiError> {
+    let id = validate::path_id(&id)?;
+    let page = statuses::by_account(&state, caller.as_ref(), id, q.page(20, 40)?).await?;
+    let mut headers = HeaderMap::new();
+    link_header(&mut headers, &state.base_url, &uri, &page);
+    Ok((
+        headers,
+        Json(
+            page.items
+                .iter()
+                .map(|v| Status::from_view(v, &state.base_url))
+                .collect(),
+        ),
+    ))
+}
+
+async fn list(
+    state: AppState,
+    caller: Option<crate::domain::auth::Caller>,
+    id: String,
+    uri: axum::http::Uri,
+    q: PageQuery,
+    direction: Direction,
+) -> Result<(HeaderMap, Json<Vec<Account>>), ApiError> {
+    let id = validate::path_id(&id)?;
+    let page = follows::list(&state, caller.as_ref(), id, direction, q.page(40, 80)?).await?;
+    let mut headers = HeaderMap::new();
+    link_header(&mut headers, &state.base_url, &uri, &page);
+    Ok((
+        headers,
+        Json(
+            page.items
+                .iter()
+                .map(|p| Account::from_profile(p, &state.base_url))
+                .collect(),
+        ),
+    ))
+}
+
+async fn followers(
+    State(state): State<AppState>,
+    MaybeUser(caller): MaybeUser,
+    Path(id): Path<String>,
+    OriginalUri(uri): OriginalUri,
+    Query(q): Query<PageQuery>,
+) -> Result<(HeaderMap, Json<Vec<Account>>), ApiError> {
+    list(state, caller, id, uri, q, Direction::Followers).await
+}
+
+async fn following(
+    State(state): State<AppState>,
+    MaybeUser(caller): MaybeUser,
+    Path(id): Path<String>,
+    OriginalUri(uri): OriginalUri,
+    Query(q): Query<PageQuery>,
+) -> Result<(HeaderMap, Json<Vec<Account>>), ApiError> {
+    list(state, caller, id, uri, q, Direction::Following).await
+}
+
+async fn follow(
+    State(state): State<AppState>,
+    User(caller): User,
+    Path(id): Path<String>,
+) -> Result<Json<Relationship>, ApiError> {
+    let id = validate::path_id(&id)?;
+    let rel = follows::follow(&state, &caller, id, true).await?;
+    Ok(Json(Relationship::from(&rel)))
+}
+
+async fn unfollow(
+    State(state): State<AppState>,
+    User(caller): User,
+    Path(id): Path<String>,
+) -> Result<Json<Relationship>, ApiError> {
+    let id = validate::path_id(&id)?;
+    let rel = follows::follow(&state, &caller, id, false).await?;
+    Ok(Json(Relationship::from(&rel)))
+}

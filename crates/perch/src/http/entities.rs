@@ -1,0 +1,323 @@
+//! The Mastodon entities Perch answers with (Account, Status, Relationship,
+//! Application, Token), rendered from the cache entry types so cached and
+//! fresh answers cannot differ.
+
+use perch_cache::{Profile, Timestamp};
+use serde::Serialize;
+
+use crate::domain::follows::Relationship as RelationshipView;
+use crate::domain::statuses::StatusView;
+
+/// A custom profile field (none yet).
+#[derive(Debug, Clone, Serialize)]
+pub struct Field {
+    /// Label.
+    pub name: String,
+    /// Value (HTML).
+    pub value: String,
+}
+
+/// Mastodon's Account.
+#[derive(Debug, Clone, Serialize)]
+pub struct Account {
+    pub id: String,
+    pub username: String,
+    pub acct: String,
+    pub display_name: String,
+    pub locked: bool,
+    pub bot: bool,
+    pub discoverable: bool,
+    pub group: bool,
+    pub created_at: String,
+    pub note: String,
+    pub url: String,
+    pub uri: String,
+    pub avatar: String,
+    pub avatar_static: String,
+    pub header: String,
+    pub header_static: String,
+    pub followers_count: u64,
+    pub following_count: u64,
+    pub statuses_count: u64,
+    pub last_status_at: Option<String>,
+    pub emojis: Vec<serde_json::Value>,
+    pub fields: Vec<Field>,
+}
+
+/// The `source` of a CredentialAccount: the raw profile values.
+#[derive(Debug, Clone, Serialize)]
+pub struct Source {
+    pub note: String,
+    pub fields: Vec<Field>,
+    pub privacy: &'static str,
+    pub sensitive: bool,
+    pub language: String,
+    pub follow_requests_count: u64,
+}
+
+/// Mastodon's CredentialAccount: the caller's own Account with `source`.
+#[derive(Debug, Clone, Serialize)]
+pub struct CredentialAccount {
+    #[serde(flatten)]
+    pub account: Account,
+    pub source: Source,
+}
+
+/// A media attachment (Perch keeps URLs only).
+#[derive(Debug, Clone, Serialize)]
+pub struct MediaAttachment {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub url: String,
+    pub preview_url: String,
+    pub remote_url: Option<String>,
+    pub description: Option<String>,
+    pub blurhash: Option<String>,
+}
+
+/// Mastodon's Status.
+#[derive(Debug, Clone, Serialize)]
+pub struct Status {
+    pub id: String,
+    pub uri: String,
+    pub url: String,
+    pub created_at: String,
+    pub account: Account,
+    pub content: String,
+    pub visibility: &'static str,
+    pub sensitive: bool,
+    pub spoiler_text: String,
+    pub media_attachments: Vec<MediaAttachment>,
+    pub mentions: Vec<serde_json::Value>,
+    pub tags: Vec<serde_json::Value>,
+    pub emojis: Vec<serde_json::Value>,
+    pub reblogs_count: u64,
+    pub favourites_count: u64,
+    pub replies_count: u64,
+    pub favourited: bool,
+    pub reblogged: bool,
+    pub muted: bool,
+    pub bookmarked: bool,
+    pub in_reply_to_id: Option<String>,
+    pub in_reply_to_account_id: Option<String>,
+    pub reblog: Option<serde_json::Value>,
+    pub language: Option<String>,
+    pub card: Option<serde_json::Value>,
+    pub poll: Option<serde_json::Value>,
+    pub edited_at: Option<String>,
+}
+
+/// Mastodon's Relationship.
+#[derive(Debug, Clone, Serialize)]
+pub struct Relationship {
+    pub id: String,
+    pub following: bool,
+    pub followed_by: bool,
+    pub showing_reblogs: bool,
+    pub notifying: bool,
+    pub blocking: bool,
+    pub blocked_by: bool,
+    pub muting: bool,
+    pub muting_notifications: bool,
+    pub requested: bool,
+    pub requested_by: bool,
+    pub domain_blocking: bool,
+    pub endorsed: bool,
+    pub note: String,
+    pub languages: Option<Vec<String>>,
+}
+
+/// Mastodon's Application, as `POST /api/v1/apps` answers it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Application {
+    pub id: String,
+    pub name: String,
+    pub website: Option<String>,
+    pub redirect_uri: String,
+    pub redirect_uris: Vec<String>,
+    pub scopes: Vec<String>,
+    pub client_id: String,
+    pub client_secret: String,
+    pub vapid_key: String,
+}
+
+/// An OAuth token.
+#[derive(Debug, Clone, Serialize)]
+pub struct Token {
+    pub access_token: String,
+    pub token_type: &'static str,
+    pub scope: String,
+    pub created_at: i64,
+}
+
+/// Escapes text for HTML.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Plain text as Mastodon's HTML: escaped, line breaks as `<br>`, in `<p>`.
+pub fn html(text: &str) -> String {
+    if text.is_empty() {
+        return String::new();
+    }
+    format!(
+        "<p>{}</p>",
+        escape(text).replace("\r\n", "\n").replace('\n', "<br>")
+    )
+}
+
+fn time(t: &Timestamp) -> String {
+    serde_json::to_value(t)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+impl Account {
+    /// Renders a profile.
+    pub fn from_profile(p: &Profile, base: &str) -> Account {
+        let created_at = p.created_at.as_ref().map(time).unwrap_or_default();
+        Account {
+            id: p.user_id.to_string(),
+            username: p.username.clone(),
+            acct: p.username.clone(),
+            display_name: p.display_name.clone(),
+            locked: false,
+            bot: false,
+            discoverable: true,
+            group: false,
+            created_at,
+            note: html(&p.bio),
+            url: format!("{base}/@{}", p.username),
+            uri: format!("{base}/users/{}", p.username),
+            avatar: p.profile_image_url.clone(),
+            avatar_static: p.profile_image_url.clone(),
+            header: p.header_image_url.clone(),
+            header_static: p.header_image_url.clone(),
+            followers_count: p.followers_count,
+            following_count: p.following_count,
+            statuses_count: p.posts_count,
+            // Mastodon gives the day only.
+            last_status_at: p
+                .last_status_at
+                .map(|t| t.as_datetime().format("%Y-%m-%d").to_string()),
+            emojis: Vec::new(),
+            fields: Vec::new(),
+        }
+    }
+}
+
+impl CredentialAccount {
+    /// Renders the caller's own profile.
+    pub fn from_profile(p: &Profile, base: &str) -> CredentialAccount {
+        CredentialAccount {
+            account: Account::from_profile(p, base),
+            source: Source {
+                note: p.bio.clone(),
+                fields: Vec::new(),
+                privacy: "public",
+                sensitive: false,
+                language: String::new(),
+                follow_requests_count: 0,
+            },
+        }
+    }
+}
+
+impl Status {
+    /// Renders a status.
+    pub fn from_view(v: &StatusView, base: &str) -> Status {
+        let p = &v.post;
+        let user = &v.author.username;
+        Status {
+            id: p.id.to_string(),
+            uri: format!("{base}/users/{user}/statuses/{}", p.id),
+            url: format!("{base}/@{user}/{}", p.id),
+            created_at: time(&p.created_at),
+            account: Account::from_profile(&v.author, base),
+            content: html(&p.content),
+            visibility: "public",
+            sensitive: p.sensitive,
+            spoiler_text: p.spoiler_text.clone(),
+            media_attachments: p
+                .media_urls
+                .iter()
+                .enumerate()
+                .map(|(i, url)| MediaAttachment {
+                    id: format!("{}{i:02}", p.id),
+                    kind: "image",
+                    url: url.clone(),
+                    preview_url: url.clone(),
+                    remote_url: None,
+                    description: None,
+                    blurhash: None,
+                })
+                .collect(),
+            mentions: Vec::new(),
+            tags: Vec::new(),
+            emojis: Vec::new(),
+            reblogs_count: 0,
+            favourites_count: p.likes_count,
+            replies_count: 0,
+            favourited: v.favourited,
+            reblogged: false,
+            muted: false,
+            bookmarked: false,
+            in_reply_to_id: None,
+            in_reply_to_account_id: None,
+            reblog: None,
+            language: None,
+            card: None,
+            poll: None,
+            edited_at: None,
+        }
+    }
+}
+
+impl From<&RelationshipView> for Relationship {
+    fn from(r: &RelationshipView) -> Self {
+        Relationship {
+            id: r.id.to_string(),
+            following: r.following,
+            followed_by: r.followed_by,
+            showing_reblogs: r.following,
+            notifying: false,
+            blocking: false,
+            blocked_by: false,
+            muting: false,
+            muting_notifications: false,
+            requested: false,
+            requested_by: false,
+            domain_blocking: false,
+            endorsed: false,
+            note: String::new(),
+            languages: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_becomes_safe_html() {
+        assert_eq!(
+            html("a <b> & \"c\"\nd"),
+            "<p>a &lt;b&gt; &amp; &quot;c&quot;<br>d</p>"
+        );
+        assert_eq!(html(""), "");
+    }
+}

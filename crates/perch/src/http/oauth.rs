@@ -1,0 +1,263 @@
+//! OAuth and sign-up: `POST /api/v1/apps`, `POST /api/v1/accounts`,
+//! `POST /oauth/token`, `POST /oauth/revoke`,
+//! `GET /api/v1/accounts/verify_credentials`.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, State};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::auth::User;
+use super::entities::{Application, CredentialAccount, Token};
+use super::extract::{Body, lenient};
+use super::validate;
+use crate::domain::auth::{self as domain, Grant, NewApp, Registration};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The routes of this module.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/apps", post(create_app))
+        .route("/api/v1/accounts", post(register))
+        .route("/oauth/token", post(token))
+        .route("/oauth/revoke", post(revoke))
+        .route(
+            "/api/v1/accounts/verify_credentials",
+            get(verify_credentials),
+        )
+}
+
+#[derive(Debug, Deserialize)]
+struct AppForm {
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    client_name: Option<String>,
+    #[serde(default, deserialize_with = "lenient::string_list")]
+    redirect_uris: Vec<String>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    scopes: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    website: Option<String>,
+}
+
+async fn create_app(
+    State(state): State<AppState>,
+    Body(form): Body<AppForm>,
+) -> Result<Json<Application>, ApiError> {
+    let name = validate::text("client_name", form.client_name.as_deref(), 1, 200)?;
+    let uris: Vec<String> = form
+        .redirect_uris
+        .iter()
+        .flat_map(|u| u.split_whitespace())
+        .map(str::to_string)
+        .collect();
+    if uris.is_empty() {
+        return Err(validate::invalid("redirect_uris", "can't be blank"));
+    }
+    for uri in &uris {
+        validate::redirect_uri(uri)?;
+    }
+    let scopes = validate::scopes(form.scopes.as_deref().unwrap_or("read"))?;
+    let website = match form
+        .website
+        .as_deref()
+        .map(str::trim)
+        .filter(|w| !w.is_empty())
+    {
+        Some(w) => Some(validate::url("website", w)?),
+        None => None,
+    };
+    let app = domain::create_app(
+        &state,
+        NewApp {
+            name,
+            redirect_uris: uris.join("\n"),
+            scopes: scopes.clone(),
+            website,
+        },
+    )
+    .await?;
+    Ok(Json(Application {
+        id: app.id.to_string(),
+        name: app.name,
+        website: app.website,
+        redirect_uri: app.redirect_uri.clone(),
+        redirect_uris: app.redirect_uri.lines().map(str::to_string).collect(),
+        scopes: scopes.split(' ').map(str::to_string).collect(),
+        client_id: app.client_id,
+        client_secret: app.client_secret,
+        vapid_key: String::new(),
+    }))
+}
+
+fn token_json(grant: Grant) -> Json<Token> {
+    Json(Token {
+        access_token: grant.access_token,
+        token_type: "Bearer",
+        scope: grant.scope,
+        created_at: grant.created_at,
+    })
+}
+
+#[derive(Debug, Deserialize)]
+struct RegisterForm {
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    username: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    email: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    password: Option<String>,
+    #[serde(default, deserialize_with = "lenient::bool")]
+    agreement: bool,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    scope: Option<String>,
+}
+
+async fn register(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Body(form): Body<RegisterForm>,
+) -> Result<Json<Token>, ApiError> {
+    let username = validate::username(form.username.as_deref())?;
+    let email = validate::email(form.email.as_deref())?;
+    let password = validate::password(form.password.as_deref())?;
+    if !form.agreement {
+        return Err(validate::invalid("agreement", "must be accepted"));
+    }
+    let scope = validate::scopes(form.scope.as_deref().unwrap_or("read write follow"))?;
+    let grant = domain::register(
+        &state,
+        Registration {
+            username,
+            email,
+            password,
+            scope,
+        },
+        peer.ip(),
+    )
+    .await?;
+    Ok(token_json(grant))
+}
+
+#[derive(Debug, Deserialize)]
+struct TokenForm {
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    grant_type: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    username: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    password: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    client_id: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    client_secret: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    scope: Option<String>,
+}
+
+fn oauth_error(status: u16, error: &'static str, description: &str) -> ApiError {
+    ApiError::OAuth {
+        status: axum::http::StatusCode::from_u16(status)
+            .unwrap_or(axum::http::StatusCode::BAD_REQUEST),
+        error,
+        description: description.into(),
+    }
+}
+
+async fn token(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Body(form): Body<TokenForm>,
+) -> Result<Json<Token>, ApiError> {
+    let grant_type = form.grant_type.as_deref().unwrap_or("");
+    if !matches!(grant_type, "password" | "client_credentials") {
+        return Err(oauth_error(
+            400,
+            "unsupported_grant_type",
+            "The grant type is not supported",
+        ));
+    }
+    let (Some(client_id), Some(client_secret)) =
+        (form.client_id.as_deref(), form.client_secret.as_deref())
+    else {
+        return Err(oauth_error(
+            401,
+            "invalid_client",
+            "Client authentication failed",
+        ));
+    };
+    let app = domain::client(&state, client_id, client_secret).await?;
+    let scope = match form
+        .scope
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        Some(s) => validate::scopes(s)
+            .map_err(|_| oauth_error(400, "invalid_scope", "The requested scope is invalid"))?,
+        None => app.scopes.clone(),
+    };
+    let grant = if grant_type == "password" {
+        let (Some(login), Some(password)) = (form.username.as_deref(), form.password) else {
+            return Err(oauth_error(
+                400,
+                "invalid_request",
+                "username and password are required",
+            ));
+        };
+        if login.is_empty() || login.len() > 320 {
+            return Err(oauth_error(
+                400,
+                "invalid_grant",
+                "The provided authorization grant is invalid",
+            ));
+        }
+        domain::password_grant(&state, login, password, &scope, peer.ip()).await?
+    } else {
+        domain::client_grant(&state, &scope)?
+    };
+    Ok(token_json(grant))
+}
+
+#[derive(Debug, Deserialize)]
+struct RevokeForm {
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    token: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    client_id: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    client_secret: Option<String>,
+}
+
+async fn revoke(
+    State(state): State<AppState>,
+    Body(form): Body<RevokeForm>,
+) -> Result<Json<Value>, ApiError> {
+    if let (Some(id), Some(secret)) = (form.client_id.as_deref(), form.client_secret.as_deref()) {
+        domain::client(&state, id, secret).await?;
+    }
+    let token = form
+        .token
+        .ok_or_else(|| oauth_error(400, "invalid_request", "token is required"))?;
+    domain::revoke(&state, &token).await?;
+    Ok(Json(json!({})))
+}
+
+async fn verify_credentials(
+    State(state): State<AppState>,
+    User(caller): User,
+) -> Result<Json<CredentialAccount>, ApiError> {
+    let profile = crate::domain::accounts::get(&state, Some(&caller), caller.account_id)
+        .await
+        .map_err(|e| match e {
+            ApiError::NotFound => ApiError::Unauthorized,
+            other => other,
+        })?;
+    Ok(Json(CredentialAccount::from_profile(
+        &profile,
+        &state.base_url,
+    )))
+}

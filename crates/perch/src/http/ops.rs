@@ -1,0 +1,96 @@
+//! `GET /metrics`: Prometheus text, and the middleware that times requests.
+//!
+//! The recorder is installed once per process (tests start several servers
+//! in one process and share it). Counters are recorded where things happen
+//! (`perch_cache_*` in perch-cache, fallbacks and rate limiting in the domain
+//! layer); gauges of the cache backend and hit ratios are set when scraped.
+
+use std::sync::OnceLock;
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::header;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+use crate::state::AppState;
+
+/// Latency buckets in seconds: fine below a millisecond, where cached reads
+/// should land.
+const BUCKETS: &[f64] = &[
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+];
+
+/// The process's Prometheus handle, installing the recorder on first use.
+pub fn prometheus() -> Option<&'static PrometheusHandle> {
+    static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let builder = PrometheusBuilder::new()
+                .set_buckets_for_metric(Matcher::Suffix("duration_seconds".into()), BUCKETS)
+                .ok()?;
+            let handle = builder.install_recorder().ok()?;
+            let upkeep = handle.clone();
+            // Histograms need periodic upkeep to drain their buffers.
+            std::thread::spawn(move || {
+                loop {
+                    std::thread::sleep(std::time::Duration::from_secs(5));
+                    upkeep.run_upkeep();
+                }
+            });
+            Some(handle)
+        })
+        .as_ref()
+}
+
+/// The routes of this module.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/metrics", get(render))
+}
+
+async fn render(State(state): State<AppState>) -> Response {
+    for s in state.cache.stats() {
+        if let Some(ratio) = s.hit_rate() {
+            metrics::gauge!("perch_cache_hit_ratio", "family" => s.family.name()).set(ratio);
+        }
+    }
+    match state.cache.health().await {
+        Ok(h) => {
+            metrics::gauge!("perch_cache_up").set(1.0);
+            metrics::gauge!("perch_cache_memory_used_bytes").set(h.used_memory as f64);
+            metrics::gauge!("perch_cache_memory_limit_bytes").set(h.maxmemory as f64);
+            if let Some(c) = h.connected_clients {
+                metrics::gauge!("perch_cache_connected_clients").set(c as f64);
+            }
+        }
+        Err(_) => metrics::gauge!("perch_cache_up").set(0.0),
+    }
+    let (open, idle) = state.db.pool_figures();
+    metrics::gauge!("perch_db_connections", "state" => "open").set(f64::from(open));
+    metrics::gauge!("perch_db_connections", "state" => "idle").set(idle as f64);
+    let body = prometheus().map(|h| h.render()).unwrap_or_default();
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
+}
+
+/// Records each request's latency per route, method and status class.
+pub async fn track(req: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
+    let method = req.method().to_string();
+    let response = next.run(req).await;
+    let status = format!("{}xx", response.status().as_u16() / 100);
+    metrics::histogram!(
+        "perch_http_request_duration_seconds",
+        "route" => route,
+        "method" => method,
+        "status" => status
+    )
+    .record(start.elapsed().as_secs_f64());
+    response
+}

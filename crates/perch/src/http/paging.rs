@@ -1,0 +1,83 @@
+//! Mastodon paging: `limit`, `max_id`, `since_id`, `min_id` in, a `Link`
+//! header out.
+
+use axum::http::{HeaderMap, HeaderValue, Uri, header};
+use serde::Deserialize;
+
+use super::extract::lenient;
+use crate::db::Page;
+use crate::domain::Paged;
+use crate::error::ApiError;
+
+/// The paging parameters of a list request.
+#[derive(Debug, Default, Deserialize)]
+pub struct PageQuery {
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    max_id: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    since_id: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    min_id: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    limit: Option<String>,
+}
+
+fn id(name: &str, value: &Option<String>) -> Result<Option<i64>, ApiError> {
+    match value.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(v) => v
+            .parse::<i64>()
+            .map(Some)
+            .map_err(|_| ApiError::BadRequest(format!("{name} must be an id"))),
+    }
+}
+
+impl PageQuery {
+    /// The page asked for; `limit` defaults to `default` and is clamped to
+    /// `1..=max`, as Mastodon does.
+    pub fn page(&self, default: i64, max: i64) -> Result<Page, ApiError> {
+        let limit = match self.limit.as_deref().map(str::trim) {
+            None | Some("") => default,
+            Some(v) => v
+                .parse::<i64>()
+                .map_err(|_| ApiError::BadRequest("limit must be a number".into()))?,
+        };
+        Ok(Page {
+            max_id: id("max_id", &self.max_id)?,
+            since_id: id("since_id", &self.since_id)?,
+            min_id: id("min_id", &self.min_id)?,
+            limit: limit.clamp(1, max),
+        })
+    }
+}
+
+/// Adds `Link: <…?max_id=X>; rel="next", <…?min_id=Y>; rel="prev"` for a
+/// non-empty page.
+pub fn link_header<T>(headers: &mut HeaderMap, base: &str, uri: &Uri, page: &Paged<T>) {
+    let (Some(next), Some(prev)) = (page.next_max_id, page.prev_min_id) else {
+        return;
+    };
+    let kept: Vec<String> = uri
+        .query()
+        .unwrap_or("")
+        .split('&')
+        .filter(|kv| {
+            let k = kv.split('=').next().unwrap_or("");
+            !kv.is_empty() && !matches!(k, "max_id" | "since_id" | "min_id")
+        })
+        .map(str::to_string)
+        .collect();
+    let url = |param: &str, id: i64| {
+        let mut q = kept.clone();
+        q.push(format!("{param}={id}"));
+        format!("<{base}{}?{}>", uri.path(), q.join("&"))
+    };
+    let value = format!(
+        "{}; rel=\"next\", {}; rel=\"prev\"",
+        url("max_id", next),
+        url("min_id", prev)
+    );
+    if let Ok(v) = HeaderValue::from_str(&value) {
+        headers.insert(header::LINK, v);
+    }
+}

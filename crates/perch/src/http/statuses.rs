@@ -1,0 +1,204 @@
+//! Statuses, favourites and the public timeline: `POST /api/v1/statuses`,
+//! `GET`/`DELETE /api/v1/statuses/{id}`, `/favourite`, `/unfavourite`,
+//! `GET /api/v1/favourites`, `GET /api/v1/timelines/public`.
+
+use axum::extract::{OriginalUri, Path, State};
+use axum::http::HeaderMap;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+
+use super::auth::{MaybeUser, User};
+use super::entities::Status;
+use super::extract::{Body, Query, lenient};
+use super::instance::MAX_STATUS_CHARS;
+use super::paging::{PageQuery, link_header};
+use super::validate;
+use crate::domain::statuses::{self, NewPost};
+use crate::domain::timelines;
+use crate::error::{ApiError, rate_limit_headers};
+use crate::state::AppState;
+
+/// The routes of this module.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/statuses", post(create))
+        .route("/api/v1/statuses/{id}", get(show).delete(remove))
+        .route("/api/v1/statuses/{id}/favourite", post(favourite))
+        .route("/api/v1/statuses/{id}/unfavourite", post(unfavourite))
+        .route("/api/v1/favourites", get(favourites))
+        .route("/api/v1/timelines/public", get(public))
+}
+
+#[derive(Debug, Deserialize)]
+struct StatusForm {
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    status: Option<String>,
+    #[serde(default, deserialize_with = "lenient::string_list")]
+    media_ids: Vec<String>,
+    #[serde(default, deserialize_with = "lenient::string_list")]
+    media_urls: Vec<String>,
+    #[serde(default, deserialize_with = "lenient::bool")]
+    sensitive: bool,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    spoiler_text: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    visibility: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    language: Option<String>,
+}
+
+fn new_post(form: StatusForm) -> Result<NewPost, ApiError> {
+    let text = form.status.unwrap_or_default();
+    let n = text.chars().count();
+    if text.trim().is_empty() {
+        return Err(validate::invalid("status", "can't be blank"));
+    }
+    if n > MAX_STATUS_CHARS {
+        return Err(validate::invalid(
+            "status",
+            &format!("is too long (maximum is {MAX_STATUS_CHARS} characters)"),
+        ));
+    }
+    if !form.media_ids.is_empty() {
+        return Err(validate::invalid(
+            "media_ids",
+            "refer to no uploaded media (Perch takes media_urls[])",
+        ));
+    }
+    if form.media_urls.len() > 4 {
+        return Err(validate::invalid(
+            "media_urls",
+            "are too many (maximum is 4)",
+        ));
+    }
+    let media_urls = form
+        .media_urls
+        .iter()
+        .map(|u| validate::url("media_urls", u))
+        .collect::<Result<Vec<_>, _>>()?;
+    match form.visibility.as_deref() {
+        None | Some("") | Some("public") => {}
+        Some(_) => return Err(validate::invalid("visibility", "must be public")),
+    }
+    let language = match form.language.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(l) if (2..=3).contains(&l.len()) && l.chars().all(|c| c.is_ascii_lowercase()) => {
+            Some(l.to_string())
+        }
+        Some(_) => return Err(validate::invalid("language", "must be an ISO 639 code")),
+    };
+    Ok(NewPost {
+        text,
+        sensitive: form.sensitive,
+        spoiler_text: validate::optional_text("spoiler_text", form.spoiler_text.as_deref(), 500)?
+            .unwrap_or_default(),
+        media_urls,
+        language,
+    })
+}
+
+async fn create(
+    State(state): State<AppState>,
+    User(caller): User,
+    Body(form): Body<StatusForm>,
+) -> Result<(HeaderMap, Json<Status>), ApiError> {
+    let new = new_post(form)?;
+    let (view, decision) = statuses::post(&state, &caller, new).await?;
+    let mut headers = HeaderMap::new();
+    rate_limit_headers(&mut headers, &decision);
+    Ok((headers, Json(Status::from_view(&view, &state.base_url))))
+}
+
+async fn show(
+    State(state): State<AppState>,
+    MaybeUser(caller): MaybeUser,
+    Path(id): Path<String>,
+) -> Result<Json<Status>, ApiError> {
+    let id = validate::path_id(&id)?;
+    let view = statuses::get(&state, caller.as_ref(), id).await?;
+    Ok(Json(Status::from_view(&view, &state.base_url)))
+}
+
+async fn remove(
+    State(state): State<AppState>,
+    User(caller): User,
+    Path(id): Path<String>,
+) -> Result<Json<Status>, ApiError> {
+    let id = validate::path_id(&id)?;
+    let view = statuses::delete(&state, &caller, id).await?;
+    Ok(Json(Status::from_view(&view, &state.base_url)))
+}
+
+async fn favourite(
+    State(state): State<AppState>,
+    User(caller): User,
+    Path(id): Path<String>,
+) -> Result<Json<Status>, ApiError> {
+    let id = validate::path_id(&id)?;
+    let view = statuses::favourite(&state, &caller, id, true).await?;
+    Ok(Json(Status::from_view(&view, &state.base_url)))
+}
+
+async fn unfavourite(
+    State(state): State<AppState>,
+    User(caller): User,
+    Path(id): Path<String>,
+) -> Result<Json<Status>, ApiError> {
+    let id = validate::path_id(&id)?;
+    let view = statuses::favourite(&state, &caller, id, false).await?;
+    Ok(Json(Status::from_view(&view, &state.base_url)))
+}
+
+async fn favourites(
+    State(state): State<AppState>,
+    User(caller): User,
+    OriginalUri(uri): OriginalUri,
+    Query(q): Query<PageQuery>,
+) -> Result<(HeaderMap, Json<Vec<Status>>), ApiError> {
+    let page = statuses::favourites(&state, &caller, q.page(20, 40)?).await?;
+    let mut headers = HeaderMap::new();
+    link_header(&mut headers, &state.base_url, &uri, &page);
+    Ok((
+        headers,
+        Json(
+            page.items
+                .iter()
+                .map(|v| Status::from_view(v, &state.base_url))
+                .collect(),
+        ),
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+struct TimelineQuery {
+    #[serde(flatten)]
+    page: PageQuery,
+    #[serde(default, deserialize_with = "lenient::bool")]
+    remote: bool,
+}
+
+async fn public(
+    State(state): State<AppState>,
+    MaybeUser(caller): MaybeUser,
+    OriginalUri(uri): OriginalUri,
+    Query(q): Query<TimelineQuery>,
+) -> Result<(HeaderMap, Json<Vec<Status>>), ApiError> {
+    let page_req = q.page.page(20, 40)?;
+    let mut headers = HeaderMap::new();
+    if q.remote {
+        // Perch does not federate yet: there are no remote statuses.
+        return Ok((headers, Json(Vec::new())));
+    }
+    let page = timelines::public(&state, caller.as_ref(), page_req).await?;
+    link_header(&mut headers, &state.base_url, &uri, &page);
+    Ok((
+        headers,
+        Json(
+            page.items
+                .iter()
+                .map(|v| Status::from_view(v, &state.base_url))
+                .collect(),
+        ),
+    ))
+}

@@ -1,0 +1,133 @@
+//! The state every request shares: settings, the database, the cache, the
+//! token keys and the small in-process helpers around them.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use perch_cache::{Cache, KeyPrefix, MemoryConfig, RedisConfig};
+
+use crate::auth::tokens::TokenKeys;
+use crate::config::Settings;
+use crate::db::Db;
+use crate::domain::revocations::Revocations;
+use crate::domain::sessions::ActivityThrottle;
+use crate::ids::IdGenerator;
+
+/// Shared by every request: cheap to clone (all `Arc`s, pools and handles).
+#[derive(Clone)]
+pub struct AppState {
+    /// Validated settings.
+    pub settings: Arc<Settings>,
+    /// The source of truth.
+    pub db: Db,
+    /// The cache and session store (Redis or in-process).
+    pub cache: Cache,
+    /// An in-process store for rate limits while the shared cache is down,
+    /// so limits still hold (per process) during an outage.
+    pub fallback_limits: Cache,
+    /// Token signing and verification.
+    pub keys: TokenKeys,
+    /// Id generator for new rows.
+    pub ids: Arc<IdGenerator>,
+    /// Revoked tokens, kept in step with the database.
+    pub revocations: Arc<Revocations>,
+    /// Throttles session `lastActivity` writes.
+    pub activity: Arc<ActivityThrottle>,
+    /// `https://domain` (or `http://` for a loopback domain).
+    pub base_url: Arc<str>,
+    /// When this process started serving.
+    pub started: Instant,
+}
+
+/// Why the cache could not be set up.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid REDIS_URL or cache settings: {0}")]
+pub struct CacheSetupError(String);
+
+impl AppState {
+    /// Assembles the state; the cache connects lazily, so a Redis that is
+    /// down does not stop Perch from starting.
+    pub fn new(
+        settings: Arc<Settings>,
+        db: Db,
+        jwt_secret: &[u8],
+    ) -> Result<Self, CacheSetupError> {
+        let prefix =
+            KeyPrefix::new(&settings.cache_prefix).map_err(|e| CacheSetupError(e.to_string()))?;
+        let cache = match &settings.redis_url {
+            Some(url) => {
+                let cluster = url.contains("+cluster://");
+                let urls = url
+                    .replacen("+cluster://", "://", 1)
+                    .split(',')
+                    .map(str::to_string)
+                    .collect();
+                let config = RedisConfig {
+                    urls,
+                    cluster,
+                    timeout: settings.cache_timeout,
+                };
+                Cache::redis(&config, prefix.clone()).map_err(|e| CacheSetupError(e.to_string()))?
+            }
+            None => Cache::memory(
+                &MemoryConfig {
+                    max_bytes: settings.cache_max_memory,
+                },
+                prefix.clone(),
+            ),
+        };
+        let fallback_limits = Cache::memory(
+            &MemoryConfig {
+                max_bytes: 16 * 1024 * 1024,
+            },
+            prefix,
+        );
+        let base_url = base_url(&settings.domain).into();
+        Ok(AppState {
+            keys: TokenKeys::new(jwt_secret, settings.token_ttl),
+            settings,
+            db,
+            cache,
+            fallback_limits,
+            ids: Arc::new(IdGenerator::new()),
+            revocations: Arc::new(Revocations::default()),
+            activity: Arc::new(ActivityThrottle::default()),
+            base_url,
+            started: Instant::now(),
+        })
+    }
+
+    /// A new snowflake id for something created now.
+    pub fn next_id(&self, at: chrono::DateTime<chrono::Utc>) -> i64 {
+        self.ids.next(at)
+    }
+}
+
+/// The base URL for a domain: `http://` for localhost and loopback or
+/// unspecified addresses (a laptop), `https://` otherwise.
+pub fn base_url(domain: &str) -> String {
+    let host = match domain.rsplit_once(':') {
+        Some((h, port)) if port.chars().all(|c| c.is_ascii_digit()) => h,
+        _ => domain,
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let local = host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback() || ip.is_unspecified());
+    let scheme = if local { "http" } else { "https" };
+    format!("{scheme}://{domain}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::base_url;
+
+    #[test]
+    fn laptops_get_http_and_servers_https() {
+        assert_eq!(base_url("127.0.0.1:8080"), "http://127.0.0.1:8080");
+        assert_eq!(base_url("localhost"), "http://localhost");
+        assert_eq!(base_url("[::1]:8080"), "http://[::1]:8080");
+        assert_eq!(base_url("social.example.com"), "https://social.example.com");
+    }
+}
