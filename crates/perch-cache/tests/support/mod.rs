@@ -21,6 +21,7 @@ use perch_cache::{
     Profile, RedisConfig, Session, Store, TimelinePost, Timestamp,
 };
 
+#[allow(unused_macros)]
 macro_rules! contract {
     ($($mode:ident $case:ident),* $(,)?) => {
         mod redis {
@@ -32,6 +33,7 @@ macro_rules! contract {
     };
 }
 
+#[allow(unused_macros)]
 macro_rules! contract_case {
     (threads, $store:ident, $case:ident) => {
         #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
