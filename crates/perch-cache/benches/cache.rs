@@ -57,11 +57,21 @@ fn bench_store(c: &mut Criterion, rt: &Runtime, name: &str, cache: &Cache) {
         b.to_async(rt)
             .iter(|| async { black_box(cache.profile(user).await.unwrap()) })
     });
-    // The same id each time: de-duplicated, so the list stays at 100.
+    // The same id each time: the duplicate is dropped (the slower path that
+    // cuts elements out), so the list stays at 100.
     let entry = like(50);
-    group.bench_function("collection_update_add_like_100", |b| {
+    group.bench_function("collection_update_readd_like_100", |b| {
         b.to_async(rt)
             .iter(|| async { black_box(cache.add_like(user, &entry).await.unwrap()) })
+    });
+    // A new like (the fast prepend) and its removal: two updates per
+    // iteration, the list back at 100 after each.
+    let fresh = like(1_000);
+    group.bench_function("collection_update_add_then_remove_like_100", |b| {
+        b.to_async(rt).iter(|| async {
+            cache.add_like(user, &fresh).await.unwrap();
+            black_box(cache.remove_like(user, fresh.post_id).await.unwrap())
+        })
     });
     let subject = Subject::user(user);
     let endpoint = Endpoint::new("post_status").unwrap();
