@@ -14,7 +14,10 @@
 //!
 //! Both stores compute the decision with [`RateDecision::from_log`].
 
+use std::collections::VecDeque;
 use std::time::Duration;
+
+use tokio::time::Instant;
 
 /// How many requests a subject may make in a window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,6 +101,36 @@ impl RateDecision {
             retry_after,
         }
     }
+}
+
+/// The in-process check: trims `log` (instants of accepted requests, oldest
+/// first) to the closed window `[now - window, now]`, appends `now` if fewer
+/// than `limit` remain, and decides. The caller holds the key's lock.
+pub(crate) fn admit(
+    log: &mut VecDeque<Instant>,
+    now: Instant,
+    limit: u32,
+    window: Duration,
+) -> RateDecision {
+    if let Some(edge) = now.checked_sub(window) {
+        while log.front().is_some_and(|t| *t < edge) {
+            log.pop_front();
+        }
+    }
+    let allowed = log.len() < limit as usize;
+    if allowed {
+        log.push_back(now);
+    }
+    let age = |t: Option<&Instant>| t.map_or(Duration::ZERO, |t| now - *t);
+    let count = u32::try_from(log.len()).unwrap_or(u32::MAX);
+    RateDecision::from_log(
+        allowed,
+        limit,
+        window,
+        count,
+        age(log.front()),
+        age(log.back()),
+    )
 }
 
 #[cfg(test)]

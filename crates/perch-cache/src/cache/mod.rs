@@ -122,7 +122,10 @@ impl Cache {
                 apply,
                 "cache memory policy differs from the design",
             );
-            if apply {
+            if apply && matches!(self.inner.backend, Backend::Memory(_)) {
+                // moka fixes its budget at construction: nothing to set now.
+                tracing::warn!("the in-process budget is set by MemoryConfig at start-up");
+            } else if apply {
                 self.observe(self.inner.backend.set_memory_policy(&expected).await)?;
                 applied = true;
             }

@@ -8,15 +8,34 @@
 -- list), -2 when the value was corrupt (deleted).
 local text = redis.call('GET', KEYS[1])
 if not text then return -1 end
-local items = split_top(text, '[')
-if not items then return corrupt(KEYS[1]) end
+-- cjson (C) validates the whole array and reads the ids; it is only read,
+-- never re-encoded (see json.lua).
+local ok, decoded = pcall(cjson.decode, text)
+if not ok or type(decoded) ~= 'table' or not string.match(text, '^%s*%[') then
+  return corrupt(KEYS[1])
+end
 local cap = tonumber(ARGV[4])
+local duplicate = false
+for _, entry in ipairs(decoded) do
+  if type(entry) ~= 'table' then return corrupt(KEYS[1]) end
+  if entry[ARGV[2]] == ARGV[3] then duplicate = true end
+end
+local n = #decoded
+if not duplicate and n < cap then
+  -- The common case, a new entry with room to spare: prepend to the text.
+  local rest = string.match(text, '^%s*%[%s*(.-)%s*$')
+  local joined
+  if n == 0 then joined = '[' .. ARGV[1] .. ']' else joined = '[' .. ARGV[1] .. ',' .. rest end
+  redis.call('SET', KEYS[1], joined, 'KEEPTTL')
+  return n + 1
+end
+-- Otherwise cut the elements out verbatim, drop the duplicate, cap.
+local items = split_top(text, '[')
+if not items or #items ~= #decoded then return corrupt(KEYS[1]) end
 local out = { ARGV[1] }
-for _, element in ipairs(items) do
+for i, element in ipairs(items) do
   if #out >= cap then break end
-  local id, ok = read_field(element, ARGV[2])
-  if not ok then return corrupt(KEYS[1]) end
-  if id ~= ARGV[3] then out[#out + 1] = element end
+  if decoded[i][ARGV[2]] ~= ARGV[3] then out[#out + 1] = element end
 end
 redis.call('SET', KEYS[1], '[' .. table.concat(out, ',') .. ']', 'KEEPTTL')
 return #out

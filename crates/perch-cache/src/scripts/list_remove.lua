@@ -5,14 +5,22 @@
 -- -3 when no element had that id (nothing written).
 local text = redis.call('GET', KEYS[1])
 if not text then return -1 end
-local items = split_top(text, '[')
-if not items then return corrupt(KEYS[1]) end
-local out = {}
-for _, element in ipairs(items) do
-  local id, ok = read_field(element, ARGV[1])
-  if not ok then return corrupt(KEYS[1]) end
-  if id ~= ARGV[2] then out[#out + 1] = element end
+-- cjson validates and reads the ids; elements are kept verbatim (json.lua).
+local ok, decoded = pcall(cjson.decode, text)
+if not ok or type(decoded) ~= 'table' or not string.match(text, '^%s*%[') then
+  return corrupt(KEYS[1])
 end
-if #out == #items then return -3 end
+local found = false
+for _, entry in ipairs(decoded) do
+  if type(entry) ~= 'table' then return corrupt(KEYS[1]) end
+  if entry[ARGV[1]] == ARGV[2] then found = true end
+end
+if not found then return -3 end
+local items = split_top(text, '[')
+if not items or #items ~= #decoded then return corrupt(KEYS[1]) end
+local out = {}
+for i, element in ipairs(items) do
+  if decoded[i][ARGV[1]] ~= ARGV[2] then out[#out + 1] = element end
+end
 redis.call('SET', KEYS[1], '[' .. table.concat(out, ',') .. ']', 'KEEPTTL')
 return #out

@@ -3,7 +3,8 @@
 -- KEYS[1]: the collection; ARGV[1]: the id field; ARGV[2]: the id;
 -- ARGV[3]: the field; ARGV[4]: the value (an integer, as text).
 -- Only the matching elements are rewritten; keeps the TTL.
--- Returns how many elements changed (0: none had the id, nothing written),
+-- Returns how many elements changed, -3 when none had the id (nothing
+-- written),
 -- -1 when not cached, -2 when corrupt (deleted).
 local text = redis.call('GET', KEYS[1])
 if not text then return -1 end
@@ -20,6 +21,6 @@ for i, element in ipairs(items) do
     changed = changed + 1
   end
 end
-if changed == 0 then return 0 end
+if changed == 0 then return -3 end
 redis.call('SET', KEYS[1], '[' .. table.concat(items, ',') .. ']', 'KEEPTTL')
 return changed

@@ -29,7 +29,7 @@ use super::json::{self, Corrupt};
 use super::{KeyTtl, Store, Update};
 use crate::error::{CacheError, CacheResult};
 use crate::health::{HealthReport, MemoryPolicy};
-use crate::ratelimit::RateDecision;
+use crate::ratelimit::{RateDecision, admit};
 
 /// Settings of the in-process store.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -349,26 +349,7 @@ impl Store for MemoryStore {
                     },
                     _ => VecDeque::new(),
                 };
-                // Keep the closed window [now - window, now] (see ratelimit.rs).
-                if let Some(edge) = now.checked_sub(window) {
-                    while log.front().is_some_and(|t| *t < edge) {
-                        log.pop_front();
-                    }
-                }
-                let allowed = log.len() < limit as usize;
-                if allowed {
-                    log.push_back(now);
-                }
-                let age = |t: Option<&Instant>| t.map_or(Duration::ZERO, |t| now - *t);
-                let count = u32::try_from(log.len()).unwrap_or(u32::MAX);
-                *out = Some(RateDecision::from_log(
-                    allowed,
-                    limit,
-                    window,
-                    count,
-                    age(log.front()),
-                    age(log.back()),
-                ));
+                *out = Some(admit(&mut log, now, limit, window));
                 ready(if log.is_empty() {
                     Op::Remove
                 } else {

@@ -218,7 +218,7 @@ fn update_from(code: i64) -> Update {
     match code {
         -1 => Update::Missing,
         -2 => Update::Corrupt,
-        -3 | 0 => Update::NoMatch,
+        -3 => Update::NoMatch,
         _ => Update::Applied,
     }
 }

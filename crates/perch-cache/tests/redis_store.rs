@@ -1,0 +1,186 @@
+//! The Redis store alone: a down or silent Redis gives typed errors within
+//! the timeout (and `get_or_load` falls back), the memory-policy check and
+//! its `CONFIG SET` (on a private `redis-server`, never the shared one), and
+//! scripts reloaded after `SCRIPT FLUSH` (`NOSCRIPT`).
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use perch_cache::{Cache, CacheError, Key, KeyPrefix, RedisConfig, Update, UserId};
+
+mod support;
+use support::*;
+
+fn config(url: String) -> RedisConfig {
+    RedisConfig {
+        urls: vec![url],
+        cluster: false,
+        timeout: Duration::from_millis(250),
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_down_redis_gives_typed_errors_and_loads_fall_back() {
+    // Nothing listens on this port: construction still succeeds (lazy).
+    let cache = Cache::redis(
+        &config(format!("redis://127.0.0.1:{}", free_port())),
+        KeyPrefix::default(),
+    )
+    .expect("a down Redis must not stop start-up");
+    let started = Instant::now();
+    let err = cache.profile(UserId(1)).await.unwrap_err();
+    assert!(err.is_transient(), "{err:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "took {:?}",
+        started.elapsed()
+    );
+    let err = cache.add_like(UserId(1), &like(1)).await.unwrap_err();
+    assert!(err.is_transient(), "{err:?}");
+    assert!(cache.health().await.is_err());
+
+    let loaded = cache
+        .get_or_load(&Key::Profile(UserId(1)), || async {
+            Ok::<_, ()>(Some(profile(1)))
+        })
+        .await;
+    assert_eq!(loaded, Ok(Some(profile(1))));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_redis_times_out() {
+    // Accepts connections and never answers.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let held = tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            open.push(socket);
+        }
+    });
+    let cache = Cache::redis(
+        &config(format!("redis://127.0.0.1:{port}")),
+        KeyPrefix::default(),
+    )
+    .unwrap();
+    let started = Instant::now();
+    let err = cache.session(UserId(1)).await.unwrap_err();
+    assert!(err.is_transient(), "{err:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert!(matches!(
+        err,
+        CacheError::Timeout(_) | CacheError::Unavailable(_)
+    ));
+    held.abort();
+}
+
+/// A `redis-server` of our own on a free port, stopped on drop.
+struct PrivateRedis {
+    child: Child,
+    url: String,
+}
+
+impl PrivateRedis {
+    async fn start() -> PrivateRedis {
+        let port = free_port();
+        let child = Command::new("redis-server")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("redis-server must be installed for this test");
+        let url = format!("redis://127.0.0.1:{port}");
+        let server = PrivateRedis { child, url };
+        let client = redis::Client::open(server.url.as_str()).unwrap();
+        for _ in 0..100 {
+            if client.get_connection().is_ok() {
+                return server;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("private redis-server did not start");
+    }
+}
+
+impl Drop for PrivateRedis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_memory_policy_is_checked_and_set_only_when_allowed() {
+    let server = PrivateRedis::start().await;
+    let cache = Cache::redis(&config(server.url.clone()), KeyPrefix::default()).unwrap();
+    // A fresh server: unbounded, noeviction.
+    let check = cache.check_memory_policy(false).await.unwrap();
+    assert!(!check.matches && !check.applied);
+    assert_eq!(check.found.maxmemory, 0);
+    assert_eq!(check.found.policy, "noeviction");
+    assert_eq!(
+        cache.check_memory_policy(false).await.unwrap().found,
+        check.found,
+        "no change"
+    );
+
+    let check = cache.check_memory_policy(true).await.unwrap();
+    assert!(check.applied);
+    let after = cache.check_memory_policy(false).await.unwrap();
+    assert!(after.matches, "{after:?}");
+    assert_eq!(after.found.maxmemory, 1 << 30);
+    assert_eq!(after.found.policy, "allkeys-lru");
+    let report = cache.health().await.unwrap();
+    assert_eq!(
+        (report.maxmemory, report.maxmemory_policy.as_str()),
+        (1 << 30, "allkeys-lru")
+    );
+    // Once it matches, applying writes nothing.
+    assert!(!cache.check_memory_policy(true).await.unwrap().applied);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scripts_are_reloaded_after_a_script_flush() {
+    let server = PrivateRedis::start().await;
+    let cache = Cache::redis(&config(server.url.clone()), KeyPrefix::default()).unwrap();
+    let user = UserId(1);
+    cache.cache_likes(user, &[like(1)]).await.unwrap();
+    assert_eq!(
+        cache.add_like(user, &like(2)).await.unwrap(),
+        Update::Applied
+    );
+    let client = redis::Client::open(server.url.as_str()).unwrap();
+    let mut conn = client.get_connection().unwrap();
+    let _: () = redis::cmd("SCRIPT").arg("FLUSH").query(&mut conn).unwrap();
+    assert_eq!(
+        cache.add_like(user, &like(3)).await.unwrap(),
+        Update::Applied
+    );
+    let ids: Vec<i64> = cache
+        .likes(user)
+        .await
+        .unwrap()
+        .unwrap()
+        .iter()
+        .map(|l| l.post_id)
+        .collect();
+    assert_eq!(ids, [3, 2, 1]);
+}
