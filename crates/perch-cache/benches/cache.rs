@@ -42,6 +42,7 @@ fn like(id: i64) -> LikeEntry {
         post_id: id,
         author_id: 7,
         liked_at: Timestamp::now(),
+        like_id: None,
     }
 }
 

@@ -14,6 +14,7 @@ contract! {
     threads edits_leave_a_missing_collection_missing,
     threads an_emptied_collection_reads_as_an_empty_list,
     threads collections_keep_the_seeds_caps,
+    threads removing_from_a_full_collection_drops_it,
     threads adding_an_entry_twice_keeps_one,
     threads edits_keep_the_remaining_ttl,
     threads likes_counts_update_in_place,
@@ -136,6 +137,22 @@ async fn collections_keep_the_seeds_caps(h: &Harness) {
     let followers: Vec<_> = (1..=1200).rev().map(follow).collect();
     c.cache_followers(user, &followers).await.unwrap();
     assert_eq!(c.followers(user).await.unwrap().unwrap().len(), 1000);
+}
+
+async fn removing_from_a_full_collection_drops_it(h: &Harness) {
+    let user = UserId(4);
+    let c = &h.cache;
+    // A full list stands for the newest 20 of possibly more posts: one
+    // short, it would pass for the whole collection, so it goes.
+    let posts: Vec<_> = (1..=20).rev().map(post).collect();
+    c.cache_user_posts(user, &posts).await.unwrap();
+    assert_eq!(c.remove_user_post(user, 99).await.unwrap(), Update::NoMatch);
+    assert_eq!(c.remove_user_post(user, 5).await.unwrap(), Update::Dropped);
+    assert_eq!(c.user_posts(user).await.unwrap(), None);
+    // Below the cap the list is the whole collection: edit in place.
+    c.cache_user_posts(user, &posts[1..]).await.unwrap();
+    assert_eq!(c.remove_user_post(user, 5).await.unwrap(), Update::Applied);
+    assert_eq!(c.user_posts(user).await.unwrap().unwrap().len(), 18);
 }
 
 async fn adding_an_entry_twice_keeps_one(h: &Harness) {

@@ -156,26 +156,7 @@ impl Cache {
         }
         // When the store just failed, do not wait on it twice more: load
         // from the source and skip the write.
-        let store_up = first.is_ok();
-        let rendered = self.render(key);
-        self.inner
-            .flights
-            .run(&rendered, || async {
-                // Another flight may have filled the key since our miss.
-                if store_up && let Ok(Some(value)) = self.get::<T>(key).await {
-                    return Ok(Some(value));
-                }
-                let mut loaded = load().await?;
-                if let Some(value) = loaded.as_mut() {
-                    value.fit(key.max_len());
-                    if store_up {
-                        // A failed write only costs a later miss.
-                        let _ = self.put(key, value).await;
-                    }
-                }
-                Ok(loaded)
-            })
-            .await
+        self.fill(key, first.is_ok(), load).await
     }
 
     /// Reads and decodes one key; a value that does not parse counts as a
@@ -290,7 +271,12 @@ impl Cache {
         let update = self
             .inner
             .backend
-            .list_remove(&rendered, E::ID_FIELD, &id.to_string())
+            .list_remove(
+                &rendered,
+                E::ID_FIELD,
+                &id.to_string(),
+                key.max_len().unwrap_or(usize::MAX),
+            )
             .await;
         self.settle(key, update).await
     }

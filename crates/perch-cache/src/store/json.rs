@@ -61,9 +61,19 @@ pub(crate) fn push(
     Ok(join(out))
 }
 
-/// `list_remove.lua`: the list without the elements of that id; `None` when
-/// there were none.
-pub(crate) fn remove(text: &str, id_field: &str, id: &str) -> Result<Option<String>, Corrupt> {
+/// What [`remove`] decided.
+pub(crate) enum Removal {
+    /// The list without the elements of that id.
+    Kept(String),
+    /// No element had that id.
+    NoMatch,
+    /// The list was full: it may stand for a longer collection, so without
+    /// the element it would be a partial one. Drop it instead.
+    Drop,
+}
+
+/// `list_remove.lua`: the list without the elements of that id.
+pub(crate) fn remove(text: &str, id_field: &str, id: &str, cap: usize) -> Result<Removal, Corrupt> {
     let items = elements(text)?;
     let mut kept = Vec::with_capacity(items.len());
     for item in &items {
@@ -71,7 +81,13 @@ pub(crate) fn remove(text: &str, id_field: &str, id: &str) -> Result<Option<Stri
             kept.push(item.get());
         }
     }
-    Ok((kept.len() < items.len()).then(|| join(kept)))
+    Ok(if kept.len() == items.len() {
+        Removal::NoMatch
+    } else if items.len() >= cap {
+        Removal::Drop
+    } else {
+        Removal::Kept(join(kept))
+    })
 }
 
 /// `list_set_number.lua`: the list with `field` set on the elements of that
@@ -129,12 +145,31 @@ mod tests {
         assert_eq!(out, r#"[{"postId":"3"},{"postId":"1","mediaUrls":[]}]"#);
     }
 
+    fn kept(r: Result<Removal, Corrupt>) -> String {
+        match r {
+            Ok(Removal::Kept(list)) => list,
+            _ => panic!("expected a kept list"),
+        }
+    }
+
     #[test]
     fn remove_empties_to_an_array() {
-        let once = remove(LIST, "postId", "1").unwrap().unwrap();
-        let twice = remove(&once, "postId", "2").unwrap().unwrap();
+        let once = kept(remove(LIST, "postId", "1", 20));
+        let twice = kept(remove(&once, "postId", "2", 20));
         assert_eq!(twice, "[]");
-        assert_eq!(remove(&twice, "postId", "2").unwrap(), None);
+        assert!(matches!(
+            remove(&twice, "postId", "2", 20),
+            Ok(Removal::NoMatch)
+        ));
+    }
+
+    #[test]
+    fn remove_from_a_full_list_drops_it() {
+        assert!(matches!(remove(LIST, "postId", "1", 2), Ok(Removal::Drop)));
+        assert!(matches!(
+            remove(LIST, "postId", "9", 2),
+            Ok(Removal::NoMatch)
+        ));
     }
 
     #[test]

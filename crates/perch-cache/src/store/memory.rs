@@ -171,12 +171,13 @@ impl MemoryStore {
     }
 
     /// Rewrites the text of a live key in one atomic step, keeping its expiry
-    /// unless `ttl` is given. `edit` returns `Ok(None)` for "nothing to do".
+    /// unless `ttl` is given. `edit` returns `Ok(None)` for "nothing to do",
+    /// `Err(Stop::Drop)` to delete the key instead.
     async fn edit_text(
         &self,
         key: &str,
         ttl: Option<Duration>,
-        edit: impl FnOnce(&str) -> Result<Option<String>, Corrupt>,
+        edit: impl FnOnce(&str) -> Result<Option<String>, Stop>,
     ) -> CacheResult<Update> {
         let mut outcome = Ok(Update::Missing);
         let result = &mut outcome;
@@ -200,8 +201,12 @@ impl MemoryStore {
                                 *result = Ok(Update::NoMatch);
                                 Op::Nop
                             }
-                            Err(Corrupt) => {
+                            Err(Stop::Corrupt) => {
                                 *result = Ok(Update::Corrupt);
+                                Op::Remove
+                            }
+                            Err(Stop::Drop) => {
+                                *result = Ok(Update::Dropped);
                                 Op::Remove
                             }
                         },
@@ -217,6 +222,20 @@ impl MemoryStore {
             })
             .await;
         outcome
+    }
+}
+
+/// Why an edit stops without writing.
+enum Stop {
+    /// The value did not parse: delete it.
+    Corrupt,
+    /// The edit would leave a partial collection: delete it.
+    Drop,
+}
+
+impl From<Corrupt> for Stop {
+    fn from(_: Corrupt) -> Self {
+        Stop::Corrupt
     }
 }
 
@@ -290,14 +309,26 @@ impl Store for MemoryStore {
         cap: usize,
     ) -> CacheResult<Update> {
         self.edit_text(key, None, |text| {
-            json::push(text, element, id_field, id, cap).map(Some)
+            Ok(json::push(text, element, id_field, id, cap).map(Some)?)
         })
         .await
     }
 
-    async fn list_remove(&self, key: &str, id_field: &str, id: &str) -> CacheResult<Update> {
-        self.edit_text(key, None, |text| json::remove(text, id_field, id))
-            .await
+    async fn list_remove(
+        &self,
+        key: &str,
+        id_field: &str,
+        id: &str,
+        cap: usize,
+    ) -> CacheResult<Update> {
+        self.edit_text(key, None, |text| {
+            match json::remove(text, id_field, id, cap)? {
+                json::Removal::Kept(list) => Ok(Some(list)),
+                json::Removal::NoMatch => Ok(None),
+                json::Removal::Drop => Err(Stop::Drop),
+            }
+        })
+        .await
     }
 
     async fn list_set_number(
@@ -309,7 +340,7 @@ impl Store for MemoryStore {
         value: i64,
     ) -> CacheResult<Update> {
         self.edit_text(key, None, |text| {
-            json::set_number(text, id_field, id, field, value)
+            Ok(json::set_number(text, id_field, id, field, value)?)
         })
         .await
     }
@@ -322,7 +353,7 @@ impl Store for MemoryStore {
         ttl: Option<Duration>,
     ) -> CacheResult<Update> {
         self.edit_text(key, ttl, |text| {
-            json::object_set(text, field, value_json).map(Some)
+            Ok(json::object_set(text, field, value_json).map(Some)?)
         })
         .await
     }

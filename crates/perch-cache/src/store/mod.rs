@@ -36,6 +36,10 @@ pub enum Update {
     NoMatch,
     /// The value did not parse; it was deleted (so it now reads as missing).
     Corrupt,
+    /// Removing from a collection at its cap would have left a partial
+    /// list (the cached entries are only the newest of a longer collection),
+    /// so the collection was deleted instead; it now reads as missing.
+    Dropped,
 }
 
 /// The remaining lifetime of a key (Redis `PTTL`).
@@ -89,12 +93,16 @@ pub trait Store: Send + Sync {
     ) -> impl Future<Output = CacheResult<Update>> + Send;
 
     /// Removes the elements whose `id_field` is `id`; keeps the TTL. An
-    /// emptied collection stays cached as `[]`.
+    /// emptied collection stays cached as `[]`. A collection holding `cap`
+    /// or more elements is deleted instead ([`Update::Dropped`]): it stands
+    /// for the newest entries of a possibly longer collection, and without
+    /// one of them it could pass for the whole.
     fn list_remove(
         &self,
         key: &str,
         id_field: &str,
         id: &str,
+        cap: usize,
     ) -> impl Future<Output = CacheResult<Update>> + Send;
 
     /// Sets the numeric `field` of the elements whose `id_field` is `id`;
@@ -193,8 +201,14 @@ impl Store for Backend {
         delegate!(self, s => s.list_push(key, element, id_field, id, cap))
     }
 
-    async fn list_remove(&self, key: &str, id_field: &str, id: &str) -> CacheResult<Update> {
-        delegate!(self, s => s.list_remove(key, id_field, id))
+    async fn list_remove(
+        &self,
+        key: &str,
+        id_field: &str,
+        id: &str,
+        cap: usize,
+    ) -> CacheResult<Update> {
+        delegate!(self, s => s.list_remove(key, id_field, id, cap))
     }
 
     async fn list_set_number(

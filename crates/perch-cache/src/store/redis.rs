@@ -219,6 +219,7 @@ fn update_from(code: i64) -> Update {
         -1 => Update::Missing,
         -2 => Update::Corrupt,
         -3 => Update::NoMatch,
+        -4 => Update::Dropped,
         _ => Update::Applied,
     }
 }
@@ -286,8 +287,15 @@ impl Store for RedisStore {
         Ok(update_from(code))
     }
 
-    async fn list_remove(&self, key: &str, id_field: &str, id: &str) -> CacheResult<Update> {
-        let code = self.edit(&LIST_REMOVE, key, &[id_field, id]).await?;
+    async fn list_remove(
+        &self,
+        key: &str,
+        id_field: &str,
+        id: &str,
+        cap: usize,
+    ) -> CacheResult<Update> {
+        let cap = cap.to_string();
+        let code = self.edit(&LIST_REMOVE, key, &[id_field, id, &cap]).await?;
         Ok(update_from(code))
     }
 

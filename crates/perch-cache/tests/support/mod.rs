@@ -249,6 +249,7 @@ pub fn follow(id: i64) -> FollowEntry {
         display_name: format!("User {id}"),
         profile_image_url: format!("https://perch.example/avatars/{id}.png"),
         followed_at: at(id as u32),
+        follow_id: Some(id + 1_000),
     }
 }
 
@@ -257,5 +258,6 @@ pub fn like(id: i64) -> LikeEntry {
         post_id: id,
         author_id: 7_349_216_112_345_678,
         liked_at: at(id as u32),
+        like_id: Some(id + 2_000),
     }
 }

@@ -81,7 +81,7 @@ pub fn spawn_sync(state: AppState) -> tokio::task::JoinHandle<()> {
             }
             ticks += 1;
             // About every ten minutes, drop rows of long-expired tokens.
-            if ticks % 300 == 0
+            if ticks.is_multiple_of(300)
                 && let Err(e) = tokens::purge_expired(&state.db, db::now_ms()).await
             {
                 tracing::warn!(error = %e, "cannot purge expired revocations");
