@@ -53,9 +53,21 @@ pub(crate) struct Stats {
     families: [Counters; Family::ALL.len()],
     revoked: AtomicU64,
     valid: AtomicU64,
+    calls: AtomicU64,
 }
 
 impl Stats {
+    /// Counts one call to the store (one round trip to Redis; a Cluster may
+    /// split a multi-slot read into one per node).
+    pub(crate) fn call(&self) {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Store calls so far.
+    pub(crate) fn calls(&self) -> u64 {
+        self.calls.load(Ordering::Relaxed)
+    }
+
     fn of(&self, family: Family) -> &Counters {
         // `Family::ALL` lists the variants in declaration order.
         &self.families[family as usize]

@@ -94,6 +94,13 @@ impl Cache {
         self.inner.stats.snapshot()
     }
 
+    /// Store calls (round trips) made since start, by every operation that
+    /// reached the store. `perch bench` and the tests read it to prove that
+    /// a cached read costs one round trip.
+    pub fn round_trips(&self) -> u64 {
+        self.inner.stats.calls()
+    }
+
     /// Blacklist checks since start, apart from the hit/miss counts.
     pub fn blacklist_stats(&self) -> BlacklistStats {
         self.inner.stats.blacklist()
@@ -311,6 +318,7 @@ impl Cache {
 
     /// Counts and logs a failed store call on its way to the caller.
     pub(crate) fn observe<T>(&self, result: CacheResult<T>) -> CacheResult<T> {
+        self.inner.stats.call();
         if let Err(err) = &result {
             Stats::error(err.kind());
             if err.is_transient() {

@@ -22,6 +22,8 @@ pub mod statuses;
 pub mod tokens;
 
 use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use sqlx::Connection;
@@ -30,14 +32,17 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 
 pub use error::{StoreError, Unique};
 
-/// Runs `$body` with `$pool` bound to the concrete pool of `$db`.
+/// Runs `$body` with `$pool` bound to the concrete pool of `$db`, counting
+/// one query.
 macro_rules! on_pool {
-    ($db:expr, |$pool:ident| $body:expr) => {
-        match $db {
-            $crate::db::Db::Sqlite($pool) => $body,
-            $crate::db::Db::Postgres($pool) => $body,
+    ($db:expr, |$pool:ident| $body:expr) => {{
+        let db: &$crate::db::Db = &$db;
+        db.count_query();
+        match &db.pool {
+            $crate::db::Pool::Sqlite($pool) => $body,
+            $crate::db::Pool::Postgres($pool) => $body,
         }
-    };
+    }};
 }
 pub(crate) use on_pool;
 
@@ -47,28 +52,40 @@ pub(crate) use on_pool;
 /// `BEGIN IMMEDIATE`, so a read-then-write transaction takes the write lock
 /// up front and waits on `busy_timeout` instead of failing to upgrade.
 macro_rules! write_tx {
-    ($db:expr, |$tx:ident| $body:block) => {
-        match $db {
-            $crate::db::Db::Sqlite(pool) => {
+    ($db:expr, |$tx:ident| $body:block) => {{
+        let db: &$crate::db::Db = &$db;
+        db.count_query();
+        match &db.pool {
+            $crate::db::Pool::Sqlite(pool) => {
                 let mut $tx = pool.begin_with("BEGIN IMMEDIATE").await?;
                 let out = $body;
                 $tx.commit().await?;
                 out
             }
-            $crate::db::Db::Postgres(pool) => {
+            $crate::db::Pool::Postgres(pool) => {
                 let mut $tx = pool.begin().await?;
                 let out = $body;
                 $tx.commit().await?;
                 out
             }
         }
-    };
+    }};
 }
 pub(crate) use write_tx;
 
-/// The SQL database: the source of truth.
+/// The SQL database: the source of truth. Cheap to clone (a pool handle).
 #[derive(Debug, Clone)]
-pub enum Db {
+pub struct Db {
+    pool: Pool,
+    /// Storage calls made through this handle and its clones: each is one
+    /// query or one transaction. Tests and `perch bench` read it to prove
+    /// that a cached read costs no database query.
+    queries: Arc<AtomicU64>,
+}
+
+/// The pool of the configured database.
+#[derive(Debug, Clone)]
+pub enum Pool {
     /// An SQLite file (the embedded default).
     Sqlite(SqlitePool),
     /// A PostgreSQL server (production).
@@ -119,7 +136,7 @@ impl Db {
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_with(options)
                 .await?;
-            Ok(Db::Sqlite(pool))
+            Ok(Db::new(Pool::Sqlite(pool)))
         } else {
             // Connect once directly first: a pool that cannot connect only
             // says "timed out", while this says why (refused, bad password).
@@ -133,23 +150,40 @@ impl Db {
                 .max_connections(16)
                 .acquire_timeout(Duration::from_secs(5))
                 .connect_lazy_with(options);
-            Ok(Db::Postgres(pool))
+            Ok(Db::new(Pool::Postgres(pool)))
         }
+    }
+
+    fn new(pool: Pool) -> Db {
+        Db {
+            pool,
+            queries: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    /// Counts one storage call (see [`Db::queries`]).
+    pub(crate) fn count_query(&self) {
+        self.queries.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Storage calls made so far through this database handle.
+    pub fn queries(&self) -> u64 {
+        self.queries.load(Ordering::Relaxed)
     }
 
     /// Which database this is.
     pub fn backend(&self) -> Backend {
-        match self {
-            Db::Sqlite(_) => Backend::Sqlite,
-            Db::Postgres(_) => Backend::Postgres,
+        match &self.pool {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
         }
     }
 
     /// Applies every pending migration of this backend's folder.
     pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
-        match self {
-            Db::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await,
-            Db::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await,
+        match &self.pool {
+            Pool::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await,
+            Pool::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await,
         }
     }
 
@@ -165,12 +199,18 @@ impl Db {
 
     /// Connections open and idle in the pool.
     pub fn pool_figures(&self) -> (u32, usize) {
-        on_pool!(self, |pool| (pool.size(), pool.num_idle()))
+        match &self.pool {
+            Pool::Sqlite(pool) => (pool.size(), pool.num_idle()),
+            Pool::Postgres(pool) => (pool.size(), pool.num_idle()),
+        }
     }
 
     /// Closes every connection (used on shutdown and in tests).
     pub async fn close(&self) {
-        on_pool!(self, |pool| pool.close().await)
+        match &self.pool {
+            Pool::Sqlite(pool) => pool.close().await,
+            Pool::Postgres(pool) => pool.close().await,
+        }
     }
 }
 

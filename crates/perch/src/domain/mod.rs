@@ -15,6 +15,7 @@ pub mod auth;
 pub mod convert;
 pub mod fetch;
 pub mod follows;
+pub mod likes;
 pub mod revocations;
 pub mod sessions;
 pub mod statuses;

@@ -1,17 +1,13 @@
 //! Statuses: posting (rate limited), reading, deleting, favouriting, and an
 //! account's statuses through `posts:user:{id}`.
 
-use std::collections::HashSet;
-
-use perch_cache::{
-    Key, LikeEntry, PostSummary, Profile, RateDecision, RateRule, Subject, Timestamp, UserId,
-};
+use perch_cache::{Key, PostSummary, Profile, RateDecision, RateRule, Subject, UserId};
 
 use super::auth::{self, Caller};
-use super::convert::{self, Post};
+use super::convert::Post;
 use super::fetch::{Fetched, fetch};
 use super::{DomainResult, Paged, accounts, tolerate};
-use crate::db::{self, Page, favourites, now_ms, statuses};
+use crate::db::{self, Page, now_ms, statuses};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -41,10 +37,6 @@ pub struct NewPost {
     /// Language code.
     pub language: Option<String>,
 }
-
-/// How many likes a cached likes list holds at most; a shorter list is
-/// every like the user has made.
-const LIKES_CAP: usize = 500;
 
 /// Posts a status: rate limited (the seed's 10 a minute), committed, then
 /// pushed onto the cached lists that hold it; the author's cached profile is
@@ -150,68 +142,6 @@ pub async fn delete(state: &AppState, caller: &Caller, id: i64) -> DomainResult<
     })
 }
 
-/// Favourites (`on`) or unfavourites a status; its count is set in every
-/// cached list holding it, and the caller's cached likes follow.
-pub async fn favourite(
-    state: &AppState,
-    caller: &Caller,
-    id: i64,
-    on: bool,
-) -> DomainResult<StatusView> {
-    auth::check_blacklist(state, caller).await?;
-    let me = UserId(caller.account_id);
-    if on {
-        let now = now_ms();
-        let like_id = state.next_id(now);
-        match favourites::favourite(&state.db, like_id, caller.account_id, id, now).await? {
-            None => return Err(ApiError::NotFound),
-            Some(true) => {
-                let row = statuses::by_id(&state.db, id)
-                    .await?
-                    .ok_or(ApiError::NotFound)?;
-                let post = Post::from_row(&row);
-                tolerate(
-                    "likes_push",
-                    state
-                        .cache
-                        .add_like(me, &convert::like_entry(&post, like_id, now.into()))
-                        .await,
-                );
-                set_likes(state, &post).await;
-            }
-            Some(false) => {}
-        }
-    } else if favourites::unfavourite(&state.db, caller.account_id, id).await? {
-        tolerate("likes_remove", state.cache.remove_like(me, id).await);
-        if let Some(row) = statuses::by_id(&state.db, id).await? {
-            set_likes(state, &Post::from_row(&row)).await;
-        }
-    }
-    let row = statuses::by_id(&state.db, id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    let author = accounts::get(state, None, row.account_id).await?;
-    let favourited = on
-        || !favourites::liked_among(&state.db, caller.account_id, &[id])
-            .await?
-            .is_empty();
-    Ok(StatusView {
-        post: Post::from_row(&row),
-        author,
-        favourited,
-    })
-}
-
-async fn set_likes(state: &AppState, post: &Post) {
-    tolerate(
-        "likes_count",
-        state
-            .cache
-            .set_post_likes(UserId(post.author_id), post.id, post.likes_count)
-            .await,
-    );
-}
-
 /// Statuses of an account, newest first. The first page (up to 20) comes
 /// from `posts:user:{id}`; later pages from the database.
 pub async fn by_account(
@@ -265,7 +195,7 @@ pub async fn by_account(
             .ok_or(ApiError::NotFound)?,
     };
     let ids: Vec<i64> = posts.iter().map(|p| p.id).collect();
-    let liked = liked_set(state, caller, &mut fetched, 2, &ids).await?;
+    let liked = super::likes::liked_set(state, caller, &mut fetched, 2, &ids).await?;
     let items = posts
         .into_iter()
         .map(|post| {
@@ -280,23 +210,6 @@ pub async fn by_account(
     Ok(Paged::new(items, &ids))
 }
 
-/// The statuses the caller liked, most recent like first.
-pub async fn favourites(
-    state: &AppState,
-    caller: &Caller,
-    page: Page,
-) -> DomainResult<Paged<StatusView>> {
-    let mut fetched = fetch(state, Some(caller), Vec::new()).await?;
-    let liked = favourites::by_account(&state.db, caller.account_id, page).await?;
-    let cursors: Vec<i64> = liked.iter().map(|l| l.favourite_id).collect();
-    let posts = liked.iter().map(|l| Post::from_row(&l.status)).collect();
-    let mut views = render(state, None, &mut fetched, 0, posts).await?;
-    for v in &mut views {
-        v.favourited = true;
-    }
-    Ok(Paged::new(views, &cursors))
-}
-
 /// Renders posts with their authors (one cache round trip for all authors)
 /// and the caller's likes (from `fetched`'s entry `likes_index`).
 pub(crate) async fn render(
@@ -309,7 +222,7 @@ pub(crate) async fn render(
     let author_ids: Vec<i64> = posts.iter().map(|p| p.author_id).collect();
     let authors = accounts::many(state, &author_ids, fetched.cache_up).await?;
     let ids: Vec<i64> = posts.iter().map(|p| p.id).collect();
-    let liked = liked_set(state, caller, fetched, likes_index, &ids).await?;
+    let liked = super::likes::liked_set(state, caller, fetched, likes_index, &ids).await?;
     Ok(posts
         .into_iter()
         .filter_map(|post| {
@@ -322,63 +235,4 @@ pub(crate) async fn render(
             })
         })
         .collect())
-}
-
-/// Which of `post_ids` the caller has liked, from `likes:user:{caller}`
-/// (loaded on a miss). A list at its cap may not hold old likes: for posts it
-/// does not list, the database answers.
-pub(crate) async fn liked_set(
-    state: &AppState,
-    caller: Option<&Caller>,
-    fetched: &mut Fetched,
-    likes_index: usize,
-    post_ids: &[i64],
-) -> DomainResult<HashSet<i64>> {
-    let Some(caller) = caller else {
-        return Ok(HashSet::new());
-    };
-    if post_ids.is_empty() {
-        return Ok(HashSet::new());
-    }
-    let key = Key::Likes(UserId(caller.account_id));
-    let likes = match fetched.take::<Vec<LikeEntry>>(state, likes_index).await {
-        Some(list) => list,
-        None => fetched
-            .fill(state, &key, || async {
-                let rows = favourites::by_account(
-                    &state.db,
-                    caller.account_id,
-                    Page::first(LIKES_CAP as i64),
-                )
-                .await?;
-                let entries = rows
-                    .iter()
-                    .map(|l| {
-                        convert::like_entry(
-                            &Post::from_row(&l.status),
-                            l.favourite_id,
-                            Timestamp::from(l.liked_at),
-                        )
-                    })
-                    .collect();
-                Ok(Some(entries))
-            })
-            .await?
-            .unwrap_or_default(),
-    };
-    let listed: HashSet<i64> = likes.iter().map(|l| l.post_id).collect();
-    let mut liked: HashSet<i64> = post_ids
-        .iter()
-        .copied()
-        .filter(|id| listed.contains(id))
-        .collect();
-    if likes.len() >= LIKES_CAP {
-        let unknown: Vec<i64> = post_ids
-            .iter()
-            .copied()
-            .filter(|id| !listed.contains(id))
-            .collect();
-        liked.extend(favourites::liked_among(&state.db, caller.account_id, &unknown).await?);
-    }
-    Ok(liked)
 }

@@ -15,7 +15,7 @@ use super::instance::MAX_STATUS_CHARS;
 use super::paging::{PageQuery, link_header};
 use super::validate;
 use crate::domain::statuses::{self, NewPost};
-use crate::domain::timelines;
+use crate::domain::{likes, timelines};
 use crate::error::{ApiError, rate_limit_headers};
 use crate::state::AppState;
 
@@ -136,7 +136,7 @@ async fn favourite(
     Path(id): Path<String>,
 ) -> Result<Json<Status>, ApiError> {
     let id = validate::path_id(&id)?;
-    let view = statuses::favourite(&state, &caller, id, true).await?;
+    let view = likes::favourite(&state, &caller, id, true).await?;
     Ok(Json(Status::from_view(&view, &state.base_url)))
 }
 
@@ -146,7 +146,7 @@ async fn unfavourite(
     Path(id): Path<String>,
 ) -> Result<Json<Status>, ApiError> {
     let id = validate::path_id(&id)?;
-    let view = statuses::favourite(&state, &caller, id, false).await?;
+    let view = likes::favourite(&state, &caller, id, false).await?;
     Ok(Json(Status::from_view(&view, &state.base_url)))
 }
 
@@ -156,7 +156,7 @@ async fn favourites(
     OriginalUri(uri): OriginalUri,
     Query(q): Query<PageQuery>,
 ) -> Result<(HeaderMap, Json<Vec<Status>>), ApiError> {
-    let page = statuses::favourites(&state, &caller, q.page(20, 40)?).await?;
+    let page = likes::favourites(&state, &caller, q.page(20, 40)?).await?;
     let mut headers = HeaderMap::new();
     link_header(&mut headers, &state.base_url, &uri, &page);
     Ok((

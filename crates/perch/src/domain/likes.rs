@@ -1,0 +1,211 @@
+//! Favourites (the seed's likes): liking and unliking, the caller's
+//! favourites through `likes:user:{id}`, and which statuses the caller liked.
+
+use std::collections::HashSet;
+
+use perch_cache::{Key, LikeEntry, Timestamp, UserId};
+
+use super::auth::{self, Caller};
+use super::convert::{self, Post};
+use super::fetch::{Fetched, fetch};
+use super::statuses::{StatusView, render};
+use super::{DomainResult, Paged, accounts, tolerate};
+use crate::db::{Page, favourites, now_ms, statuses};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// How many likes a cached likes list holds at most; a shorter list is
+/// every like the user has made.
+const LIKES_CAP: usize = 500;
+
+/// Favourites (`on`) or unfavourites a status; its count is set in every
+/// cached list holding it, and the caller's cached likes follow.
+pub async fn favourite(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+    on: bool,
+) -> DomainResult<StatusView> {
+    auth::check_blacklist(state, caller).await?;
+    let me = UserId(caller.account_id);
+    if on {
+        let now = now_ms();
+        let like_id = state.next_id(now);
+        match favourites::favourite(&state.db, like_id, caller.account_id, id, now).await? {
+            None => return Err(ApiError::NotFound),
+            Some(true) => {
+                let row = statuses::by_id(&state.db, id)
+                    .await?
+                    .ok_or(ApiError::NotFound)?;
+                let post = Post::from_row(&row);
+                tolerate(
+                    "likes_push",
+                    state
+                        .cache
+                        .add_like(me, &convert::like_entry(&post, like_id, now.into()))
+                        .await,
+                );
+                set_likes(state, &post).await;
+            }
+            Some(false) => {}
+        }
+    } else if favourites::unfavourite(&state.db, caller.account_id, id).await? {
+        tolerate("likes_remove", state.cache.remove_like(me, id).await);
+        if let Some(row) = statuses::by_id(&state.db, id).await? {
+            set_likes(state, &Post::from_row(&row)).await;
+        }
+    }
+    let row = statuses::by_id(&state.db, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let author = accounts::get(state, None, row.account_id).await?;
+    let favourited = on
+        || !favourites::liked_among(&state.db, caller.account_id, &[id])
+            .await?
+            .is_empty();
+    Ok(StatusView {
+        post: Post::from_row(&row),
+        author,
+        favourited,
+    })
+}
+
+async fn set_likes(state: &AppState, post: &Post) {
+    tolerate(
+        "likes_count",
+        state
+            .cache
+            .set_post_likes(UserId(post.author_id), post.id, post.likes_count)
+            .await,
+    );
+}
+
+/// The statuses the caller liked, most recent like first. The list comes
+/// from `likes:user:{id}` (loaded on a miss) while the page lies inside it;
+/// the statuses themselves from the database (the seed caches no status by
+/// id), their authors from the cache.
+pub async fn favourites(
+    state: &AppState,
+    caller: &Caller,
+    page: Page,
+) -> DomainResult<Paged<StatusView>> {
+    let key = Key::Likes(UserId(caller.account_id));
+    let mut fetched = fetch(state, Some(caller), vec![key.clone()]).await?;
+    let likes = match fetched.take::<Vec<LikeEntry>>(state, 0).await {
+        Some(list) => list,
+        None => fetched
+            .fill(state, &key, || load_likes(state, caller.account_id))
+            .await?
+            .unwrap_or_default(),
+    };
+    let cursors_known = likes.iter().all(|l| l.like_id.is_some());
+    let after: Vec<&LikeEntry> = likes
+        .iter()
+        .filter(|l| {
+            page.max_id
+                .is_none_or(|max| l.like_id.is_some_and(|id| id < max))
+        })
+        .collect();
+    let served = cursors_known
+        && page.min_id.is_none()
+        && page.since_id.is_none()
+        && (after.len() as i64 >= page.limit || likes.len() < LIKES_CAP);
+    let (cursors, posts): (Vec<i64>, Vec<Post>) = if served {
+        let chosen: Vec<&LikeEntry> = after.into_iter().take(page.limit as usize).collect();
+        let ids: Vec<i64> = chosen.iter().map(|l| l.post_id).collect();
+        let rows = statuses::by_ids(&state.db, &ids).await?;
+        chosen
+            .iter()
+            .filter_map(|l| {
+                let row = rows.iter().find(|r| r.id == l.post_id)?;
+                Some((l.like_id.unwrap_or_default(), Post::from_row(row)))
+            })
+            .unzip()
+    } else {
+        let liked = favourites::by_account(&state.db, caller.account_id, page).await?;
+        liked
+            .iter()
+            .map(|l| (l.favourite_id, Post::from_row(&l.status)))
+            .unzip()
+    };
+    let mut views = render(state, None, &mut fetched, 0, posts).await?;
+    for v in &mut views {
+        v.favourited = true;
+    }
+    Ok(Paged::new(views, &cursors))
+}
+
+/// The newest likes of an account, as `likes:user:{id}` holds them.
+async fn load_likes(state: &AppState, account_id: i64) -> DomainResult<Option<Vec<LikeEntry>>> {
+    let rows = favourites::by_account(&state.db, account_id, Page::first(LIKES_CAP as i64)).await?;
+    let entries = rows
+        .iter()
+        .map(|l| {
+            convert::like_entry(
+                &Post::from_row(&l.status),
+                l.favourite_id,
+                Timestamp::from(l.liked_at),
+            )
+        })
+        .collect();
+    Ok(Some(entries))
+}
+
+/// Which of `post_ids` the caller has liked, from `likes:user:{caller}`
+/// (loaded on a miss). A list at its cap may not hold old likes: for posts it
+/// does not list, the database answers.
+pub(crate) async fn liked_set(
+    state: &AppState,
+    caller: Option<&Caller>,
+    fetched: &mut Fetched,
+    likes_index: usize,
+    post_ids: &[i64],
+) -> DomainResult<HashSet<i64>> {
+    let Some(caller) = caller else {
+        return Ok(HashSet::new());
+    };
+    if post_ids.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let key = Key::Likes(UserId(caller.account_id));
+    let likes = match fetched.take::<Vec<LikeEntry>>(state, likes_index).await {
+        Some(list) => list,
+        None => fetched
+            .fill(state, &key, || async {
+                let rows = favourites::by_account(
+                    &state.db,
+                    caller.account_id,
+                    Page::first(LIKES_CAP as i64),
+                )
+                .await?;
+                let entries = rows
+                    .iter()
+                    .map(|l| {
+                        convert::like_entry(
+                            &Post::from_row(&l.status),
+                            l.favourite_id,
+                            Timestamp::from(l.liked_at),
+                        )
+                    })
+                    .collect();
+                Ok(Some(entries))
+            })
+            .await?
+            .unwrap_or_default(),
+    };
+    let listed: HashSet<i64> = likes.iter().map(|l| l.post_id).collect();
+    let mut liked: HashSet<i64> = post_ids
+        .iter()
+        .copied()
+        .filter(|id| listed.contains(id))
+        .collect();
+    if likes.len() >= LIKES_CAP {
+        let unknown: Vec<i64> = post_ids
+            .iter()
+            .copied()
+            .filter(|id| !listed.contains(id))
+            .collect();
+        liked.extend(favourites::liked_among(&state.db, caller.account_id, &unknown).await?);
+    }
+    Ok(liked)
+}
