@@ -12,6 +12,24 @@ use serde_json::{Value, json};
 
 use crate::db::StoreError;
 
+/// The shape of every error answer, for the API documentation.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// Human-readable text.
+    pub error: String,
+    /// Per-field details of a 422, when there are any.
+    pub details: Option<Value>,
+}
+
+/// The shape of an OAuth error answer (RFC 6749), for the documentation.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct OAuthErrorBody {
+    /// `invalid_grant`, `invalid_client`, `unsupported_grant_type`, …
+    pub error: String,
+    /// Human-readable text.
+    pub error_description: String,
+}
+
 /// An error answer.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {

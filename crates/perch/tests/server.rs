@@ -260,3 +260,69 @@ fn migrate_applies_and_exits() {
     assert!(dir.join("perch.db").exists());
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[tokio::test]
+async fn openapi_documents_every_route_and_docs_are_served() {
+    let t = TestDb::sqlite().await;
+    let app = TestApp::spawn(test_settings(&t.url)).await;
+    let (status, doc) = app.get("/api/openapi.json").await;
+    assert_eq!(status, 200);
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    let routes = [
+        ("post", "/api/v1/apps"),
+        ("post", "/api/v1/accounts"),
+        ("post", "/oauth/token"),
+        ("post", "/oauth/revoke"),
+        ("get", "/api/v1/accounts/verify_credentials"),
+        ("get", "/api/v1/accounts/{id}"),
+        ("get", "/api/v1/accounts/lookup"),
+        ("patch", "/api/v1/accounts/update_credentials"),
+        ("get", "/api/v1/accounts/{id}/statuses"),
+        ("get", "/api/v1/accounts/{id}/followers"),
+        ("get", "/api/v1/accounts/{id}/following"),
+        ("post", "/api/v1/accounts/{id}/follow"),
+        ("post", "/api/v1/accounts/{id}/unfollow"),
+        ("get", "/api/v1/accounts/relationships"),
+        ("post", "/api/v1/statuses"),
+        ("get", "/api/v1/statuses/{id}"),
+        ("delete", "/api/v1/statuses/{id}"),
+        ("post", "/api/v1/statuses/{id}/favourite"),
+        ("post", "/api/v1/statuses/{id}/unfavourite"),
+        ("get", "/api/v1/favourites"),
+        ("get", "/api/v1/timelines/public"),
+        ("get", "/api/v1/instance"),
+        ("get", "/api/v2/instance"),
+        ("get", "/health"),
+        ("get", "/metrics"),
+    ];
+    for (method, path) in routes {
+        let op = &doc["paths"][path][method];
+        assert!(op.is_object(), "{method} {path} is documented");
+        assert!(
+            op["responses"]["200"].is_object(),
+            "{method} {path} documents its answer"
+        );
+    }
+    let schema = &doc["components"]["schemas"]["Status"]["properties"];
+    for field in ["id", "account", "content", "favourites_count", "favourited"] {
+        assert!(schema[field].is_object(), "Status.{field} is in the schema");
+    }
+    let post = &doc["paths"]["/api/v1/statuses"]["post"]["requestBody"]["content"];
+    for kind in [
+        "application/json",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data",
+    ] {
+        assert!(post[kind].is_object(), "statuses accept {kind}");
+    }
+    let r = app
+        .client
+        .get(format!("{}/api/docs/", app.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.unwrap().contains("swagger"));
+    app.stop().await;
+    t.finish().await;
+}

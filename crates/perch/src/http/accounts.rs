@@ -16,7 +16,7 @@ use super::validate;
 use crate::db::accounts::ProfileUpdate;
 use crate::domain::follows::{self, Direction};
 use crate::domain::{accounts, statuses};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
 use crate::state::AppState;
 
 /// The routes of this module.
@@ -36,6 +36,17 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/accounts/{id}/unfollow", post(unfollow))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/accounts/{id}",
+    tag = "accounts",
+    params(("id" = String, Path, description = "Id")),
+    security((), ("bearer" = [])),
+    responses(
+        (status = 200, description = "The account", body = Account),
+        (status = 404, description = "No such record", body = ErrorBody),
+    )
+)]
 async fn show(
     State(state): State<AppState>,
     MaybeUser(caller): MaybeUser,
@@ -46,12 +57,24 @@ async fn show(
     Ok(Json(Account::from_profile(&profile, &state.base_url)))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct LookupQuery {
     #[serde(default, deserialize_with = "lenient::opt_string")]
     acct: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/accounts/lookup",
+    tag = "accounts",
+    params(LookupQuery),
+    security((), ("bearer" = [])),
+    responses(
+        (status = 200, description = "The account", body = Account),
+        (status = 404, description = "No such record", body = ErrorBody),
+    )
+)]
 async fn lookup(
     State(state): State<AppState>,
     MaybeUser(caller): MaybeUser,
@@ -65,12 +88,24 @@ async fn lookup(
     Ok(Json(Account::from_profile(&profile, &state.base_url)))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct RelationshipsQuery {
     #[serde(default, deserialize_with = "lenient::string_list")]
     id: Vec<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/accounts/relationships",
+    tag = "accounts",
+    params(RelationshipsQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "One relationship per id", body = [Relationship]),
+        (status = 401, description = "Missing, invalid or revoked token", body = ErrorBody),
+    )
+)]
 async fn relationships(
     State(state): State<AppState>,
     User(caller): User,
@@ -85,7 +120,7 @@ async fn relationships(
     Ok(Json(rels.iter().map(Relationship::from).collect()))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 struct CredentialsForm {
     #[serde(default, deserialize_with = "lenient::opt_string")]
     display_name: Option<String>,
@@ -109,6 +144,18 @@ fn image(field: &str, value: Option<String>) -> Result<Option<Option<String>>, A
     }
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/v1/accounts/update_credentials",
+    tag = "accounts",
+    request_body(content((CredentialsForm = "application/json"), (CredentialsForm = "application/x-www-form-urlencoded"), (CredentialsForm = "multipart/form-data"))),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The updated account", body = CredentialAccount),
+        (status = 401, description = "Missing, invalid or revoked token", body = ErrorBody),
+        (status = 422, description = "A field is invalid", body = ErrorBody),
+    )
+)]
 async fn update_credentials(
     State(state): State<AppState>,
     User(caller): User,
@@ -127,6 +174,18 @@ async fn update_credentials(
     )))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/accounts/{id}/statuses",
+    tag = "accounts",
+    params(("id" = String, Path, description = "Id")),
+    params(PageQuery),
+    security((), ("bearer" = [])),
+    responses(
+        (status = 200, description = "Statuses, newest first; Link header for paging", body = [Status]),
+        (status = 404, description = "No such record", body = ErrorBody),
+    )
+)]
 async fn account_statuses(
     State(state): State<AppState>,
     MaybeUser(caller): MaybeUser,
@@ -172,6 +231,18 @@ async fn list(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/accounts/{id}/followers",
+    tag = "accounts",
+    params(("id" = String, Path, description = "Id")),
+    params(PageQuery),
+    security((), ("bearer" = [])),
+    responses(
+        (status = 200, description = "Followers, newest follow first; Link header for paging", body = [Account]),
+        (status = 404, description = "No such record", body = ErrorBody),
+    )
+)]
 async fn followers(
     State(state): State<AppState>,
     MaybeUser(caller): MaybeUser,
@@ -182,6 +253,18 @@ async fn followers(
     list(state, caller, id, uri, q, Direction::Followers).await
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/accounts/{id}/following",
+    tag = "accounts",
+    params(("id" = String, Path, description = "Id")),
+    params(PageQuery),
+    security((), ("bearer" = [])),
+    responses(
+        (status = 200, description = "Followed accounts, newest follow first; Link header for paging", body = [Account]),
+        (status = 404, description = "No such record", body = ErrorBody),
+    )
+)]
 async fn following(
     State(state): State<AppState>,
     MaybeUser(caller): MaybeUser,
@@ -192,6 +275,19 @@ async fn following(
     list(state, caller, id, uri, q, Direction::Following).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/accounts/{id}/follow",
+    tag = "accounts",
+    params(("id" = String, Path, description = "Id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The relationship after", body = Relationship),
+        (status = 401, description = "Missing, invalid or revoked token", body = ErrorBody),
+        (status = 404, description = "No such record", body = ErrorBody),
+        (status = 422, description = "A field is invalid", body = ErrorBody),
+    )
+)]
 async fn follow(
     State(state): State<AppState>,
     User(caller): User,
@@ -202,6 +298,18 @@ async fn follow(
     Ok(Json(Relationship::from(&rel)))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/accounts/{id}/unfollow",
+    tag = "accounts",
+    params(("id" = String, Path, description = "Id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The relationship after", body = Relationship),
+        (status = 401, description = "Missing, invalid or revoked token", body = ErrorBody),
+        (status = 404, description = "No such record", body = ErrorBody),
+    )
+)]
 async fn unfollow(
     State(state): State<AppState>,
     User(caller): User,

@@ -9,7 +9,7 @@ use crate::domain::follows::Relationship as RelationshipView;
 use crate::domain::statuses::StatusView;
 
 /// A custom profile field (none yet).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Field {
     /// Label.
     pub name: String,
@@ -18,7 +18,7 @@ pub struct Field {
 }
 
 /// Mastodon's Account.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Account {
     pub id: String,
     pub username: String,
@@ -45,7 +45,7 @@ pub struct Account {
 }
 
 /// The `source` of a CredentialAccount: the raw profile values.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Source {
     pub note: String,
     pub fields: Vec<Field>,
@@ -56,7 +56,7 @@ pub struct Source {
 }
 
 /// Mastodon's CredentialAccount: the caller's own Account with `source`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CredentialAccount {
     #[serde(flatten)]
     pub account: Account,
@@ -64,7 +64,7 @@ pub struct CredentialAccount {
 }
 
 /// A media attachment (Perch keeps URLs only).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct MediaAttachment {
     pub id: String,
     #[serde(rename = "type")]
@@ -77,7 +77,7 @@ pub struct MediaAttachment {
 }
 
 /// Mastodon's Status.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Status {
     pub id: String,
     pub uri: String,
@@ -109,7 +109,7 @@ pub struct Status {
 }
 
 /// Mastodon's Relationship.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Relationship {
     pub id: String,
     pub following: bool,
@@ -129,7 +129,7 @@ pub struct Relationship {
 }
 
 /// Mastodon's Application, as `POST /api/v1/apps` answers it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Application {
     pub id: String,
     pub name: String,
@@ -143,7 +143,7 @@ pub struct Application {
 }
 
 /// An OAuth token.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Token {
     pub access_token: String,
     pub token_type: &'static str,

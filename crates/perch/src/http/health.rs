@@ -19,6 +19,15 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/health", get(health))
 }
 
+#[utoipa::path(
+    get,
+    path = "/health",
+    tag = "operations",
+    responses(
+        (status = 200, description = "healthy, or degraded while the cache is down", body = Object),
+        (status = 503, description = "unhealthy: the database is down", body = Object),
+    )
+)]
 async fn health(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     let backend = state.db.backend().name();
     let (size, idle) = state.db.pool_figures();

@@ -33,6 +33,14 @@ fn statuses_configuration() -> Value {
     })
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/instance",
+    tag = "instance",
+    responses(
+        (status = 200, description = "Mastodon Instance (v1)", body = Object),
+    )
+)]
 async fn v1(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     let users = accounts::count(&state.db).await?;
     let posts = statuses::count(&state.db).await?;
@@ -65,6 +73,14 @@ async fn v1(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     })))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v2/instance",
+    tag = "instance",
+    responses(
+        (status = 200, description = "Mastodon Instance (v2)", body = Object),
+    )
+)]
 async fn v2(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     let users = accounts::count(&state.db).await?;
     let domain = &state.settings.domain;

@@ -12,6 +12,7 @@ pub mod extract;
 pub mod health;
 pub mod instance;
 pub mod oauth;
+pub mod openapi;
 pub mod ops;
 pub mod paging;
 pub mod statuses;
@@ -49,6 +50,7 @@ pub fn router(state: AppState) -> Router {
         .merge(accounts::router())
         .merge(statuses::router())
         .merge(ops::router())
+        .merge(openapi::router())
         .fallback(|| async { ApiError::NotFound })
         .route_layer(middleware::from_fn(ops::track))
         .with_state(state)

@@ -15,7 +15,7 @@ use super::entities::{Application, CredentialAccount, Token};
 use super::extract::{Body, lenient};
 use super::validate;
 use crate::domain::auth::{self as domain, Grant, NewApp, Registration};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody, OAuthErrorBody};
 use crate::state::AppState;
 
 /// The routes of this module.
@@ -31,7 +31,7 @@ pub fn router() -> Router<AppState> {
         )
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 struct AppForm {
     #[serde(default, deserialize_with = "lenient::opt_string")]
     client_name: Option<String>,
@@ -43,6 +43,16 @@ struct AppForm {
     website: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/apps",
+    tag = "oauth",
+    request_body(content((AppForm = "application/json"), (AppForm = "application/x-www-form-urlencoded"), (AppForm = "multipart/form-data"))),
+    responses(
+        (status = 200, description = "The registered application", body = Application),
+        (status = 422, description = "A field is invalid", body = ErrorBody),
+    )
+)]
 async fn create_app(
     State(state): State<AppState>,
     Body(form): Body<AppForm>,
@@ -102,7 +112,7 @@ fn token_json(grant: Grant) -> Json<Token> {
     })
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 struct RegisterForm {
     #[serde(default, deserialize_with = "lenient::opt_string")]
     username: Option<String>,
@@ -116,6 +126,17 @@ struct RegisterForm {
     scope: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/accounts",
+    tag = "oauth",
+    request_body(content((RegisterForm = "application/json"), (RegisterForm = "application/x-www-form-urlencoded"), (RegisterForm = "multipart/form-data"))),
+    responses(
+        (status = 200, description = "A token for the new account", body = Token),
+        (status = 422, description = "A field is invalid", body = ErrorBody),
+        (status = 429, description = "Rate limited (see Retry-After)", body = ErrorBody),
+    )
+)]
 async fn register(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -142,7 +163,7 @@ async fn register(
     Ok(token_json(grant))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 struct TokenForm {
     #[serde(default, deserialize_with = "lenient::opt_string")]
     grant_type: Option<String>,
@@ -167,6 +188,18 @@ fn oauth_error(status: u16, error: &'static str, description: &str) -> ApiError 
     }
 }
 
+#[utoipa::path(
+    post,
+    path = "/oauth/token",
+    tag = "oauth",
+    request_body(content((TokenForm = "application/json"), (TokenForm = "application/x-www-form-urlencoded"), (TokenForm = "multipart/form-data"))),
+    responses(
+        (status = 200, description = "An access token", body = Token),
+        (status = 400, description = "invalid_grant, unsupported_grant_type, invalid_scope", body = OAuthErrorBody),
+        (status = 401, description = "invalid_client", body = OAuthErrorBody),
+        (status = 429, description = "Rate limited (see Retry-After)", body = ErrorBody),
+    )
+)]
 async fn token(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -222,7 +255,7 @@ async fn token(
     Ok(token_json(grant))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 struct RevokeForm {
     #[serde(default, deserialize_with = "lenient::opt_string")]
     token: Option<String>,
@@ -232,6 +265,16 @@ struct RevokeForm {
     client_secret: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/oauth/revoke",
+    tag = "oauth",
+    request_body(content((RevokeForm = "application/json"), (RevokeForm = "application/x-www-form-urlencoded"), (RevokeForm = "multipart/form-data"))),
+    responses(
+        (status = 200, description = "Revoked (or already useless)", body = Object),
+        (status = 401, description = "invalid_client", body = OAuthErrorBody),
+    )
+)]
 async fn revoke(
     State(state): State<AppState>,
     Body(form): Body<RevokeForm>,
@@ -246,6 +289,16 @@ async fn revoke(
     Ok(Json(json!({})))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/accounts/verify_credentials",
+    tag = "accounts",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The caller's account", body = CredentialAccount),
+        (status = 401, description = "Missing, invalid or revoked token", body = ErrorBody),
+    )
+)]
 async fn verify_credentials(
     State(state): State<AppState>,
     User(caller): User,

@@ -51,6 +51,14 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/metrics", get(render))
 }
 
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "operations",
+    responses(
+        (status = 200, description = "Prometheus text format", content_type = "text/plain", body = String),
+    )
+)]
 async fn render(State(state): State<AppState>) -> Response {
     for s in state.cache.stats() {
         if let Some(ratio) = s.hit_rate() {

@@ -10,7 +10,8 @@ use crate::domain::Paged;
 use crate::error::ApiError;
 
 /// The paging parameters of a list request.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PageQuery {
     #[serde(default, deserialize_with = "lenient::opt_string")]
     max_id: Option<String>,

@@ -16,7 +16,7 @@ use super::paging::{PageQuery, link_header};
 use super::validate;
 use crate::domain::statuses::{self, NewPost};
 use crate::domain::{likes, timelines};
-use crate::error::{ApiError, rate_limit_headers};
+use crate::error::{ApiError, ErrorBody, rate_limit_headers};
 use crate::state::AppState;
 
 /// The routes of this module.
@@ -30,7 +30,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/timelines/public", get(public))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 struct StatusForm {
     #[serde(default, deserialize_with = "lenient::opt_string")]
     status: Option<String>,
@@ -98,6 +98,19 @@ fn new_post(form: StatusForm) -> Result<NewPost, ApiError> {
     })
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/statuses",
+    tag = "statuses",
+    request_body(content((StatusForm = "application/json"), (StatusForm = "application/x-www-form-urlencoded"), (StatusForm = "multipart/form-data"))),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The new status; X-RateLimit-* headers", body = Status),
+        (status = 401, description = "Missing, invalid or revoked token", body = ErrorBody),
+        (status = 422, description = "A field is invalid", body = ErrorBody),
+        (status = 429, description = "Rate limited (see Retry-After)", body = ErrorBody),
+    )
+)]
 async fn create(
     State(state): State<AppState>,
     User(caller): User,
@@ -110,6 +123,17 @@ async fn create(
     Ok((headers, Json(Status::from_view(&view, &state.base_url))))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/statuses/{id}",
+    tag = "statuses",
+    params(("id" = String, Path, description = "Id")),
+    security((), ("bearer" = [])),
+    responses(
+        (status = 200, description = "The status", body = Status),
+        (status = 404, description = "No such record", body = ErrorBody),
+    )
+)]
 async fn show(
     State(state): State<AppState>,
     MaybeUser(caller): MaybeUser,
@@ -120,6 +144,19 @@ async fn show(
     Ok(Json(Status::from_view(&view, &state.base_url)))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/statuses/{id}",
+    tag = "statuses",
+    params(("id" = String, Path, description = "Id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The deleted status", body = Status),
+        (status = 401, description = "Missing, invalid or revoked token", body = ErrorBody),
+        (status = 403, description = "Not yours", body = ErrorBody),
+        (status = 404, description = "No such record", body = ErrorBody),
+    )
+)]
 async fn remove(
     State(state): State<AppState>,
     User(caller): User,
@@ -130,6 +167,18 @@ async fn remove(
     Ok(Json(Status::from_view(&view, &state.base_url)))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/statuses/{id}/favourite",
+    tag = "statuses",
+    params(("id" = String, Path, description = "Id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The status, favourited", body = Status),
+        (status = 401, description = "Missing, invalid or revoked token", body = ErrorBody),
+        (status = 404, description = "No such record", body = ErrorBody),
+    )
+)]
 async fn favourite(
     State(state): State<AppState>,
     User(caller): User,
@@ -140,6 +189,18 @@ async fn favourite(
     Ok(Json(Status::from_view(&view, &state.base_url)))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/statuses/{id}/unfavourite",
+    tag = "statuses",
+    params(("id" = String, Path, description = "Id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The status, not favourited", body = Status),
+        (status = 401, description = "Missing, invalid or revoked token", body = ErrorBody),
+        (status = 404, description = "No such record", body = ErrorBody),
+    )
+)]
 async fn unfavourite(
     State(state): State<AppState>,
     User(caller): User,
@@ -150,6 +211,17 @@ async fn unfavourite(
     Ok(Json(Status::from_view(&view, &state.base_url)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/favourites",
+    tag = "statuses",
+    params(PageQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Liked statuses, most recent like first; Link header", body = [Status]),
+        (status = 401, description = "Missing, invalid or revoked token", body = ErrorBody),
+    )
+)]
 async fn favourites(
     State(state): State<AppState>,
     User(caller): User,
@@ -170,21 +242,33 @@ async fn favourites(
     ))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct TimelineQuery {
-    #[serde(flatten)]
-    page: PageQuery,
+    /// Only statuses from other servers (Perch has none yet).
     #[serde(default, deserialize_with = "lenient::bool")]
     remote: bool,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/timelines/public",
+    tag = "timelines",
+    params(PageQuery, TimelineQuery),
+    security((), ("bearer" = [])),
+    responses(
+        (status = 200, description = "Public statuses, newest first; Link header", body = [Status]),
+        (status = 400, description = "Malformed request", body = ErrorBody),
+    )
+)]
 async fn public(
     State(state): State<AppState>,
     MaybeUser(caller): MaybeUser,
     OriginalUri(uri): OriginalUri,
     Query(q): Query<TimelineQuery>,
+    Query(paging): Query<PageQuery>,
 ) -> Result<(HeaderMap, Json<Vec<Status>>), ApiError> {
-    let page_req = q.page.page(20, 40)?;
+    let page_req = paging.page(20, 40)?;
     let mut headers = HeaderMap::new();
     if q.remote {
         // Perch does not federate yet: there are no remote statuses.

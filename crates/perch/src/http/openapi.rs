@@ -1,0 +1,74 @@
+//! The machine-readable contract: `GET /api/openapi.json` (OpenAPI 3.1,
+//! generated from the `#[utoipa::path]` annotations on the handlers and the
+//! `ToSchema` entities) and `GET /api/docs` (Swagger UI, vendored: no
+//! internet needed).
+
+use axum::Router;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_swagger_ui::SwaggerUi;
+
+use super::{accounts, health, instance, oauth, ops, statuses};
+use crate::state::AppState;
+
+/// The OpenAPI document of every route.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Perch",
+        description = "A Mastodon-compatible client API subset, ActivityPub discovery, health and metrics.",
+        license(name = "MIT OR Apache-2.0")
+    ),
+    paths(
+        oauth::create_app,
+        oauth::register,
+        oauth::token,
+        oauth::revoke,
+        oauth::verify_credentials,
+        accounts::show,
+        accounts::lookup,
+        accounts::relationships,
+        accounts::update_credentials,
+        accounts::account_statuses,
+        accounts::followers,
+        accounts::following,
+        accounts::follow,
+        accounts::unfollow,
+        statuses::create,
+        statuses::show,
+        statuses::remove,
+        statuses::favourite,
+        statuses::unfavourite,
+        statuses::favourites,
+        statuses::public,
+        instance::v1,
+        instance::v2,
+        health::health,
+        ops::render,
+    ),
+    modifiers(&BearerAuth)
+)]
+pub struct ApiDoc;
+
+/// Declares the `bearer` security scheme (JWT access tokens).
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The routes of this module.
+pub fn router() -> Router<AppState> {
+    Router::new().merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", ApiDoc::openapi()))
+}
