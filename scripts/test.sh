@@ -4,6 +4,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/services.sh
+# The client-library test drives Perch with Mastodon.py, a real Mastodon
+# client from PyPI.
+if ! python3 -c 'import mastodon' >/dev/null 2>&1; then
+  python3 -m pip install --quiet --disable-pip-version-check 'Mastodon.py==2.3.3'
+fi
 export PERCH_TEST_POSTGRES_URL="${PERCH_TEST_POSTGRES_URL:-postgres://postgres:postgres@127.0.0.1:5432/postgres}"
 export PERCH_TEST_REDIS_URL="${PERCH_TEST_REDIS_URL:-redis://127.0.0.1:6379}"
 cargo test --workspace --locked "$@"
