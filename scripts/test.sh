@@ -7,7 +7,9 @@ bash scripts/services.sh
 # The client-library test drives Perch with Mastodon.py, a real Mastodon
 # client from PyPI.
 if ! python3 -c 'import mastodon' >/dev/null 2>&1; then
-  python3 -m pip install --quiet --disable-pip-version-check 'Mastodon.py==2.3.3'
+  python3 -m pip --version >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq python3-pip >/dev/null; }
+  python3 -m pip install --quiet --disable-pip-version-check 'Mastodon.py==2.3.3' \
+    || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages 'Mastodon.py==2.3.3'
 fi
 export PERCH_TEST_POSTGRES_URL="${PERCH_TEST_POSTGRES_URL:-postgres://postgres:postgres@127.0.0.1:5432/postgres}"
 export PERCH_TEST_REDIS_URL="${PERCH_TEST_REDIS_URL:-redis://127.0.0.1:6379}"
