@@ -100,7 +100,8 @@ fn benches(c: &mut Criterion) {
     let memory = Cache::memory(&MemoryConfig::default(), KeyPrefix::new("bench:").unwrap());
     bench_store(c, &rt, "memory", &memory);
 
-    let url = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+    let url =
+        std::env::var("PERCH_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
     let prefix = format!("bench-{:x}:", rand::random::<u32>());
     let mut config = RedisConfig::single(url);
     config.timeout = Duration::from_secs(2);

@@ -5,6 +5,13 @@
 //! with [`Cache::fetch_raw`] (one `MGET`), decodes each with
 //! [`Cache::decode_value`] (counting hits and misses, discarding corrupt
 //! values) and loads what was missing with [`Cache::fill`].
+//!
+//! A load races with writes: it reads the source, a write commits and edits
+//! the cache (finding the key missing, so changing nothing), then the load
+//! stores what it read before the write, stale until its TTL. Within one
+//! process this cannot happen: every edit and delete marks the key, and a
+//! load whose key was marked while it ran answers with its value but does
+//! not cache it.
 
 use std::future::Future;
 
@@ -29,6 +36,28 @@ impl Cache {
     pub async fn decode_value<T: CacheValue>(&self, key: &Key, raw: Option<String>) -> Option<T> {
         let rendered = self.render(key);
         self.decode(key, &rendered, raw).await
+    }
+
+    /// Records that a load of `rendered` begins.
+    fn begin_load(&self, rendered: &str) {
+        let mut loading = self.inner.loading.lock().unwrap_or_else(|e| e.into_inner());
+        loading.insert(rendered.to_owned(), false);
+    }
+
+    /// Records that the load of `rendered` ended; returns whether a write
+    /// touched the key meanwhile.
+    fn end_load(&self, rendered: &str) -> bool {
+        let mut loading = self.inner.loading.lock().unwrap_or_else(|e| e.into_inner());
+        loading.remove(rendered).unwrap_or(false)
+    }
+
+    /// Notes a write (an edit or a delete) of `rendered`, so that a load of
+    /// it in flight does not cache what it read before the write.
+    pub(crate) fn mark_written(&self, rendered: &str) {
+        let mut loading = self.inner.loading.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(written) = loading.get_mut(rendered) {
+            *written = true;
+        }
     }
 
     /// Counts a blacklist check made from a batched read.
@@ -59,11 +88,17 @@ impl Cache {
                 if cache_up && let Ok(Some(value)) = self.get::<T>(key).await {
                     return Ok(Some(value));
                 }
-                let mut loaded = load().await?;
+                self.begin_load(&rendered);
+                let loaded = load().await;
+                let written = self.end_load(&rendered);
+                let mut loaded = loaded?;
                 if let Some(value) = loaded.as_mut() {
                     value.fit(key.max_len());
-                    if cache_up {
-                        // A failed write only costs a later miss.
+                    // A write that touched the key while we read the source
+                    // found it missing and changed nothing; what we read may
+                    // predate it, so it must not go in. A failed write only
+                    // costs a later miss.
+                    if cache_up && !written {
                         let _ = self.put(key, value).await;
                     }
                 }

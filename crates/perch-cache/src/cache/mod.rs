@@ -39,6 +39,9 @@ struct Inner {
     prefix: KeyPrefix,
     stats: Stats,
     flights: SingleFlight,
+    /// Keys being loaded by this process, and whether a write touched them
+    /// since the load began (see `batch.rs`).
+    loading: std::sync::Mutex<std::collections::HashMap<String, bool>>,
 }
 
 impl std::fmt::Debug for Cache {
@@ -59,6 +62,7 @@ impl Cache {
                 prefix,
                 stats: Stats::default(),
                 flights: SingleFlight::new(),
+                loading: Default::default(),
             }),
         }
     }
@@ -291,6 +295,9 @@ impl Cache {
     /// Deletes keys in one round trip.
     pub(crate) async fn delete(&self, keys: &[Key]) -> CacheResult<u64> {
         let rendered: Vec<String> = keys.iter().map(|k| self.render(k)).collect();
+        for key in &rendered {
+            self.mark_written(key);
+        }
         self.observe(self.inner.backend.delete_many(&rendered).await)
     }
 
@@ -301,6 +308,7 @@ impl Cache {
         key: &Key,
         update: CacheResult<Update>,
     ) -> CacheResult<Update> {
+        self.mark_written(&self.render(key));
         match self.observe(update)? {
             Update::Corrupt => {
                 let rendered = self.render(key);

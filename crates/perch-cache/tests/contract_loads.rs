@@ -1,0 +1,61 @@
+//! Contract, loads racing writes: a write that lands while a load reads the
+//! source keeps the load's (possibly older) value out of the cache.
+
+#[macro_use]
+mod support;
+
+use perch_cache::{Key, PostSummary, Update, UserId};
+use support::*;
+use tokio::sync::oneshot;
+
+contract! {
+    threads a_write_during_a_load_keeps_the_loaded_value_out,
+    threads a_load_without_writes_is_cached,
+}
+
+async fn a_write_during_a_load_keeps_the_loaded_value_out(h: &Harness) {
+    let user = UserId(11);
+    let key = Key::UserPosts(user);
+    let (started_tx, started_rx) = oneshot::channel::<()>();
+    let (written_tx, written_rx) = oneshot::channel::<()>();
+    let cache = h.cache.clone();
+    let load_key = key.clone();
+    // The load reads "the database" (post 1 only), then waits while a write
+    // commits post 2 and edits the cache, before returning what it read.
+    let loader = tokio::spawn(async move {
+        cache
+            .get_or_load(&load_key, || async move {
+                let stale = vec![post(1)];
+                let _ = started_tx.send(());
+                let _ = written_rx.await;
+                Ok::<_, ()>(Some(stale))
+            })
+            .await
+    });
+    started_rx.await.unwrap();
+    // The write finds the list missing: nothing to edit.
+    assert_eq!(
+        h.cache.add_user_post(user, &post(2)).await.unwrap(),
+        Update::Missing
+    );
+    written_tx.send(()).unwrap();
+    let answered = loader.await.unwrap().unwrap().unwrap();
+    assert_eq!(answered.len(), 1, "the loader still answers its caller");
+    // The stale list (without post 2) must not have been cached.
+    assert_eq!(h.cache.user_posts(user).await.unwrap(), None);
+}
+
+async fn a_load_without_writes_is_cached(h: &Harness) {
+    let user = UserId(12);
+    let key = Key::UserPosts(user);
+    let loaded: Option<Vec<PostSummary>> = h
+        .cache
+        .get_or_load(&key, || async { Ok::<_, ()>(Some(vec![post(1)])) })
+        .await
+        .unwrap();
+    assert_eq!(loaded.map(|l| l.len()), Some(1));
+    assert_eq!(
+        h.cache.user_posts(user).await.unwrap().map(|l| l.len()),
+        Some(1)
+    );
+}
