@@ -71,12 +71,24 @@ pub async fn many(
         .filter(|id| !found.contains_key(id))
         .collect();
     if !missing.is_empty() {
-        for row in accounts::by_ids(&state.db, &missing).await? {
-            let p = convert::profile(&row, &state.base_url);
-            if cache_up {
-                tolerate("profile_fill", state.cache.cache_profile(&p).await);
+        let keys: Vec<Key> = missing.iter().map(|id| Key::Profile(UserId(*id))).collect();
+        let loaded = state
+            .cache
+            .fill_many(&keys, cache_up, || async {
+                let rows = accounts::by_ids(&state.db, &missing).await?;
+                let by_id = |id: &i64| rows.iter().find(|r| r.id == *id);
+                Ok::<_, ApiError>(
+                    missing
+                        .iter()
+                        .map(|id| by_id(id).map(|r| convert::profile(r, &state.base_url)))
+                        .collect(),
+                )
+            })
+            .await?;
+        for (id, profile) in missing.iter().zip(loaded) {
+            if let Some(p) = profile {
+                found.insert(*id, p);
             }
-            found.insert(row.id, p);
         }
     }
     Ok(found)
