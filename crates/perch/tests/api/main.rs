@@ -1,0 +1,20 @@
+//! HTTP-level tests of the social API (issue 4): each case runs against a
+//! real server on SQLite with the in-process cache and on PostgreSQL with
+//! Redis (see `support`).
+
+#[path = "../common/mod.rs"]
+mod common;
+#[macro_use]
+mod support;
+
+mod accounts;
+mod bad_input;
+mod cache_keys;
+mod client_library;
+mod invalidation;
+mod oauth;
+mod ops;
+mod paging;
+mod ratelimit;
+mod statuses;
+mod tokens;

@@ -1,0 +1,139 @@
+//! Operations: `/health` and `/metrics`.
+
+use crate::support::{ApiApp, Stack};
+
+on_both_stacks!(
+    health_reports_the_cache_and_database,
+    metrics_expose_cache_and_latency_figures,
+    instance_answers_with_a_trailing_slash_as_mastodon_does,
+);
+
+async fn instance_answers_with_a_trailing_slash_as_mastodon_does(app: &ApiApp) {
+    // Mastodon.py asks for `/api/v1/instance/` and `/api/v2/instance/`
+    // (Rails serves both spellings); without them it cannot tell the
+    // server's version and fails to start a session.
+    for path in [
+        "/api/v1/instance",
+        "/api/v1/instance/",
+        "/api/v2/instance",
+        "/api/v2/instance/",
+    ] {
+        let r = app.get(path, None).await;
+        assert_eq!(r.status, 200, "GET {path}: {}", r.text);
+        assert!(
+            r.body["version"]
+                .as_str()
+                .is_some_and(|v| v.starts_with("4.")),
+            "{path}: {}",
+            r.text
+        );
+    }
+}
+
+async fn health_reports_the_cache_and_database(app: &ApiApp) {
+    let r = app.get("/health", None).await.expect(200);
+    let h = &r.body;
+    assert_eq!(h["status"], "healthy", "{h}");
+    assert!(h["latency"].as_str().unwrap().ends_with("ms"), "{h}");
+    let memory = &h["memory"];
+    assert!(memory.is_object(), "{h}");
+    assert!(memory["used_memory"].is_u64(), "{memory}");
+    assert!(memory["maxmemory"].is_u64(), "{memory}");
+    assert!(memory["maxmemory_policy"].is_string(), "{memory}");
+    assert!(h["connections"].is_object(), "{h}");
+    assert_eq!(h["database"]["status"], "up");
+    assert_eq!(h["cache"]["status"], "up");
+    let db_backend = h["database"]["backend"]
+        .as_str()
+        .unwrap_or_default()
+        .to_lowercase();
+    let cache_backend = h["cache"]["backend"]
+        .as_str()
+        .unwrap_or_default()
+        .to_lowercase();
+    match app.stack {
+        Stack::SqliteMemory => {
+            assert!(db_backend.contains("sqlite"), "{h}");
+            assert!(!cache_backend.contains("redis"), "{h}");
+        }
+        Stack::PostgresRedis => {
+            assert!(db_backend.contains("postgres"), "{h}");
+            assert!(cache_backend.contains("redis"), "{h}");
+            assert!(
+                h["connections"]["connected_clients"].as_u64().unwrap_or(0) >= 1,
+                "{h}"
+            );
+        }
+    }
+    let families: Vec<&str> = h["cache_families"]
+        .as_array()
+        .expect("cache_families")
+        .iter()
+        .filter_map(|f| f["family"].as_str())
+        .collect();
+    for f in [
+        "profile",
+        "user_posts",
+        "public_timeline",
+        "followers",
+        "following",
+        "likes",
+        "session",
+    ] {
+        assert!(families.contains(&f), "{f} missing from {families:?}");
+    }
+}
+
+/// The value of the first sample of `name` whose labels contain all of
+/// `labels`.
+fn sample(text: &str, name: &str, labels: &[&str]) -> Option<f64> {
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter(|l| l.starts_with(name) && l[name.len()..].starts_with(['{', ' ']))
+        .find(|l| labels.iter().all(|want| l.contains(want)))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+}
+
+async fn metrics_expose_cache_and_latency_figures(app: &ApiApp) {
+    let alice = app.user("alice").await;
+    // A miss then a hit on the profile family, a timeline read.
+    app.account(&alice.id, None).await;
+    app.account(&alice.id, None).await;
+    app.public_timeline(None).await;
+    let r = app.get("/metrics", None).await.expect(200);
+    assert!(
+        r.header("content-type")
+            .unwrap_or("")
+            .starts_with("text/plain"),
+        "{:?}",
+        r.header("content-type")
+    );
+    let text = &r.text;
+    let hits = sample(text, "perch_cache_hits_total", &["family=\"profile\""])
+        .unwrap_or_else(|| panic!("no profile hits in\n{text}"));
+    assert!(hits >= 1.0);
+    let misses = sample(text, "perch_cache_misses_total", &["family=\"profile\""])
+        .unwrap_or_else(|| panic!("no profile misses in\n{text}"));
+    assert!(misses >= 1.0);
+    let ratio = sample(text, "perch_cache_hit_ratio", &["family=\"profile\""])
+        .unwrap_or_else(|| panic!("no profile hit ratio in\n{text}"));
+    assert!((0.0..=1.0).contains(&ratio), "ratio {ratio}");
+    let count = sample(
+        text,
+        "perch_http_request_duration_seconds_count",
+        &["route=\"/api/v1/accounts/{id}\"", "method=\"GET\""],
+    )
+    .unwrap_or_else(|| panic!("no latency histogram for the account route in\n{text}"));
+    assert!(count >= 2.0);
+    assert!(
+        text.contains("perch_http_request_duration_seconds_bucket"),
+        "latency is a histogram"
+    );
+    for gauge in [
+        "perch_cache_memory_used_bytes",
+        "perch_cache_memory_limit_bytes",
+    ] {
+        assert!(sample(text, gauge, &[]).is_some(), "{gauge} missing");
+    }
+}
