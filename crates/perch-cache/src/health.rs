@@ -92,6 +92,38 @@ impl Info {
         Info(fields)
     }
 
+    /// Merges the `INFO` of every node of a Cluster: memory, clients and
+    /// keyspace figures add up (the cluster's total, which is what the
+    /// design's 1 GB bounds); the policy is the nodes' common one, or
+    /// `mixed`.
+    pub(crate) fn merge(mut nodes: Vec<Info>) -> Self {
+        if nodes.len() == 1 {
+            return nodes.pop().unwrap_or_default();
+        }
+        let mut merged = HashMap::new();
+        for field in [
+            "used_memory",
+            "maxmemory",
+            "connected_clients",
+            "keyspace_hits",
+            "keyspace_misses",
+        ] {
+            let sum: u64 = nodes.iter().map(|n| n.number(field)).sum();
+            merged.insert(field.to_owned(), sum.to_string());
+        }
+        let mut policies: Vec<&str> = nodes
+            .iter()
+            .filter_map(|n| n.text("maxmemory_policy"))
+            .collect();
+        policies.dedup();
+        let policy = match policies.as_slice() {
+            [one] => (*one).to_owned(),
+            _ => "mixed".to_owned(),
+        };
+        merged.insert("maxmemory_policy".to_owned(), policy);
+        Info(merged)
+    }
+
     /// A text field.
     pub(crate) fn text(&self, field: &str) -> Option<&str> {
         self.0.get(field).map(String::as_str)
@@ -127,5 +159,21 @@ mod tests {
         assert_eq!(info.number("connected_clients"), 7);
         assert_eq!(info.memory_policy(), MemoryPolicy::design());
         assert_eq!(info.number("absent"), 0);
+    }
+
+    #[test]
+    fn a_clusters_nodes_add_up() {
+        let node = |mem: u64, policy: &str| {
+            Info::parse(&format!(
+                "used_memory:{mem}\r\nmaxmemory:100\r\nmaxmemory_policy:{policy}\r\nconnected_clients:2\r\n"
+            ))
+        };
+        let merged = Info::merge(vec![node(10, "allkeys-lru"), node(30, "allkeys-lru")]);
+        assert_eq!(merged.number("used_memory"), 40);
+        assert_eq!(merged.number("maxmemory"), 200);
+        assert_eq!(merged.number("connected_clients"), 4);
+        assert_eq!(merged.text("maxmemory_policy"), Some("allkeys-lru"));
+        let mixed = Info::merge(vec![node(1, "allkeys-lru"), node(1, "noeviction")]);
+        assert_eq!(mixed.text("maxmemory_policy"), Some("mixed"));
     }
 }

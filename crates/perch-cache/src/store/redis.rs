@@ -208,8 +208,18 @@ impl RedisStore {
     async fn info(&self) -> CacheResult<Info> {
         let mut cmd = redis::cmd("INFO");
         cmd.arg("memory").arg("clients").arg("stats");
-        let text: String = self.query(cmd).await?;
-        Ok(Info::parse(&text))
+        // A single server answers one text; a Cluster answers a map of node
+        // to text, which is merged into figures for the whole cluster.
+        let reply: redis::Value = self.query(cmd).await?;
+        let texts: Vec<String> = match reply {
+            redis::Value::Map(nodes) => nodes
+                .into_iter()
+                .map(|(_, text)| redis::from_redis_value(text))
+                .collect::<Result<_, _>>(),
+            single => redis::from_redis_value(single).map(|text| vec![text]),
+        }
+        .map_err(|e| CacheError::Command(format!("unreadable INFO reply: {e}")))?;
+        Ok(Info::merge(texts.iter().map(|t| Info::parse(t)).collect()))
     }
 }
 

@@ -1,0 +1,208 @@
+//! Redis Cluster through the same `Cache`: a private three-node cluster
+//! (started by the test on free ports, stopped on drop) runs the seed's
+//! operations, including multi-key reads across slots, per-user batch
+//! invalidation in one slot, collection scripts and the rate limiter.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use perch_cache::store::Store;
+use perch_cache::{
+    Cache, Endpoint, Key, KeyPrefix, RateRule, RedisConfig, Subject, TokenId, Update, UserId,
+};
+
+mod support;
+use support::{follow, post, profile, timeline_post};
+
+/// Three cluster nodes of our own, killed on drop.
+struct PrivateCluster {
+    nodes: Vec<Child>,
+    ports: Vec<u16>,
+    dir: PathBuf,
+}
+
+/// A port that is free, and whose cluster bus port (+10000) is free too.
+fn free_cluster_port() -> u16 {
+    loop {
+        let port = 20_000 + rand::random::<u16>() % 20_000;
+        if TcpListener::bind(("127.0.0.1", port)).is_ok()
+            && TcpListener::bind(("127.0.0.1", port + 10_000)).is_ok()
+        {
+            return port;
+        }
+    }
+}
+
+impl PrivateCluster {
+    fn start() -> PrivateCluster {
+        let dir =
+            std::env::temp_dir().join(format!("perch-cluster-{:016x}", rand::random::<u64>()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut cluster = PrivateCluster {
+            nodes: Vec::new(),
+            ports: Vec::new(),
+            dir,
+        };
+        for _ in 0..3 {
+            let port = free_cluster_port();
+            let conf = cluster.dir.join(format!("nodes-{port}.conf"));
+            let child = Command::new("redis-server")
+                .args([
+                    "--port",
+                    &port.to_string(),
+                    "--bind",
+                    "127.0.0.1",
+                    "--cluster-enabled",
+                    "yes",
+                ])
+                .args([
+                    "--cluster-config-file",
+                    conf.to_str().unwrap(),
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                ])
+                .arg("--dir")
+                .arg(&cluster.dir)
+                .stdout(Stdio::null())
+                .spawn()
+                .expect("redis-server must be installed for this test");
+            cluster.nodes.push(child);
+            cluster.ports.push(port);
+        }
+        for port in &cluster.ports {
+            wait_for(|| redis_cli(*port, &["ping"]).contains("PONG"));
+        }
+        let mut create = Command::new("redis-cli");
+        create.args(["--cluster", "create"]);
+        for port in &cluster.ports {
+            create.arg(format!("127.0.0.1:{port}"));
+        }
+        let out = create
+            .args(["--cluster-replicas", "0", "--cluster-yes"])
+            .output()
+            .expect("redis-cli must be installed for this test");
+        assert!(
+            out.status.success(),
+            "cluster create: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        for port in &cluster.ports {
+            wait_for(|| redis_cli(*port, &["cluster", "info"]).contains("cluster_state:ok"));
+        }
+        cluster
+    }
+
+    fn urls(&self) -> Vec<String> {
+        self.ports
+            .iter()
+            .map(|p| format!("redis://127.0.0.1:{p}"))
+            .collect()
+    }
+}
+
+impl Drop for PrivateCluster {
+    fn drop(&mut self) {
+        for node in &mut self.nodes {
+            let _ = node.kill();
+            let _ = node.wait();
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn redis_cli(port: u16, args: &[&str]) -> String {
+    Command::new("redis-cli")
+        .args(["-p", &port.to_string()])
+        .args(args)
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default()
+}
+
+fn wait_for(ready: impl Fn() -> bool) {
+    for _ in 0..200 {
+        if ready() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("the private cluster did not come up");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_seeds_operations_work_on_a_redis_cluster() {
+    let cluster = PrivateCluster::start();
+    let config = RedisConfig {
+        urls: cluster.urls(),
+        cluster: true,
+        timeout: Duration::from_secs(2),
+    };
+    let cache = Cache::redis(&config, KeyPrefix::new("perch:").unwrap()).unwrap();
+    assert_eq!(cache.store().name(), "redis-cluster");
+
+    // Values, and a read of two keys in different slots in one call.
+    let user = UserId(42);
+    cache.cache_profile(&profile(42)).await.unwrap();
+    let token = TokenId::new("jti-cluster").unwrap();
+    cache
+        .blacklist_token(&token, Duration::from_secs(60))
+        .await
+        .unwrap();
+    let (revoked, cached) = cache.token_and_profile(&token, user).await.unwrap();
+    assert!(revoked);
+    assert_eq!(cached, Some(profile(42)));
+
+    // Collections: scripts run on the slot of their one key.
+    cache.cache_user_posts(user, &[post(1)]).await.unwrap();
+    assert_eq!(
+        cache.add_user_post(user, &post(2)).await.unwrap(),
+        Update::Applied
+    );
+    cache
+        .cache_public_timeline(&[timeline_post(1)])
+        .await
+        .unwrap();
+    assert_eq!(
+        cache.add_public_post(&timeline_post(2)).await.unwrap(),
+        Update::Applied
+    );
+    cache.cache_followers(user, &[]).await.unwrap();
+    cache.cache_following(UserId(7), &[]).await.unwrap();
+    let both = cache.add_follow(&follow(7), &follow(42)).await.unwrap();
+    assert_eq!(
+        (both.following, both.followers),
+        (Update::Applied, Update::Applied)
+    );
+    assert_eq!(cache.followers(user).await.unwrap().unwrap().len(), 1);
+
+    // Batch invalidation: six keys of one user share a hash tag, one DEL.
+    let removed = cache.invalidate_user(user).await.unwrap();
+    assert_eq!(removed, 3, "profile, posts and followers were cached");
+    assert_eq!(cache.profile(user).await.unwrap(), None);
+
+    // The rate limiter's log is one key: exactly the limit passes.
+    let rule = RateRule::new(3, Duration::from_secs(60));
+    let subject = Subject::user(user);
+    let endpoint = Endpoint::new("post_status").unwrap();
+    let mut allowed = 0;
+    for _ in 0..5 {
+        if cache
+            .check_rate(&subject, &endpoint, rule)
+            .await
+            .unwrap()
+            .allowed
+        {
+            allowed += 1;
+        }
+    }
+    assert_eq!(allowed, 3);
+
+    // Health answers from the cluster.
+    let health = cache.health().await.unwrap();
+    assert_eq!(health.backend, "redis-cluster");
+    let _ = Key::PublicTimeline;
+}
