@@ -3,7 +3,6 @@
 //! its `CONFIG SET` (on a private `redis-server`, never the shared one), and
 //! scripts reloaded after `SCRIPT FLUSH` (`NOSCRIPT`).
 
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use perch_cache::{Cache, CacheError, Key, KeyPrefix, RedisConfig, Update, UserId};
@@ -17,14 +16,6 @@ fn config(url: String) -> RedisConfig {
         cluster: false,
         timeout: Duration::from_millis(250),
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -84,47 +75,6 @@ async fn a_silent_redis_times_out() {
         CacheError::Timeout(_) | CacheError::Unavailable(_)
     ));
     held.abort();
-}
-
-/// A `redis-server` of our own on a free port, stopped on drop.
-struct PrivateRedis {
-    child: Child,
-    url: String,
-}
-
-impl PrivateRedis {
-    async fn start() -> PrivateRedis {
-        let port = free_port();
-        let child = Command::new("redis-server")
-            .args([
-                "--port",
-                &port.to_string(),
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("redis-server must be installed for this test");
-        let url = format!("redis://127.0.0.1:{port}");
-        let server = PrivateRedis { child, url };
-        let client = redis::Client::open(server.url.as_str()).unwrap();
-        for _ in 0..100 {
-            if client.get_connection().is_ok() {
-                return server;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("private redis-server did not start");
-    }
-}
-
-impl Drop for PrivateRedis {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -107,6 +107,7 @@ impl Application {
         let db = self.state.db.clone();
         tracing::info!(%addr, domain = %self.state.settings.domain, "perch is serving");
         let sync = crate::domain::revocations::spawn_sync(self.state.clone());
+        let upkeep = crate::domain::upkeep::spawn(self.state.clone());
         let router = http::router(self.state);
         axum::serve(
             self.listener,
@@ -115,6 +116,7 @@ impl Application {
         .with_graceful_shutdown(shutdown)
         .await?;
         sync.abort();
+        upkeep.abort();
         db.close().await;
         tracing::info!("perch stopped");
         Ok(())

@@ -34,6 +34,7 @@ impl Cache {
     /// Whether the token is on the blacklist. Any value under the key counts
     /// as revoked (fail closed).
     pub async fn is_token_blacklisted(&self, token: &TokenId) -> CacheResult<bool> {
+        self.settle_pending().await?;
         let rendered = self.render(&Key::Blacklist(token.clone()));
         let values = self.observe(self.store().get_many(&[rendered]).await)?;
         let revoked = values.into_iter().next().flatten().is_some();
@@ -48,6 +49,7 @@ impl Cache {
         token: &TokenId,
         user: UserId,
     ) -> CacheResult<(bool, Option<Profile>)> {
+        self.settle_pending().await?;
         let profile_key = Key::Profile(user);
         let keys = [
             self.render(&Key::Blacklist(token.clone())),

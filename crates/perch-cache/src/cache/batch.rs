@@ -26,6 +26,7 @@ impl Cache {
     /// Reads several keys in one round trip, undecoded and uncounted (decode
     /// each with [`Cache::decode_value`]).
     pub async fn fetch_raw(&self, keys: &[Key]) -> CacheResult<Vec<Option<String>>> {
+        self.settle_pending().await?;
         let rendered: Vec<String> = keys.iter().map(|k| self.render(k)).collect();
         self.observe(self.inner.backend.get_many(&rendered).await)
     }

@@ -26,6 +26,7 @@ use crate::store::{Backend, MemoryConfig, MemoryStore, RedisConfig, RedisStore, 
 
 pub mod auth;
 mod batch;
+mod pending;
 pub mod social;
 
 /// The cache. Cheap to clone; clones share the store, counters and flights.
@@ -42,6 +43,8 @@ struct Inner {
     /// Keys being loaded by this process, and whether a write touched them
     /// since the load began (see `batch.rs`).
     loading: std::sync::Mutex<std::collections::HashMap<String, bool>>,
+    /// Keys whose edits failed while the store was unreachable.
+    pending: pending::Pending,
 }
 
 impl std::fmt::Debug for Cache {
@@ -63,6 +66,7 @@ impl Cache {
                 stats: Stats::default(),
                 flights: SingleFlight::new(),
                 loading: Default::default(),
+                pending: Default::default(),
             }),
         }
     }
@@ -173,6 +177,7 @@ impl Cache {
     /// Reads and decodes one key; a value that does not parse counts as a
     /// miss, is deleted and logged.
     pub(crate) async fn get<T: CacheValue>(&self, key: &Key) -> CacheResult<Option<T>> {
+        self.settle_pending().await?;
         let rendered = self.render(key);
         let mut values = self.observe(
             self.inner
@@ -298,7 +303,9 @@ impl Cache {
         for key in &rendered {
             self.mark_written(key);
         }
-        self.observe(self.inner.backend.delete_many(&rendered).await)
+        let result = self.inner.backend.delete_many(&rendered).await;
+        self.on_edit_result(&rendered, &result);
+        self.observe(result)
     }
 
     /// Maps a store's [`Update`] for the caller: a corrupt value was deleted
@@ -308,10 +315,11 @@ impl Cache {
         key: &Key,
         update: CacheResult<Update>,
     ) -> CacheResult<Update> {
-        self.mark_written(&self.render(key));
+        let rendered = self.render(key);
+        self.mark_written(&rendered);
+        self.on_edit_result(std::slice::from_ref(&rendered), &update);
         match self.observe(update)? {
             Update::Corrupt => {
-                let rendered = self.render(key);
                 self.inner.stats.corrupt(key.family());
                 tracing::warn!(
                     key = rendered,

@@ -7,12 +7,13 @@
 //! - `clock` cases wait with `tokio::time::sleep`: in real time against
 //!   Redis, on paused Tokio time (auto-advancing) against the in-process store.
 //!
-//! Redis is `REDIS_URL` or `redis://127.0.0.1:6379`. A Redis that cannot be
+//! Redis is `PERCH_TEST_REDIS_URL` or `redis://127.0.0.1:6379`. A Redis that cannot be
 //! reached fails the test: CI provisions one. Each harness uses a random key
 //! prefix and deletes its keys when dropped (even after a panic); it never
 //! flushes the database, which other tests share.
 #![allow(dead_code)]
 
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use chrono::{TimeZone, Utc};
@@ -259,5 +260,71 @@ pub fn like(id: i64) -> LikeEntry {
         author_id: 7_349_216_112_345_678,
         liked_at: at(id as u32),
         like_id: Some(id + 2_000),
+    }
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A `redis-server` of our own on a free port, stopped on drop.
+pub struct PrivateRedis {
+    pub child: Child,
+    pub url: String,
+    pub port: u16,
+}
+
+impl PrivateRedis {
+    pub async fn start() -> PrivateRedis {
+        Self::start_on(free_port()).await
+    }
+
+    /// Starts a server on `port` (to restart one where it was).
+    pub async fn start_on(port: u16) -> PrivateRedis {
+        let child = Command::new("redis-server")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("redis-server must be installed for this test");
+        let url = format!("redis://127.0.0.1:{port}");
+        let server = PrivateRedis { child, url, port };
+        let client = redis::Client::open(server.url.as_str()).unwrap();
+        for _ in 0..100 {
+            if client.get_connection().is_ok() {
+                return server;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("private redis-server did not start");
+    }
+}
+
+impl PrivateRedis {
+    /// Sends a signal to the server (`STOP` pauses it, `CONT` resumes it).
+    pub fn signal(&self, name: &str) {
+        let status = Command::new("kill")
+            .arg(format!("-{name}"))
+            .arg(self.child.id().to_string())
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+}
+
+impl Drop for PrivateRedis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }

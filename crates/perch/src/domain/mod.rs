@@ -20,6 +20,7 @@ pub mod revocations;
 pub mod sessions;
 pub mod statuses;
 pub mod timelines;
+pub mod upkeep;
 
 use crate::error::ApiError;
 
