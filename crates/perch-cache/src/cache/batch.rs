@@ -39,10 +39,47 @@ impl Cache {
         self.decode(key, &rendered, raw).await
     }
 
-    /// Loads several missing values with one `load` (given the indexes of
-    /// `keys`, it answers a value or `None` for each) and caches those that
+    /// Reloads a value before it expires, so that readers of a hot key never
+    /// all miss at once. Single-flighted with loads of the same key; like
+    /// them, it does not store what it read if a write touched the key
+    /// meanwhile. Returns whether it stored a value.
+    pub async fn refresh<T, E, F, Fut>(&self, key: &Key, load: F) -> Result<bool, E>
+    where
+        T: CacheValue,
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Option<T>, E>>,
+    {
+        let rendered = self.render(key);
+        self.inner
+            .flights
+            .run(&rendered, || async {
+                self.begin_load(&rendered);
+                let loaded = load().await;
+                let written = self.end_load(&rendered);
+                let Some(mut value) = loaded? else {
+                    return Ok(false);
+                };
+                if written {
+                    return Ok(false);
+                }
+                value.fit(key.max_len());
+                Ok(self.put(key, &value).await.is_ok())
+            })
+            .await
+    }
+
+    /// How long `key` has left (`PTTL`).
+    pub async fn time_left(&self, key: &Key) -> CacheResult<crate::store::KeyTtl> {
+        let rendered = self.render(key);
+        self.observe(self.inner.backend.pttl(&rendered).await)
+    }
+
+    /// Loads several missing values with one `load` and caches those that
     /// no write touched while it ran. For lists of accounts, where one
-    /// database query beats one per key; not single-flighted.
+    /// database query beats one per key. Callers missing the very same keys
+    /// at once share one load, and inside it the keys are read once more so
+    /// that `load` is asked (with the indexes of `keys` still missing) only
+    /// for what no other flight has filled meanwhile.
     pub async fn fill_many<T, E, F, Fut>(
         &self,
         keys: &[Key],
@@ -51,25 +88,45 @@ impl Cache {
     ) -> Result<Vec<Option<T>>, E>
     where
         T: CacheValue,
-        F: FnOnce() -> Fut,
+        F: FnOnce(Vec<usize>) -> Fut,
         Fut: Future<Output = Result<Vec<Option<T>>, E>>,
     {
         let rendered: Vec<String> = keys.iter().map(|k| self.render(k)).collect();
-        for r in &rendered {
-            self.begin_load(r);
-        }
-        let loaded = load().await;
-        let written: Vec<bool> = rendered.iter().map(|r| self.end_load(r)).collect();
-        let mut loaded = loaded?;
-        if cache_up {
-            for ((key, value), written) in keys.iter().zip(loaded.iter_mut()).zip(written) {
-                if let Some(value) = value.as_mut().filter(|_| !written) {
-                    value.fit(key.max_len());
-                    let _ = self.put(key, value).await;
+        let flight = format!("batch\n{}", rendered.join("\n"));
+        self.inner
+            .flights
+            .run(&flight, || async {
+                let mut out: Vec<Option<T>> = vec![None; keys.len()];
+                if cache_up && let Ok(raw) = self.fetch_raw(keys).await {
+                    for ((slot, key), value) in out.iter_mut().zip(keys).zip(raw) {
+                        if value.is_some() {
+                            *slot = self.decode_value(key, value).await;
+                        }
+                    }
                 }
-            }
-        }
-        Ok(loaded)
+                let missing: Vec<usize> = (0..keys.len()).filter(|i| out[*i].is_none()).collect();
+                if missing.is_empty() {
+                    return Ok(out);
+                }
+                for i in &missing {
+                    self.begin_load(&rendered[*i]);
+                }
+                let loaded = load(missing.clone()).await;
+                let written: Vec<bool> = missing
+                    .iter()
+                    .map(|i| self.end_load(&rendered[*i]))
+                    .collect();
+                for ((i, value), written) in missing.iter().zip(loaded?).zip(written) {
+                    let Some(mut value) = value else { continue };
+                    value.fit(keys[*i].max_len());
+                    if cache_up && !written {
+                        let _ = self.put(&keys[*i], &value).await;
+                    }
+                    out[*i] = Some(value);
+                }
+                Ok(out)
+            })
+            .await
     }
 
     /// Records that a load of `rendered` begins.

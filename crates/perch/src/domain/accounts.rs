@@ -74,15 +74,17 @@ pub async fn many(
         let keys: Vec<Key> = missing.iter().map(|id| Key::Profile(UserId(*id))).collect();
         let loaded = state
             .cache
-            .fill_many(&keys, cache_up, || async {
-                let rows = accounts::by_ids(&state.db, &missing).await?;
-                let by_id = |id: &i64| rows.iter().find(|r| r.id == *id);
-                Ok::<_, ApiError>(
-                    missing
-                        .iter()
-                        .map(|id| by_id(id).map(|r| convert::profile(r, &state.base_url)))
-                        .collect(),
-                )
+            .fill_many(&keys, cache_up, |indexes: Vec<usize>| {
+                let ids: Vec<i64> = indexes.iter().map(|i| missing[*i]).collect();
+                async move {
+                    let rows = accounts::by_ids(&state.db, &ids).await?;
+                    let by_id = |id: &i64| rows.iter().find(|r| r.id == *id);
+                    Ok::<_, ApiError>(
+                        ids.iter()
+                            .map(|id| by_id(id).map(|r| convert::profile(r, &state.base_url)))
+                            .collect(),
+                    )
+                }
             })
             .await?;
         for (id, profile) in missing.iter().zip(loaded) {

@@ -1,7 +1,7 @@
 //! The public timeline, through `timeline:public` (the 50 newest public
 //! statuses) for its first page.
 
-use perch_cache::{Key, TimelinePost, UserId};
+use perch_cache::{Key, KeyTtl, TimelinePost, UserId};
 
 use super::auth::Caller;
 use super::convert::Post;
@@ -10,6 +10,26 @@ use super::statuses::{StatusView, render};
 use super::{DomainResult, Paged};
 use crate::db::{Page, accounts, statuses};
 use crate::state::AppState;
+
+/// Reloads `timeline:public` when it has less than [`REFRESH_BEFORE`] to
+/// live, so that it is replaced before it expires rather than after, and
+/// its readers never all miss at once. Returns whether it was reloaded.
+pub async fn refresh_if_expiring(state: &AppState) -> DomainResult<bool> {
+    let key = Key::PublicTimeline;
+    let left = match state.cache.time_left(&key).await {
+        Ok(KeyTtl::Expires(left)) => left,
+        // Missing: the next read fills it. Down: nothing to do.
+        _ => return Ok(false),
+    };
+    if left > REFRESH_BEFORE {
+        return Ok(false);
+    }
+    let cap = key.max_len().unwrap_or(50) as i64;
+    state.cache.refresh(&key, || load(state, cap)).await
+}
+
+/// How long before expiry the public timeline is reloaded.
+pub const REFRESH_BEFORE: std::time::Duration = std::time::Duration::from_secs(120);
 
 /// One page of the public timeline, newest first.
 pub async fn public(
@@ -49,7 +69,7 @@ pub async fn public(
 }
 
 /// The newest `cap` public statuses, as `timeline:public` holds them.
-async fn load(state: &AppState, cap: i64) -> DomainResult<Option<Vec<TimelinePost>>> {
+pub(crate) async fn load(state: &AppState, cap: i64) -> DomainResult<Option<Vec<TimelinePost>>> {
     let rows = statuses::public(&state.db, Page::first(cap)).await?;
     let mut author_ids: Vec<i64> = rows.iter().map(|r| r.account_id).collect();
     author_ids.sort_unstable();

@@ -1,6 +1,7 @@
 //! Background upkeep of the cache: replaying edits that failed while it was
 //! unreachable, as soon as it answers again (so other processes' reads do
-//! not wait for this one's next read to replay them).
+//! not wait for this one's next read to replay them), and reloading the
+//! public timeline, the hottest key, before it expires.
 
 use std::time::Duration;
 
@@ -9,14 +10,24 @@ use crate::state::AppState;
 /// How often pending edits are retried.
 pub const REPLAY_EVERY: Duration = Duration::from_millis(250);
 
+/// Ticks between two looks at the public timeline's time to live (30 s).
+const REFRESH_CHECK_TICKS: u64 = 120;
+
 /// Runs until the runtime shuts down.
 pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
+        let mut ticks: u64 = 0;
         loop {
             tokio::time::sleep(REPLAY_EVERY).await;
+            ticks += 1;
             if state.cache.pending_len() > 0 {
                 // A failure just means the cache is still out: try again.
                 let _ = state.cache.flush_pending().await;
+            }
+            if ticks.is_multiple_of(REFRESH_CHECK_TICKS)
+                && let Err(e) = super::timelines::refresh_if_expiring(&state).await
+            {
+                tracing::warn!(error = %e, "cannot refresh the public timeline");
             }
         }
     })
