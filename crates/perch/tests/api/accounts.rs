@@ -237,3 +237,23 @@ async fn relationships_answer_each_id_in_order(app: &ApiApp) {
     let r = app.get(&path, None).await.expect(401);
     assert_eq!(r.body["error"], "The access token is invalid");
 }
+
+on_both_stacks!(lists_of_an_unknown_account_are_404);
+
+async fn lists_of_an_unknown_account_are_404(app: &ApiApp) {
+    let alice = app.user("alice").await;
+    for list in ["statuses", "followers", "following"] {
+        for id in ["987654321", "abc"] {
+            let r = app
+                .get(&format!("/api/v1/accounts/{id}/{list}"), alice.t())
+                .await;
+            assert_eq!(r.status, 404, "{list} of {id}: {}", r.text);
+            assert_eq!(r.body, json!({"error": "Record not found"}));
+        }
+        // A known account with nothing to list answers an empty list.
+        let r = app
+            .get(&format!("/api/v1/accounts/{}/{list}", alice.id), None)
+            .await;
+        assert_eq!(crate::support::list(r).len(), 0, "{list}");
+    }
+}

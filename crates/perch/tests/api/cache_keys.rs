@@ -161,7 +161,7 @@ async fn likes_are_cached_for_an_hour_after_a_read_that_needs_them(app: &ApiApp)
     let id = app.seed_status(&alice, "like me").await;
     app.favourite(&bob, &id, true).await;
     let key = format!("likes:user:{{{}}}", bob.id);
-    app.lose_cache(&[key.clone()]).await;
+    app.lose_cache(std::slice::from_ref(&key)).await;
     let timeline = app.public_timeline(Some(&bob)).await;
     assert_eq!(crate::support::find(&timeline, &id)["favourited"], true);
     let list = array(app.cached_json(&key).await, &key);

@@ -16,5 +16,7 @@ mod oauth;
 mod ops;
 mod paging;
 mod ratelimit;
+mod sessions;
 mod statuses;
+mod timelines;
 mod tokens;

@@ -226,3 +226,32 @@ async fn deleting_from_a_full_cached_list_keeps_pages_full(app: &ApiApp) {
     assert_eq!(page, left[..40].to_vec());
     assert_eq!(app.account(&alice.id, None).await["statuses_count"], 44);
 }
+
+on_both_stacks!(the_language_posted_is_shown);
+
+async fn the_language_posted_is_shown(app: &ApiApp) {
+    let alice = app.user("alice").await;
+    let r = app
+        .post_json(
+            "/api/v1/statuses",
+            alice.t(),
+            &json!({"status": "bonjour", "language": "fr"}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(r.body["language"], "fr", "{}", r.text);
+    let id = r.id();
+    let got = app
+        .get(&format!("/api/v1/statuses/{id}"), None)
+        .await
+        .expect(200);
+    assert_eq!(got.body["language"], "fr", "{}", got.text);
+    let r = app
+        .post_json(
+            "/api/v1/statuses",
+            alice.t(),
+            &json!({"status": "x", "language": "not a code"}),
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.text);
+}
