@@ -326,3 +326,132 @@ async fn openapi_documents_every_route_and_docs_are_served() {
     app.stop().await;
     t.finish().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_secret_or_token_is_ever_logged() {
+    use std::io::{BufRead, BufReader};
+    let dir = std::env::temp_dir().join(format!("perch-logs-{}", uuid::Uuid::new_v4()));
+    let jwt_secret = "a-very-secret-signing-key-0123456789-abcdef";
+    let mut child = perch()
+        .args([
+            "serve",
+            "--bind",
+            "127.0.0.1:0",
+            "--log",
+            "trace",
+            "--log-format",
+            "json",
+        ])
+        .arg("--data-dir")
+        .arg(&dir)
+        .env("PERCH_JWT_SECRET", jwt_secret)
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    let reader = std::thread::spawn(move || {
+        let mut all = String::new();
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if line.contains("perch is serving") {
+                let _ = tx.send(line.clone());
+            }
+            all.push_str(&line);
+            all.push('\n');
+        }
+        all
+    });
+    let serving = rx
+        .recv_timeout(Duration::from_secs(20))
+        .expect("server started");
+    let addr: Value = serde_json::from_str(&serving).unwrap();
+    let base = format!("http://{}", addr["addr"].as_str().unwrap());
+    let http = reqwest::Client::new();
+    let app: Value = http
+        .post(format!("{base}/api/v1/apps"))
+        .form(&[
+            ("client_name", "logtest"),
+            ("redirect_uris", "urn:ietf:wg:oauth:2.0:oob"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let client_secret = app["client_secret"].as_str().unwrap().to_string();
+    let password = "correct-horse-battery-staple";
+    let signup: Value = http
+        .post(format!("{base}/api/v1/accounts"))
+        .form(&[
+            ("username", "logged"),
+            ("email", "l@example.com"),
+            ("password", password),
+            ("agreement", "true"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let first_token = signup["access_token"].as_str().unwrap().to_string();
+    let login: Value = http
+        .post(format!("{base}/oauth/token"))
+        .form(&[
+            ("grant_type", "password"),
+            ("username", "logged"),
+            ("password", password),
+            ("client_id", app["client_id"].as_str().unwrap()),
+            ("client_secret", &client_secret),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = login["access_token"].as_str().unwrap().to_string();
+    let me = http
+        .get(format!(
+            "{base}/api/v1/accounts/verify_credentials?access_token={token}"
+        ))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), 200);
+    let revoked = http
+        .post(format!("{base}/oauth/revoke"))
+        .form(&[("token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), 200);
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    child.wait().unwrap();
+    let logs = reader.join().unwrap();
+    assert!(logs.len() > 1000, "trace logging is on");
+    for secret in [
+        password,
+        token.as_str(),
+        first_token.as_str(),
+        client_secret.as_str(),
+        jwt_secret,
+    ] {
+        assert!(
+            !logs.contains(secret),
+            "a secret reached the logs: {}…",
+            &secret[..8]
+        );
+    }
+    // The parts of a JWT would show even if the whole did not.
+    let signature = token.rsplit('.').next().unwrap();
+    assert!(!logs.contains(signature));
+    let _ = std::fs::remove_dir_all(dir);
+}
