@@ -122,6 +122,13 @@ async fn public_timeline_caches_the_50_newest_for_15_minutes(app: &ApiApp) {
     assert_eq!(first["likesCount"], 0);
     assert!(first["createdAt"].is_string());
     ttl_between(app.cached_pttl(key).await, 800, 900, key);
+    // A new post goes on top of the cached list, which stays at 50.
+    let new = app.post_status(&alice, "newest").await;
+    let list = array(app.cached_json(key).await, key);
+    assert_eq!(list.len(), 50, "still capped at 50 after a push");
+    assert_eq!(list[0]["postId"], new["id"]);
+    assert_eq!(list[1]["postId"], posted[55].as_str());
+    ttl_between(app.cached_pttl(key).await, 800, 900, key);
     // A page asking for 40 is served whole (from the cached 50).
     let r = app.get("/api/v1/timelines/public?limit=40", None).await;
     assert_eq!(crate::support::list(r).len(), 40);
