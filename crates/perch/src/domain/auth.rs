@@ -4,6 +4,7 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
+use perch_cache::store::Store;
 use perch_cache::{Endpoint, RateDecision, RateRule, Subject, TokenId};
 
 use super::{DomainResult, sessions, tolerate};
@@ -92,17 +93,34 @@ pub async fn rate_check(
     rule: RateRule,
 ) -> DomainResult<RateDecision> {
     let endpoint = Endpoint::new(endpoint).map_err(|e| ApiError::Internal(e.into()))?;
+    let internal = |e: perch_cache::CacheError| ApiError::Internal(e.into());
+    if state.cache.store().name() == "memory" {
+        // The cache is this process's own store: it is the whole truth.
+        let decision = state.cache.check_rate(subject, &endpoint, rule).await.map_err(internal)?;
+        return settle_rate(decision, &endpoint);
+    }
+    // With Redis, this process also keeps its own log of what it accepted,
+    // and a request must pass both: while Redis is out (or comes back empty
+    // after a restart) the local log still holds the window's history, so
+    // an outage never lets more than the limit through this process.
+    let local = state.fallback_limits.check_rate(subject, &endpoint, rule).await.map_err(internal)?;
+    if !local.allowed {
+        return settle_rate(local, &endpoint);
+    }
     let decision = match state.cache.check_rate(subject, &endpoint, rule).await {
-        Ok(d) => d,
+        Ok(shared) => RateDecision {
+            remaining: shared.remaining.min(local.remaining),
+            ..shared
+        },
         Err(_) => {
             metrics::counter!("perch_cache_fallbacks_total", "op" => "rate_limit").increment(1);
-            state
-                .fallback_limits
-                .check_rate(subject, &endpoint, rule)
-                .await
-                .map_err(|e| ApiError::Internal(e.into()))?
+            local
         }
     };
+    settle_rate(decision, &endpoint)
+}
+
+fn settle_rate(decision: RateDecision, endpoint: &Endpoint) -> DomainResult<RateDecision> {
     if decision.allowed {
         Ok(decision)
     } else {

@@ -5,6 +5,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod faults;
 mod outage;
 mod stampede;
 mod support;
