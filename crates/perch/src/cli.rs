@@ -1,4 +1,4 @@
-//! The `perch` command line: `serve` (the default) and `migrate`.
+//! The `perch` command line: `serve` (the default), `migrate` and `bench`.
 //!
 //! Exit codes: 0 on a clean stop, 2 when a setting is wrong or a backing
 //! service named by a setting cannot be used at start (the message names the
@@ -30,6 +30,9 @@ pub enum Command {
     Serve(RawSettings),
     /// Apply pending database migrations and exit.
     Migrate(RawSettings),
+    /// Start a Perch in this process (or target --url), fill it with a
+    /// realistic data set and measure it under load.
+    Bench(crate::bench::BenchArgs),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -38,6 +41,7 @@ pub fn main() -> ExitCode {
     let (raw, migrate_only) = match cli.command {
         Some(Command::Serve(raw)) => (raw, false),
         Some(Command::Migrate(raw)) => (raw, true),
+        Some(Command::Bench(args)) => return crate::bench::main(args),
         None => (cli.settings, false),
     };
     let settings = match raw.validate() {

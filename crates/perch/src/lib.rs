@@ -4,7 +4,8 @@
 //! Code map (see ARCHITECTURE.md for the whole picture and the invariants):
 //! - [`auth`]: password hashing and access tokens.
 //! - [`config`]: settings from flags and environment, validated once.
-//! - [`cli`]: the `perch` command line (`serve`, `migrate`).
+//! - [`cli`]: the `perch` command line (`serve`, `migrate`, `bench`).
+//! - [`bench`]: `perch bench`, the load generator and its report.
 //! - [`app`]: builds the state, binds, serves and shuts down gracefully.
 //! - [`db`]: the SQL source of truth on SQLite or PostgreSQL.
 //! - [`domain`]: what Perch does: cache-aside reads, writes and invalidation.
@@ -16,6 +17,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod db;

@@ -167,7 +167,10 @@ impl BenchArgs {
                 .iter()
                 .any(|p| db.starts_with(p))
         {
-            return Err(bad("--database-url", "neither sqlite://FILE nor postgres://…"));
+            return Err(bad(
+                "--database-url",
+                "neither sqlite://FILE nor postgres://…",
+            ));
         }
         if let Some(r) = &self.redis_url
             && !r.starts_with("redis://")
@@ -184,12 +187,24 @@ impl BenchArgs {
         let connections = count(&self.connections, 1, 10_000, "--connections")?;
         let duration = parse_duration(&self.duration)
             .filter(|d| !d.is_zero())
-            .ok_or_else(|| bad("--duration", format!("{:?} is not a time like 10s", self.duration)))?;
-        let warmup = parse_duration(&self.warmup)
-            .ok_or_else(|| bad("--warmup", format!("{:?} is not a time like 2s", self.warmup)))?;
+            .ok_or_else(|| {
+                bad(
+                    "--duration",
+                    format!("{:?} is not a time like 10s", self.duration),
+                )
+            })?;
+        let warmup = parse_duration(&self.warmup).ok_or_else(|| {
+            bad(
+                "--warmup",
+                format!("{:?} is not a time like 2s", self.warmup),
+            )
+        })?;
         let workloads = parse_workloads(&self.workload)?;
         if workloads.is_empty() && !self.report_memory {
-            return Err(bad("--workload", "`none` only makes sense with --report-memory"));
+            return Err(bad(
+                "--workload",
+                "`none` only makes sense with --report-memory",
+            ));
         }
         let json = self.json.map(|j| match j.as_str() {
             "-" => JsonOut::Stdout,
@@ -200,9 +215,10 @@ impl BenchArgs {
             .trim()
             .parse::<u64>()
             .map_err(|_| bad("--seed", format!("{:?} is not a whole number", self.seed)))?;
-        tracing_subscriber::EnvFilter::try_new(&self.log).map_err(|e| bad("--log", e.to_string()))?;
-        let progress = json != Some(JsonOut::Stdout)
-            && std::io::IsTerminal::is_terminal(&std::io::stderr());
+        tracing_subscriber::EnvFilter::try_new(&self.log)
+            .map_err(|e| bad("--log", e.to_string()))?;
+        let progress =
+            json != Some(JsonOut::Stdout) && std::io::IsTerminal::is_terminal(&std::io::stderr());
         Ok(BenchOptions {
             url,
             database_url: self.database_url,

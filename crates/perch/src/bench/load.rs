@@ -1,0 +1,244 @@
+//! The load loop: C tasks sharing one HTTP client, each sending its next
+//! request as soon as the previous answer has been read in full, until the
+//! deadline.
+//!
+//! Every task keeps one HDR histogram per route (microseconds, three
+//! significant digits); they are merged when the run ends, so recording
+//! takes no lock. Answers are counted as 2xx, 429 (the rate limit, apart)
+//! and other non-2xx; a request that got no answer at all is an error.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use hdrhistogram::Histogram;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+
+use super::options::Workload;
+use super::progress::Progress;
+use super::workload::{Chooser, Planned, VirtualUser};
+
+/// Largest latency recorded exactly: a minute, in microseconds.
+const MAX_LATENCY_US: u64 = 60_000_000;
+
+/// The figures of one route over one run.
+#[derive(Debug, Clone)]
+pub struct RouteRun {
+    /// Latencies in microseconds.
+    pub latency: Histogram<u64>,
+    /// Answers with a 2xx status.
+    pub ok: u64,
+    /// 429 answers (rate limited).
+    pub rate_limited: u64,
+    /// Other answers outside 2xx.
+    pub other_non_2xx: u64,
+    /// Requests that got no answer (connection refused, timeout).
+    pub errors: u64,
+}
+
+impl RouteRun {
+    fn new() -> RouteRun {
+        RouteRun {
+            // Constant bounds: only a max below twice the min would fail.
+            latency: Histogram::new_with_bounds(1, MAX_LATENCY_US, 3)
+                .expect("constant histogram bounds are valid"),
+            ok: 0,
+            rate_limited: 0,
+            other_non_2xx: 0,
+            errors: 0,
+        }
+    }
+
+    /// Requests sent, answered or not.
+    pub fn requests(&self) -> u64 {
+        self.ok + self.rate_limited + self.other_non_2xx + self.errors
+    }
+
+    fn merge(&mut self, other: &RouteRun) {
+        // Same bounds on both sides: adding cannot fail.
+        let _ = self.latency.add(&other.latency);
+        self.ok += other.ok;
+        self.rate_limited += other.rate_limited;
+        self.other_non_2xx += other.other_non_2xx;
+        self.errors += other.errors;
+    }
+}
+
+/// The figures of one run: per route, and the time it really took.
+#[derive(Debug, Clone)]
+pub struct Run {
+    /// Per route.
+    pub routes: BTreeMap<&'static str, RouteRun>,
+    /// From the start to the last answer.
+    pub elapsed: Duration,
+    /// The first answer outside 2xx, for the report (status and body).
+    pub first_failure: Option<String>,
+}
+
+impl Run {
+    /// Every route together.
+    pub fn total(&self) -> RouteRun {
+        let mut all = RouteRun::new();
+        for r in self.routes.values() {
+            all.merge(r);
+        }
+        all
+    }
+}
+
+/// What the load loop needs: where to send, and what.
+pub struct Load {
+    /// Base URL (`http://127.0.0.1:PORT`).
+    pub base: String,
+    /// The shared client, one pooled connection per task.
+    pub client: reqwest::Client,
+    /// The request chooser over the data set.
+    pub chooser: Chooser,
+    /// Concurrent tasks.
+    pub connections: usize,
+    /// Seed of the tasks' random draws.
+    pub seed: u64,
+}
+
+/// A client for `connections` concurrent requests to one host.
+pub fn client(connections: usize) -> anyhow::Result<reqwest::Client> {
+    Ok(reqwest::Client::builder()
+        .pool_max_idle_per_host(connections)
+        .tcp_nodelay(true)
+        .timeout(Duration::from_secs(30))
+        .build()?)
+}
+
+/// Runs `workload` for `duration` with every connection busy. `round`
+/// varies the random draws between runs (warm-up, measured, repeated).
+pub async fn drive(
+    load: &Arc<Load>,
+    workload: Workload,
+    duration: Duration,
+    round: u64,
+    progress: &Progress,
+    label: &str,
+) -> Run {
+    let started = Instant::now();
+    let deadline = started + duration;
+    let sent = Arc::new(AtomicU64::new(0));
+    let done = Arc::new(AtomicBool::new(false));
+    let bar = progress.timed(label, duration);
+    let ticker = {
+        let (bar, sent, done) = (bar.clone(), sent.clone(), done.clone());
+        tokio::spawn(async move {
+            while !done.load(Ordering::Relaxed) {
+                let elapsed = started.elapsed();
+                let n = sent.load(Ordering::Relaxed);
+                bar.set_position(elapsed.as_millis() as u64);
+                bar.set_message(format!(
+                    "{n} requests, {:.0}/s",
+                    n as f64 / elapsed.as_secs_f64().max(1e-3)
+                ));
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        })
+    };
+    let tasks: Vec<_> = (0..load.connections)
+        .map(|i| {
+            let (load, sent) = (load.clone(), sent.clone());
+            let task_seed =
+                load.seed ^ (round << 32) ^ (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+            tokio::spawn(
+                async move { virtual_user(&load, workload, deadline, task_seed, &sent).await },
+            )
+        })
+        .collect();
+    let mut run = Run {
+        routes: BTreeMap::new(),
+        elapsed: Duration::ZERO,
+        first_failure: None,
+    };
+    for task in tasks {
+        if let Ok((routes, failure)) = task.await {
+            for (route, figures) in routes {
+                run.routes
+                    .entry(route)
+                    .or_insert_with(RouteRun::new)
+                    .merge(&figures);
+            }
+            if run.first_failure.is_none() {
+                run.first_failure = failure;
+            }
+        }
+    }
+    run.elapsed = started.elapsed();
+    done.store(true, Ordering::Relaxed);
+    let _ = ticker.await;
+    bar.finish_and_clear();
+    run
+}
+
+type TaskResult = (BTreeMap<&'static str, RouteRun>, Option<String>);
+
+async fn virtual_user(
+    load: &Load,
+    workload: Workload,
+    deadline: Instant,
+    seed: u64,
+    sent: &AtomicU64,
+) -> TaskResult {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut me = VirtualUser::default();
+    let mut routes: BTreeMap<&'static str, RouteRun> = BTreeMap::new();
+    let mut failure = None;
+    while Instant::now() < deadline {
+        let planned = load.chooser.next(workload, &mut rng, &mut me);
+        let start = Instant::now();
+        let outcome = send(load, &planned).await;
+        let micros = start.elapsed().as_micros() as u64;
+        sent.fetch_add(1, Ordering::Relaxed);
+        let figures = routes.entry(planned.route).or_insert_with(RouteRun::new);
+        figures
+            .latency
+            .saturating_record(micros.clamp(1, MAX_LATENCY_US));
+        match outcome {
+            Ok((status, _)) if (200..300).contains(&status) => figures.ok += 1,
+            Ok((429, _)) => figures.rate_limited += 1,
+            Ok((status, body)) => {
+                figures.other_non_2xx += 1;
+                failure.get_or_insert_with(|| format!("{} → {status} {body}", planned.path));
+            }
+            Err(e) => {
+                figures.errors += 1;
+                failure.get_or_insert_with(|| format!("{} → {e}", planned.path));
+                // A server that is gone answers at once: do not spin.
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
+    }
+    (routes, failure)
+}
+
+/// Sends one request and reads its whole body; the status and, for a
+/// failure, the start of the body.
+async fn send(load: &Load, planned: &Planned) -> Result<(u16, String), reqwest::Error> {
+    let url = format!("{}{}", load.base, planned.path);
+    let mut request = if planned.post {
+        load.client.post(url)
+    } else {
+        load.client.get(url)
+    };
+    if let Some(token) = planned.user.and_then(|u| load.chooser.token(u)) {
+        request = request.bearer_auth(token);
+    }
+    if let Some(body) = &planned.body {
+        request = request.json(body);
+    }
+    let response = request.send().await?;
+    let status = response.status().as_u16();
+    let body = response.bytes().await?;
+    let detail = if (200..300).contains(&status) {
+        String::new()
+    } else {
+        String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned()
+    };
+    Ok((status, detail))
+}

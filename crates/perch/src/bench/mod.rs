@@ -1,0 +1,230 @@
+//! `perch bench`: Perch's own load generator and report, in the spirit of
+//! `redis-benchmark` and `pgbench`.
+//!
+//! It starts a Perch in this process on a free port (or targets `--url`),
+//! fills it with a realistic data set, then runs each workload with C
+//! concurrent connections for T seconds after a warm-up, and reports
+//! requests per second, latency percentiles, answers outside 2xx, cache hit
+//! ratios per key family and, in process, what a request costs in cache
+//! round trips and database queries.
+//!
+//! Module map:
+//! - [`options`]: the command line and its validation.
+//! - [`server`]: the in-process server and the clean-up of its Redis keys.
+//! - [`seed`]: the data set, seeded through the storage layer.
+//! - [`remote`]: the same through the HTTP API of a running server.
+//! - [`zipf`]: Zipf(1.0) popularity.
+//! - [`workload`]: what each virtual user asks for next.
+//! - [`load`]: the load loop and its latency histograms.
+//! - [`counters`]: the server's counters, read around each run.
+//! - [`memory`]: what `--report-memory` measures.
+//! - [`report`]: the tables and the JSON.
+//! - [`progress`]: progress bars.
+
+pub mod counters;
+pub mod load;
+pub mod memory;
+pub mod options;
+pub mod progress;
+pub mod remote;
+pub mod report;
+pub mod seed;
+pub mod server;
+pub mod workload;
+pub mod zipf;
+
+use std::io::Write as _;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context;
+use perch_cache::Store as _;
+
+pub use options::{BenchArgs, BenchOptions, JsonOut, Workload};
+pub use report::Report;
+
+use counters::Counters;
+use load::Load;
+use memory::MemorySource;
+use progress::Progress;
+use report::WorkloadReport;
+use server::Server;
+use workload::Chooser;
+
+/// Runs `perch bench` and returns the exit code: 2 for bad arguments, 1 when
+/// the bench fails, 0 otherwise.
+pub fn main(args: BenchArgs) -> ExitCode {
+    let opts = match args.validate() {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("perch bench: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if opts.url.is_none() {
+        crate::telemetry::init(&opts.log, crate::config::LogFormat::Text);
+    }
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("perch bench: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let report = match runtime.block_on(run(&opts)) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("perch bench: {e:#}");
+            return ExitCode::from(1);
+        }
+    };
+    match write_out(&opts, &report) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("perch bench: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Prints the tables (to standard error when the JSON takes standard
+/// output) and writes the JSON.
+fn write_out(opts: &BenchOptions, report: &Report) -> anyhow::Result<()> {
+    let table = report.table();
+    let json = serde_json::to_string_pretty(report)?;
+    match &opts.json {
+        Some(JsonOut::Stdout) => {
+            eprint!("{table}");
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "{json}").context("writing the JSON report")?;
+        }
+        Some(JsonOut::File(path)) => {
+            print!("{table}");
+            std::fs::write(path, json + "\n")
+                .with_context(|| format!("writing {}", path.display()))?;
+        }
+        None => print!("{table}"),
+    }
+    Ok(())
+}
+
+/// Runs the bench: starts or reaches the server, seeds it, measures memory
+/// if asked, runs every workload, stops the in-process server.
+pub async fn run(opts: &BenchOptions) -> anyhow::Result<Report> {
+    let run_id = format!("{:06x}", rand::random::<u32>() & 0xff_ffff);
+    let server = match &opts.url {
+        None => Some(Server::start(opts, &run_id).await?),
+        Some(_) => None,
+    };
+    let result = run_against(opts, server.as_ref(), &run_id).await;
+    if let Some(server) = server {
+        let stopped = server.stop().await;
+        if result.is_ok() {
+            stopped?;
+        } else if let Err(e) = stopped {
+            eprintln!("perch bench: also failed to stop cleanly: {e:#}");
+        }
+    }
+    result
+}
+
+async fn run_against(
+    opts: &BenchOptions,
+    server: Option<&Server>,
+    run_id: &str,
+) -> anyhow::Result<Report> {
+    let progress = Progress::new(opts.progress);
+    let client = load::client(opts.connections)?;
+    let base = match (server, &opts.url) {
+        (Some(s), _) => s.base.clone(),
+        (None, Some(url)) => url.clone(),
+        (None, None) => anyhow::bail!("neither a server nor --url"),
+    };
+    let seeding = Instant::now();
+    let data = match server {
+        Some(s) => seed::seed_storage(&s.state, opts.sizes, opts.seed, run_id, &progress).await?,
+        None => remote::seed_http(&client, &base, opts.sizes, opts.seed, run_id, &progress).await?,
+    };
+    let seed_secs = seeding.elapsed().as_secs_f64();
+    let seeded = options::Sizes {
+        accounts: data.accounts.len(),
+        statuses: data.statuses.len(),
+        follows: data.follows,
+        favourites: data.favourites,
+    };
+    let load = Arc::new(Load {
+        base: base.clone(),
+        client: client.clone(),
+        chooser: Chooser::new(data),
+        connections: opts.connections,
+        seed: opts.seed,
+    });
+    let memory = if opts.report_memory {
+        let source = match server {
+            Some(s) => MemorySource::InProcess {
+                state: &s.state,
+                redis_url: s.redis_url.as_deref(),
+            },
+            None => MemorySource::Remote,
+        };
+        Some(
+            memory::measure(source, &load)
+                .await
+                .context("measuring cache memory")?,
+        )
+    } else {
+        None
+    };
+    let mut workloads = Vec::new();
+    for (round, &workload) in opts.workloads.iter().enumerate() {
+        let round = round as u64 * 2;
+        if !opts.warmup.is_zero() {
+            let label = format!("{} warm-up", workload.name());
+            load::drive(&load, workload, opts.warmup, round, &progress, &label).await;
+        }
+        let before = counters(server, &client, &base).await?;
+        let run = load::drive(
+            &load,
+            workload,
+            opts.duration,
+            round + 1,
+            &progress,
+            workload.name(),
+        )
+        .await;
+        let after = counters(server, &client, &base).await?;
+        workloads.push(WorkloadReport::new(workload, &run, &before.delta(&after)));
+    }
+    Ok(Report {
+        version: crate::VERSION,
+        mode: if server.is_some() {
+            "in-process"
+        } else {
+            "remote"
+        },
+        url: base,
+        database: server.map(|s| s.state.db.backend().name().to_string()),
+        cache: server.map(|s| s.state.cache.store().name().to_string()),
+        requested: opts.sizes,
+        seeded,
+        seed_secs,
+        connections: opts.connections,
+        duration_secs: opts.duration.as_secs_f64(),
+        warmup_secs: opts.warmup.as_secs_f64(),
+        seed: opts.seed,
+        workloads,
+        memory,
+    })
+}
+
+async fn counters(
+    server: Option<&Server>,
+    client: &reqwest::Client,
+    base: &str,
+) -> anyhow::Result<Counters> {
+    match server {
+        Some(s) => Ok(Counters::of_state(&s.state)),
+        None => Counters::of_remote(client, base).await,
+    }
+}

@@ -1,0 +1,137 @@
+//! `perch bench` end to end, in process, with a tiny data set: every
+//! workload runs and answers, the report's figures are in range, and a warm
+//! profile read costs exactly one cache round trip and no database query.
+
+use perch::bench::{BenchArgs, Report, Workload};
+
+fn tiny(workloads: &str) -> BenchArgs {
+    BenchArgs {
+        url: None,
+        database_url: None,
+        redis_url: None,
+        accounts: "30".into(),
+        statuses: "60".into(),
+        follows: "120".into(),
+        favourites: "60".into(),
+        connections: "4".into(),
+        duration: "1s".into(),
+        warmup: "500ms".into(),
+        workload: workloads.into(),
+        json: None,
+        report_memory: true,
+        seed: "7".into(),
+        log: "warn".into(),
+    }
+}
+
+async fn bench(workloads: &str) -> Report {
+    let opts = tiny(workloads).validate().expect("valid options");
+    perch::bench::run(&opts).await.expect("the bench runs")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_workload_runs_and_a_warm_profile_read_costs_one_round_trip() {
+    let report = bench("all,profile").await;
+    // The JSON is what `--json` writes: check the figures through it.
+    let json = serde_json::to_value(&report).expect("the report serializes");
+    let runs = json["workloads"].as_array().expect("a list of runs");
+    let names: Vec<&str> = runs.iter().filter_map(|w| w["workload"].as_str()).collect();
+    assert_eq!(names, ["profile", "timeline", "mixed", "profile"]);
+    assert_eq!(json["seeded"]["accounts"], 30);
+    assert_eq!(json["seeded"]["statuses"], 60);
+    assert!(
+        json["seeded"]["follows"].as_u64().unwrap() > 60,
+        "{}",
+        json["seeded"]
+    );
+    for w in runs {
+        let name = w["workload"].as_str().unwrap();
+        assert!(w["requests"].as_u64().unwrap() > 0, "{name}: no requests");
+        assert!(w["requests_per_sec"].as_f64().unwrap() > 0.0, "{name}");
+        assert_eq!(w["errors"], 0, "{name}: {}", w["first_failure"]);
+        let p50 = w["latency_ms"]["p50"].as_f64().unwrap();
+        let p99 = w["latency_ms"]["p99"].as_f64().unwrap();
+        assert!(0.0 < p50 && p50 <= p99, "{name}: p50 {p50}, p99 {p99}");
+        let ratios = w["cache_hit_ratio"].as_array().unwrap();
+        assert!(!ratios.is_empty(), "{name}: no cache lookups reported");
+        for f in ratios {
+            let r = f["hit_ratio"].as_f64().unwrap();
+            assert!((0.0..=1.0).contains(&r), "{name}: {f}");
+            assert_ne!(
+                f["family"], "blacklist",
+                "blacklist checks are reported apart"
+            );
+        }
+        if name != "mixed" {
+            assert_eq!(w["non_2xx"], 0, "{name}: {}", w["first_failure"]);
+        }
+    }
+    // Mixed: every request authenticated, so one blacklist check each;
+    // the reads and writes of its mix all appear.
+    let mixed = &runs[2];
+    assert_eq!(mixed["blacklist_checks"]["valid"], mixed["requests"]);
+    let routes: Vec<&str> = mixed["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["route"].as_str())
+        .collect();
+    for route in [
+        "GET /api/v1/accounts/:id",
+        "GET /api/v1/timelines/public",
+        "POST /api/v1/statuses",
+    ] {
+        assert!(routes.contains(&route), "{route} missing from {routes:?}");
+    }
+    assert_eq!(
+        mixed["non_2xx"].as_u64().unwrap(),
+        mixed["rate_limited"].as_u64().unwrap(),
+        "only the posting limit may refuse a mixed request: {}",
+        mixed["first_failure"]
+    );
+    // The profile run after the others: every profile is cached, so each
+    // request is one MGET and no query. The server refreshes its revoked
+    // tokens from the database every 2 s, in the background: at most one
+    // such query falls in a 1 s run.
+    let again = &report.workloads[3];
+    assert_eq!(again.workload, Workload::Profile);
+    assert_eq!(again.round_trips_per_request, Some(1.0), "{again:?}");
+    assert!(again.db_queries.unwrap() <= 1, "{again:?}");
+    let profile = again
+        .cache_hit_ratio
+        .iter()
+        .find(|f| f.family == "profile")
+        .unwrap();
+    assert_eq!(profile.hit_ratio, 1.0);
+    // Memory: 30 cached profiles and a timeline page take room in the store.
+    let memory = report.memory.as_ref().expect("--report-memory");
+    assert_eq!(memory.store, "memory");
+    assert!(
+        memory.used_memory_per_1000_profiles > 100_000.0,
+        "{memory:?}"
+    );
+    assert!(memory.used_memory_per_timeline_page > 1_000.0, "{memory:?}");
+}
+
+#[test]
+fn bad_arguments_are_refused_naming_the_flag() {
+    let mut args = tiny("profile");
+    args.workload = "everything".into();
+    assert!(
+        args.validate()
+            .unwrap_err()
+            .to_string()
+            .contains("--workload")
+    );
+    let mut args = tiny("profile");
+    args.duration = "soon".into();
+    assert!(
+        args.validate()
+            .unwrap_err()
+            .to_string()
+            .contains("--duration")
+    );
+    let mut args = tiny("profile");
+    args.url = Some("ftp://x".into());
+    assert!(args.validate().unwrap_err().to_string().contains("--url"));
+}
