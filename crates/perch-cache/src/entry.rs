@@ -186,6 +186,9 @@ pub struct PostSummary {
     /// The content warning (Perch's addition).
     #[serde(default)]
     pub spoiler_text: String,
+    /// ISO 639 language code, when the author gave one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
 }
 
 /// One element of `timeline:public`.
@@ -215,6 +218,9 @@ pub struct TimelinePost {
     /// The content warning (Perch's addition).
     #[serde(default)]
     pub spoiler_text: String,
+    /// ISO 639 language code, when the author gave one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
 }
 
 /// One element of `following:{userId}` or `followers:{userId}`: the *other*

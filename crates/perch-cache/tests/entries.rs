@@ -79,6 +79,7 @@ fn collection_entries_use_the_seeds_field_names() {
         media_urls: vec!["https://perch.example/m.png".into()],
         sensitive: false,
         spoiler_text: String::new(),
+        language: None,
     };
     let v = serde_json::to_value(&post).unwrap();
     for field in ["postId", "content", "createdAt", "likesCount", "mediaUrls"] {
@@ -96,6 +97,7 @@ fn collection_entries_use_the_seeds_field_names() {
         media_urls: vec![],
         sensitive: false,
         spoiler_text: String::new(),
+        language: None,
     };
     let v = serde_json::to_value(&timeline).unwrap();
     assert_eq!(

@@ -290,6 +290,7 @@ async fn openapi_documents_every_route_and_docs_are_served() {
         ("post", "/api/v1/statuses/{id}/unfavourite"),
         ("get", "/api/v1/favourites"),
         ("get", "/api/v1/timelines/public"),
+        ("get", "/api/v1/timelines/home"),
         ("get", "/api/v1/instance"),
         ("get", "/api/v2/instance"),
         ("get", "/health"),

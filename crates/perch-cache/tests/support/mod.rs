@@ -226,6 +226,7 @@ pub fn post(id: i64) -> PostSummary {
         media_urls,
         sensitive: false,
         spoiler_text: String::new(),
+        language: None,
     }
 }
 
@@ -240,6 +241,7 @@ pub fn timeline_post(id: i64) -> TimelinePost {
         media_urls: vec![],
         sensitive: false,
         spoiler_text: String::new(),
+        language: None,
     }
 }
 

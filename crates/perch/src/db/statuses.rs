@@ -215,6 +215,37 @@ pub async fn public(db: &Db, page: Page) -> Result<Vec<StatusRow>, StoreError> {
     Ok(rows)
 }
 
+/// One page of an account's home timeline: its own statuses and those of
+/// the accounts it follows, newest first.
+pub async fn home(db: &Db, account_id: i64, page: Page) -> Result<Vec<StatusRow>, StoreError> {
+    const DESC: &str = concat!(
+        "SELECT ",
+        status_columns!(),
+        " FROM statuses WHERE (account_id = $1 OR account_id IN \
+         (SELECT followee_id FROM follows WHERE follower_id = $1)) \
+         AND id < $2 AND id > $3 ORDER BY id DESC LIMIT $4"
+    );
+    const ASC: &str = concat!(
+        "SELECT ",
+        status_columns!(),
+        " FROM statuses WHERE (account_id = $1 OR account_id IN \
+         (SELECT followee_id FROM follows WHERE follower_id = $1)) \
+         AND id < $2 AND id > $3 ORDER BY id ASC LIMIT $4"
+    );
+    let sql = if page.ascending() { ASC } else { DESC };
+    let mut rows = on_pool!(db, |pool| sqlx::query_as::<_, StatusRow>(sql)
+        .bind(account_id)
+        .bind(page.upper())
+        .bind(page.lower())
+        .bind(page.limit)
+        .fetch_all(pool)
+        .await)?;
+    if page.ascending() {
+        rows.reverse();
+    }
+    Ok(rows)
+}
+
 /// How many statuses exist (for NodeInfo and the instance page).
 pub async fn count(db: &Db) -> Result<i64, StoreError> {
     let n: i64 = on_pool!(db, |pool| sqlx::query_scalar(

@@ -96,14 +96,22 @@ pub async fn rate_check(
     let internal = |e: perch_cache::CacheError| ApiError::Internal(e.into());
     if state.cache.store().name() == "memory" {
         // The cache is this process's own store: it is the whole truth.
-        let decision = state.cache.check_rate(subject, &endpoint, rule).await.map_err(internal)?;
+        let decision = state
+            .cache
+            .check_rate(subject, &endpoint, rule)
+            .await
+            .map_err(internal)?;
         return settle_rate(decision, &endpoint);
     }
     // With Redis, this process also keeps its own log of what it accepted,
     // and a request must pass both: while Redis is out (or comes back empty
     // after a restart) the local log still holds the window's history, so
     // an outage never lets more than the limit through this process.
-    let local = state.fallback_limits.check_rate(subject, &endpoint, rule).await.map_err(internal)?;
+    let local = state
+        .fallback_limits
+        .check_rate(subject, &endpoint, rule)
+        .await
+        .map_err(internal)?;
     if !local.allowed {
         return settle_rate(local, &endpoint);
     }

@@ -73,6 +73,8 @@ pub struct Post {
     pub sensitive: bool,
     /// Content warning.
     pub spoiler_text: String,
+    /// Language code.
+    pub language: Option<String>,
 }
 
 impl Post {
@@ -87,6 +89,7 @@ impl Post {
             media_urls: row.media(),
             sensitive: row.sensitive,
             spoiler_text: row.spoiler_text.clone(),
+            language: row.language.clone(),
         }
     }
 
@@ -101,6 +104,7 @@ impl Post {
             media_urls: s.media_urls.clone(),
             sensitive: s.sensitive,
             spoiler_text: s.spoiler_text.clone(),
+            language: s.language.clone(),
         }
     }
 
@@ -115,6 +119,7 @@ impl Post {
             media_urls: t.media_urls.clone(),
             sensitive: t.sensitive,
             spoiler_text: t.spoiler_text.clone(),
+            language: t.language.clone(),
         }
     }
 
@@ -128,6 +133,7 @@ impl Post {
             media_urls: self.media_urls.clone(),
             sensitive: self.sensitive,
             spoiler_text: self.spoiler_text.clone(),
+            language: self.language.clone(),
         }
     }
 
@@ -143,6 +149,7 @@ impl Post {
             media_urls: self.media_urls.clone(),
             sensitive: self.sensitive,
             spoiler_text: self.spoiler_text.clone(),
+            language: self.language.clone(),
         }
     }
 }

@@ -68,6 +68,27 @@ pub async fn public(
     Ok(Paged::new(views, &ids))
 }
 
+/// One page of the caller's home timeline: its own statuses and those of
+/// the accounts it follows, newest first. The seed caches no home timeline,
+/// so the statuses come from the database (one indexed query), their
+/// authors and the caller's likes from the cache.
+pub async fn home(
+    state: &AppState,
+    caller: &Caller,
+    page: Page,
+) -> DomainResult<Paged<StatusView>> {
+    let likes = Key::Likes(UserId(caller.account_id));
+    let mut fetched = fetch(state, Some(caller), vec![likes]).await?;
+    let posts: Vec<Post> = statuses::home(&state.db, caller.account_id, page)
+        .await?
+        .iter()
+        .map(Post::from_row)
+        .collect();
+    let ids: Vec<i64> = posts.iter().map(|p| p.id).collect();
+    let views = render(state, Some(caller), &mut fetched, 0, posts).await?;
+    Ok(Paged::new(views, &ids))
+}
+
 /// The newest `cap` public statuses, as `timeline:public` holds them.
 pub(crate) async fn load(state: &AppState, cap: i64) -> DomainResult<Option<Vec<TimelinePost>>> {
     let rows = statuses::public(&state.db, Page::first(cap)).await?;

@@ -21,7 +21,12 @@ pub struct MaybeUser(pub Option<Caller>);
 
 /// The bearer token of a request, if any.
 pub fn bearer(parts: &Parts) -> Result<Option<&str>, ApiError> {
-    let Some(value) = parts.headers.get(AUTHORIZATION) else {
+    bearer_in(&parts.headers)
+}
+
+/// The bearer token in these headers, if any; another scheme is 401.
+pub fn bearer_in(headers: &axum::http::HeaderMap) -> Result<Option<&str>, ApiError> {
+    let Some(value) = headers.get(AUTHORIZATION) else {
         return Ok(None);
     };
     let value = value.to_str().map_err(|_| ApiError::Unauthorized)?;

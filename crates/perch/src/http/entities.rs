@@ -278,7 +278,7 @@ impl Status {
             in_reply_to_id: None,
             in_reply_to_account_id: None,
             reblog: None,
-            language: None,
+            language: p.language.clone(),
             card: None,
             poll: None,
             edited_at: None,

@@ -18,6 +18,9 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/instance", get(v1))
         .route("/api/v2/instance", get(v2))
+        // Mastodon.py asks for these, with the slash, to learn the version.
+        .route("/api/v1/instance/", get(v1))
+        .route("/api/v2/instance/", get(v2))
 }
 
 /// The version string clients parse: Mastodon 4.2 features, Perch inside.

@@ -140,15 +140,25 @@ struct RegisterForm {
 async fn register(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: axum::http::HeaderMap,
     Body(form): Body<RegisterForm>,
 ) -> Result<Json<Token>, ApiError> {
+    // Mastodon signs up with the app's client-credentials token and gives the
+    // new account that token's scopes; a token that does not verify is 401.
+    let app_scope = match super::auth::bearer_in(&headers)? {
+        Some(token) => Some(domain::verify(&state, token)?.1.scope),
+        None => None,
+    };
     let username = validate::username(form.username.as_deref())?;
     let email = validate::email(form.email.as_deref())?;
     let password = validate::password(form.password.as_deref())?;
     if !form.agreement {
         return Err(validate::invalid("agreement", "must be accepted"));
     }
-    let scope = validate::scopes(form.scope.as_deref().unwrap_or("read write follow"))?;
+    let scope = match app_scope {
+        Some(scope) => scope,
+        None => validate::scopes(form.scope.as_deref().unwrap_or("read write follow push"))?,
+    };
     let grant = domain::register(
         &state,
         Registration {

@@ -41,6 +41,7 @@ use crate::state::AppState;
         statuses::unfavourite,
         statuses::favourites,
         statuses::public,
+        statuses::home,
         instance::v1,
         instance::v2,
         health::health,

@@ -1,6 +1,6 @@
 //! Statuses, favourites and the public timeline: `POST /api/v1/statuses`,
 //! `GET`/`DELETE /api/v1/statuses/{id}`, `/favourite`, `/unfavourite`,
-//! `GET /api/v1/favourites`, `GET /api/v1/timelines/public`.
+//! `GET /api/v1/favourites`, `GET /api/v1/timelines/public` and `/home`.
 
 use axum::extract::{OriginalUri, Path, State};
 use axum::http::HeaderMap;
@@ -28,6 +28,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/statuses/{id}/unfavourite", post(unfavourite))
         .route("/api/v1/favourites", get(favourites))
         .route("/api/v1/timelines/public", get(public))
+        .route("/api/v1/timelines/home", get(home))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -275,6 +276,37 @@ async fn public(
         return Ok((headers, Json(Vec::new())));
     }
     let page = timelines::public(&state, caller.as_ref(), page_req).await?;
+    link_header(&mut headers, &state.base_url, &uri, &page);
+    Ok((
+        headers,
+        Json(
+            page.items
+                .iter()
+                .map(|v| Status::from_view(v, &state.base_url))
+                .collect(),
+        ),
+    ))
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/timelines/home",
+    tag = "timelines",
+    params(PageQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Own and followed accounts' statuses, newest first; Link header", body = [Status]),
+        (status = 401, description = "Missing, invalid or revoked token", body = ErrorBody),
+    )
+)]
+async fn home(
+    State(state): State<AppState>,
+    User(caller): User,
+    OriginalUri(uri): OriginalUri,
+    Query(q): Query<PageQuery>,
+) -> Result<(HeaderMap, Json<Vec<Status>>), ApiError> {
+    let page = timelines::home(&state, &caller, q.page(20, 40)?).await?;
+    let mut headers = HeaderMap::new();
     link_header(&mut headers, &state.base_url, &uri, &page);
     Ok((
         headers,

@@ -13,6 +13,7 @@ on_both_databases!(
     only_the_author_can_delete_and_counters_follow,
     pages_follow_mastodon_semantics,
     public_timeline_is_newest_first_across_authors,
+    home_timeline_holds_own_and_followed_statuses,
 );
 
 pub(crate) async fn post(t: &TestDb, account_id: i64, text: &str) -> statuses::StatusRow {
@@ -165,4 +166,34 @@ async fn public_timeline_is_newest_first_across_authors(t: &TestDb) {
         .collect();
     found.sort();
     assert_eq!(found, vec![a.id, c.id]);
+}
+
+async fn home_timeline_holds_own_and_followed_statuses(t: &TestDb) {
+    let alice = t.account("alice").await;
+    let bob = t.account("bob").await;
+    let carol = t.account("carol").await;
+    perch::db::follows::follow(&t.db, t.id(), alice.id, bob.id, now_ms())
+        .await
+        .unwrap();
+    let mine = post(t, alice.id, "mine").await;
+    let followed = post(t, bob.id, "followed").await;
+    post(t, carol.id, "stranger").await;
+    let ids: Vec<i64> = statuses::home(&t.db, alice.id, Page::first(20))
+        .await
+        .unwrap()
+        .iter()
+        .map(|s| s.id)
+        .collect();
+    assert_eq!(ids, vec![followed.id, mine.id]);
+    let older = Page {
+        max_id: Some(followed.id),
+        ..Page::first(20)
+    };
+    let ids: Vec<i64> = statuses::home(&t.db, alice.id, older)
+        .await
+        .unwrap()
+        .iter()
+        .map(|s| s.id)
+        .collect();
+    assert_eq!(ids, vec![mine.id]);
 }
