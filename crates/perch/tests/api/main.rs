@@ -11,6 +11,7 @@ mod accounts;
 mod bad_input;
 mod cache_keys;
 mod client_library;
+mod costs;
 mod invalidation;
 mod oauth;
 mod ops;
