@@ -107,7 +107,7 @@ async fn every_workload_runs_and_a_warm_profile_read_costs_one_round_trip() {
     let memory = report.memory.as_ref().expect("--report-memory");
     assert_eq!(memory.store, "memory");
     assert!(
-        memory.used_memory_per_1000_profiles > 100_000.0,
+        memory.used_memory_per_1000_profiles.unwrap() > 100_000.0,
         "{memory:?}"
     );
     assert!(memory.used_memory_per_timeline_page > 1_000.0, "{memory:?}");

@@ -29,8 +29,10 @@ pub struct MemoryReport {
     pub profiles: usize,
     /// Entries in the cached timeline page.
     pub timeline_entries: usize,
-    /// `used_memory` per 1,000 cached profiles, in bytes.
-    pub used_memory_per_1000_profiles: f64,
+    /// `used_memory` per 1,000 cached profiles, in bytes; `None` against a
+    /// running server, whose seeding over HTTP has cached the profiles
+    /// already (sign-up and `verify_credentials` read them).
+    pub used_memory_per_1000_profiles: Option<f64>,
     /// `used_memory` of the cached timeline page, in bytes.
     pub used_memory_per_timeline_page: f64,
     /// Redis `MEMORY USAGE` summed over 1,000 profile keys (Redis only).
@@ -53,7 +55,7 @@ impl MemoryReport {
         format!(
             "== cache memory ({} store; {} profiles, a timeline page of {} statuses) ==\n\
              {:<34} {:>20} {:>20}\n\
-             {:<34} {:>20.0} {:>20.0}\n\
+             {:<34} {:>20} {:>20.0}\n\
              {:<34} {:>20} {:>20}\n\
              {:<34} {:>20} {:>20}\n",
             self.store,
@@ -63,7 +65,7 @@ impl MemoryReport {
             "per 1,000 profiles",
             "per timeline page",
             format!("{} used_memory", self.store),
-            self.used_memory_per_1000_profiles,
+            opt(self.used_memory_per_1000_profiles),
             self.used_memory_per_timeline_page,
             "Redis MEMORY USAGE of the keys",
             opt(self.key_usage_per_1000_profiles),
@@ -147,7 +149,7 @@ pub async fn measure(source: MemorySource<'_>, load: &Arc<Load>) -> anyhow::Resu
         store: "remote".into(),
         profiles: n,
         timeline_entries,
-        used_memory_per_1000_profiles: per_1000(after_profiles.saturating_sub(before) as f64),
+        used_memory_per_1000_profiles: None,
         used_memory_per_timeline_page: after_timeline.saturating_sub(after_profiles) as f64,
         key_usage_per_1000_profiles: None,
         key_usage_per_timeline_page: None,
@@ -156,6 +158,8 @@ pub async fn measure(source: MemorySource<'_>, load: &Arc<Load>) -> anyhow::Resu
     };
     if let MemorySource::InProcess { state, redis_url } = source {
         report.store = state.cache.store().name().to_string();
+        report.used_memory_per_1000_profiles =
+            Some(per_1000(after_profiles.saturating_sub(before) as f64));
         let profile_keys: Vec<String> = accounts
             .iter()
             .map(|id| state.cache.render(&Key::Profile(UserId(*id))))
