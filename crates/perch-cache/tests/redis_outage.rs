@@ -37,6 +37,7 @@ async fn edits_made_during_a_pause_never_hide_behind_old_data() {
     let user = UserId(5);
     cache.cache_user_posts(user, &[post(1)]).await.unwrap();
     cache.cache_profile(&profile(5)).await.unwrap();
+    cache.cache_followers(user, &[follow(6)]).await.unwrap();
 
     server.signal("STOP");
     // The database has post 2 now; the cache cannot be told.
@@ -55,6 +56,21 @@ async fn edits_made_during_a_pause_never_hide_behind_old_data() {
             .is_transient()
     );
     assert_eq!(cache.pending_len(), 2);
+    // Edits of two keys record both, even though the first already failed.
+    let err = cache.add_follow(&follow(7), &follow(5)).await.unwrap_err();
+    assert!(err.is_transient());
+    assert_eq!(
+        cache.pending_len(),
+        4,
+        "following:{{7}} and followers:{{5}}"
+    );
+    let err = cache.set_post_likes(user, 1, 3).await.unwrap_err();
+    assert!(err.is_transient());
+    assert_eq!(
+        cache.pending_len(),
+        5,
+        "timeline:public joins posts:user:{{5}}"
+    );
     server.signal("CONT");
     until_up(&cache, Duration::from_secs(3)).await;
 
@@ -62,6 +78,7 @@ async fn edits_made_during_a_pause_never_hide_behind_old_data() {
     // as deletes: a miss (and a load from the database), never [post 1].
     assert_eq!(cache.user_posts(user).await.unwrap(), None);
     assert_eq!(cache.profile(user).await.unwrap(), None);
+    assert_eq!(cache.followers(user).await.unwrap(), None);
     assert_eq!(cache.pending_len(), 0);
 }
 

@@ -146,19 +146,20 @@ impl Cache {
     ) -> CacheResult<(Update, Update)> {
         let likes = i64::try_from(likes).unwrap_or(i64::MAX);
         let id = post_id.to_string();
-        let mut outcomes = [Update::Missing; 2];
-        for (slot, key) in outcomes
-            .iter_mut()
-            .zip([Key::UserPosts(author), Key::PublicTimeline])
-        {
+        let mut outcomes = Vec::with_capacity(2);
+        // Both keys are tried even when the first fails, so that a failure
+        // of the store is recorded for each (and replayed, see `pending.rs`).
+        for key in [Key::UserPosts(author), Key::PublicTimeline] {
             let rendered = self.render(&key);
             let update = self
                 .store()
                 .list_set_number(&rendered, "postId", &id, "likesCount", likes)
                 .await;
-            *slot = self.settle(&key, update).await?;
+            outcomes.push(self.settle(&key, update).await);
         }
-        Ok((outcomes[0], outcomes[1]))
+        let second = outcomes.pop().unwrap_or(Ok(Update::Missing));
+        let first = outcomes.pop().unwrap_or(Ok(Update::Missing));
+        Ok((first?, second?))
     }
 
     /// The cached list of whom a user follows.
@@ -190,15 +191,17 @@ impl Cache {
         follower: &FollowEntry,
         followed: &FollowEntry,
     ) -> CacheResult<FollowUpdate> {
+        // Both lists are tried even when the first fails, so that a failure
+        // of the store is recorded for each (and replayed, see `pending.rs`).
         let following = self
             .push(&Key::Following(UserId(follower.user_id)), followed)
-            .await?;
+            .await;
         let followers = self
             .push(&Key::Followers(UserId(followed.user_id)), follower)
-            .await?;
+            .await;
         Ok(FollowUpdate {
-            following,
-            followers,
+            following: following?,
+            followers: followers?,
         })
     }
 
@@ -210,13 +213,13 @@ impl Cache {
     ) -> CacheResult<FollowUpdate> {
         let following = self
             .pull::<FollowEntry>(&Key::Following(follower), followed.0)
-            .await?;
+            .await;
         let followers = self
             .pull::<FollowEntry>(&Key::Followers(followed), follower.0)
-            .await?;
+            .await;
         Ok(FollowUpdate {
-            following,
-            followers,
+            following: following?,
+            followers: followers?,
         })
     }
 
