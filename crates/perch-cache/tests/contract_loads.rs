@@ -4,13 +4,14 @@
 #[macro_use]
 mod support;
 
-use perch_cache::{Key, PostSummary, Update, UserId};
+use perch_cache::{Key, PostSummary, Profile, Update, UserId};
 use support::*;
 use tokio::sync::oneshot;
 
 contract! {
     threads a_write_during_a_load_keeps_the_loaded_value_out,
     threads a_load_without_writes_is_cached,
+    threads overlapping_loads_each_see_the_write_between,
 }
 
 async fn a_write_during_a_load_keeps_the_loaded_value_out(h: &Harness) {
@@ -58,4 +59,47 @@ async fn a_load_without_writes_is_cached(h: &Harness) {
         h.cache.user_posts(user).await.unwrap().map(|l| l.len()),
         Some(1)
     );
+}
+
+async fn overlapping_loads_each_see_the_write_between(h: &Harness) {
+    let user = UserId(13);
+    let key = Key::Profile(user);
+    let (started_tx, started_rx) = oneshot::channel::<()>();
+    let (release_tx, release_rx) = oneshot::channel::<()>();
+    let cache = h.cache.clone();
+    let slow_key = key.clone();
+    // A slow load reads the old profile...
+    let slow = tokio::spawn(async move {
+        cache
+            .get_or_load(&slow_key, || async move {
+                let mut stale = profile(13);
+                stale.display_name = "stale".into();
+                let _ = started_tx.send(());
+                let _ = release_rx.await;
+                Ok::<_, ()>(Some(stale))
+            })
+            .await
+    });
+    started_rx.await.unwrap();
+    // ...a write lands...
+    h.cache.invalidate_profile(user).await.unwrap();
+    // ...and a second load of the same key (a page's batch) runs whole.
+    let fresh: Vec<Option<Profile>> = h
+        .cache
+        .fill_many(std::slice::from_ref(&key), true, |_| async {
+            let mut p = profile(13);
+            p.display_name = "fresh".into();
+            Ok::<_, ()>(vec![Some(p)])
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        fresh[0].as_ref().map(|p| p.display_name.as_str()),
+        Some("fresh")
+    );
+    release_tx.send(()).unwrap();
+    slow.await.unwrap().unwrap();
+    // The slow load saw the write although another load began after it.
+    let cached = h.cache.profile(user).await.unwrap().map(|p| p.display_name);
+    assert_eq!(cached.as_deref(), Some("fresh"));
 }

@@ -33,6 +33,8 @@ pub struct AppState {
     pub revocations: Arc<Revocations>,
     /// Throttles session `lastActivity` writes.
     pub activity: Arc<ActivityThrottle>,
+    /// The last decoded `timeline:public`, reused while its text is the same.
+    pub timeline_memo: Arc<perch_cache::SharedDecode<Vec<perch_cache::TimelinePost>>>,
     /// `https://domain` (or `http://` for a loopback domain).
     pub base_url: Arc<str>,
     /// When this process started serving.
@@ -93,6 +95,7 @@ impl AppState {
             revocations: Arc::new(Revocations::default()),
             activity: Arc::new(ActivityThrottle::default()),
             base_url,
+            timeline_memo: Arc::default(),
             started: Instant::now(),
         })
     }

@@ -25,7 +25,7 @@ use crate::stats::{BlacklistStats, FamilyStats, Stats};
 use crate::store::{Backend, MemoryConfig, MemoryStore, RedisConfig, RedisStore, Store, Update};
 
 pub mod auth;
-mod batch;
+pub mod batch;
 mod pending;
 pub mod social;
 
@@ -42,7 +42,7 @@ struct Inner {
     flights: SingleFlight,
     /// Keys being loaded by this process, and whether a write touched them
     /// since the load began (see `batch.rs`).
-    loading: std::sync::Mutex<std::collections::HashMap<String, bool>>,
+    loading: std::sync::Mutex<std::collections::HashMap<String, batch::Loading>>,
     /// Keys whose edits failed while the store was unreachable.
     pending: pending::Pending,
 }

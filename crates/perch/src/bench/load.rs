@@ -242,3 +242,39 @@ async fn send(load: &Load, planned: &Planned) -> Result<(u16, String), reqwest::
     };
     Ok((status, detail))
 }
+
+/// Reads every account's profile, statuses and followers once (and the
+/// public timeline), so that measured runs see a server in its steady state
+/// rather than one just started with an empty cache. Authenticated as each
+/// account in turn, which also caches its likes.
+pub async fn prime(load: &Load) {
+    use futures::stream::{self, StreamExt};
+    let data = load.chooser.data();
+    let requests: Vec<(String, Option<&str>)> = data
+        .accounts
+        .iter()
+        .enumerate()
+        .flat_map(|(i, id)| {
+            let token = data.tokens.get(i).map(String::as_str);
+            [
+                (format!("/api/v1/accounts/{id}"), token),
+                (format!("/api/v1/accounts/{id}/statuses"), token),
+                (format!("/api/v1/accounts/{id}/followers"), None),
+            ]
+        })
+        .chain(std::iter::once((
+            "/api/v1/timelines/public".to_string(),
+            None,
+        )))
+        .collect();
+    stream::iter(requests)
+        .for_each_concurrent(load.connections.max(1), |(path, token)| async move {
+            let mut req = load.client.get(format!("{}{}", load.base, path));
+            if let Some(t) = token {
+                req = req.bearer_auth(t);
+            }
+            // A failed priming request only leaves a key cold.
+            let _ = req.send().await;
+        })
+        .await;
+}

@@ -176,6 +176,11 @@ async fn run_against(
     } else {
         None
     };
+    if !opts.workloads.is_empty() {
+        let bar = progress.phase("priming the cache", 1);
+        load::prime(&load).await;
+        bar.finish_and_clear();
+    }
     let mut workloads = Vec::new();
     for (round, &workload) in opts.workloads.iter().enumerate() {
         let round = round as u64 * 2;

@@ -166,6 +166,13 @@ impl Db {
         self.queries.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// A handle on the same pool whose calls are not counted with this one's:
+    /// for background work, so that the per-request figures of tests and
+    /// `perch bench` count requests only.
+    pub fn uncounted(&self) -> Db {
+        Db::new(self.pool.clone())
+    }
+
     /// Storage calls made so far through this database handle.
     pub fn queries(&self) -> u64 {
         self.queries.load(Ordering::Relaxed)

@@ -65,6 +65,12 @@ impl Fetched {
         state.cache.decode_value(key, raw).await
     }
 
+    /// The undecoded text of the `index`-th requested key, for
+    /// [`perch_cache::Cache::decode_shared`].
+    pub fn take_raw(&mut self, index: usize) -> Option<String> {
+        self.raw.get_mut(index)?.take()
+    }
+
     /// Loads a missing value with `load` and caches it (when the cache is up):
     /// at most one load per key at a time in this process.
     pub async fn fill<T, F, Fut>(

@@ -1,7 +1,7 @@
 //! Follows: following and unfollowing, the followers and following lists
 //! through `followers:{id}` and `following:{id}`, relationships.
 
-use perch_cache::{FollowEntry, Key, Profile, UserId};
+use perch_cache::{FollowEntry, Key, Profile, Update, UserId};
 
 use super::auth::{self, Caller};
 use super::fetch::fetch;
@@ -73,12 +73,48 @@ pub async fn follow(
             .await?
             .ok_or(ApiError::NotFound)?;
         if follows::unfollow(&state.db, caller.account_id, target).await? {
-            tolerate("follow_lists", state.cache.remove_follow(me, them).await);
+            match state.cache.remove_follow(me, them).await {
+                Ok(update) => {
+                    // A list at its cap was dropped rather than shortened
+                    // (it could pass for the whole): reload it now, so that
+                    // a popular account's list stays warm.
+                    if update.followers == Update::Dropped {
+                        refill(state, target, Direction::Followers).await;
+                    }
+                    if update.following == Update::Dropped {
+                        refill(state, caller.account_id, Direction::Following).await;
+                    }
+                }
+                Err(e) => tolerate("follow_lists", Err::<(), _>(e)),
+            }
             counters(state, me, them).await;
         }
     }
     let mut rel = relationships(state, caller, &[target]).await?;
     rel.pop().ok_or(ApiError::NotFound)
+}
+
+/// Reloads a follow list that an edit dropped.
+async fn refill(state: &AppState, account_id: i64, direction: Direction) {
+    let key = match direction {
+        Direction::Followers => Key::Followers(UserId(account_id)),
+        Direction::Following => Key::Following(UserId(account_id)),
+    };
+    let cap = key.max_len().unwrap_or(1000) as i64;
+    let reloaded = state
+        .cache
+        .refresh(&key, || async {
+            let edges = load(state, account_id, direction, Page::first(cap)).await?;
+            let entries: Vec<FollowEntry> = edges
+                .iter()
+                .map(|e| convert::follow_entry(e, &state.base_url))
+                .collect();
+            Ok::<_, ApiError>(Some(entries))
+        })
+        .await;
+    if let Err(e) = reloaded {
+        tracing::warn!(error = %e, "cannot reload a follow list");
+    }
 }
 
 /// Both accounts' counters changed: their cached profiles are dropped, so

@@ -1,6 +1,8 @@
 //! The public timeline, through `timeline:public` (the 50 newest public
 //! statuses) for its first page.
 
+use std::sync::Arc;
+
 use perch_cache::{Key, KeyTtl, TimelinePost, UserId};
 
 use super::auth::Caller;
@@ -46,16 +48,27 @@ pub async fn public(
     }
     let mut fetched = fetch(state, caller, keys).await?;
     let posts: Vec<Post> = if first_page && page.limit <= cap {
-        let cached = match fetched.take::<Vec<TimelinePost>>(state, 0).await {
+        let raw = fetched.take_raw(0);
+        let cached = match state
+            .cache
+            .decode_shared(&key, raw, &state.timeline_memo)
+            .await
+        {
             Some(list) => Some(list),
-            None => fetched.fill(state, &key, || load(state, cap)).await?,
+            None => fetched
+                .fill(state, &key, || load(state, cap))
+                .await?
+                .map(Arc::new),
         };
         cached
+            .as_deref()
+            .map(|list| {
+                list.iter()
+                    .take(page.limit as usize)
+                    .map(Post::from_timeline)
+                    .collect()
+            })
             .unwrap_or_default()
-            .iter()
-            .take(page.limit as usize)
-            .map(Post::from_timeline)
-            .collect()
     } else {
         statuses::public(&state.db, page)
             .await?
