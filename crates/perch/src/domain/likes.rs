@@ -70,13 +70,37 @@ pub async fn favourite(
     })
 }
 
+/// Sets the post's `likesCount` in every cached list holding it to the
+/// database's count. Concurrent likes would otherwise set their counts in
+/// any order and leave an older one last; so after setting, the count is
+/// read again and set again until the database agrees with what was set:
+/// whichever writer sets last sets the final count.
 async fn set_likes(state: &AppState, post: &Post) {
+    let author = UserId(post.author_id);
+    let mut count = post.likes_count;
+    for _ in 0..5 {
+        if let Err(e) = state.cache.set_post_likes(author, post.id, count).await {
+            tolerate("likes_count", Err::<(), _>(e));
+            return;
+        }
+        let now = match statuses::by_id(&state.db, post.id).await {
+            Ok(Some(row)) => u64::try_from(row.favourites_count).unwrap_or(0),
+            _ => return,
+        };
+        if now == count {
+            return;
+        }
+        count = now;
+    }
+    // Still moving after five rounds: drop the copies rather than leave one
+    // that may be stale.
     tolerate(
-        "likes_count",
-        state
-            .cache
-            .set_post_likes(UserId(post.author_id), post.id, post.likes_count)
-            .await,
+        "likes_invalidate",
+        state.cache.invalidate_user_posts(author).await,
+    );
+    tolerate(
+        "likes_invalidate",
+        state.cache.invalidate_public_timeline().await,
     );
 }
 
