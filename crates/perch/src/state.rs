@@ -13,7 +13,8 @@ use crate::domain::revocations::Revocations;
 use crate::domain::sessions::ActivityThrottle;
 use crate::ids::IdGenerator;
 
-/// Shared by every request: cheap to clone (all `Arc`s, pools and handles).
+/// Shared by every request: cheap to clone (all `Arc`s, pools and handles;
+/// extractors clone it per request, so nothing in it may be costly to copy).
 #[derive(Clone)]
 pub struct AppState {
     /// Validated settings.
@@ -26,7 +27,7 @@ pub struct AppState {
     /// so limits still hold (per process) during an outage.
     pub fallback_limits: Cache,
     /// Token signing and verification.
-    pub keys: TokenKeys,
+    pub keys: Arc<TokenKeys>,
     /// Id generator for new rows.
     pub ids: Arc<IdGenerator>,
     /// Revoked tokens, kept in step with the database.
@@ -86,7 +87,7 @@ impl AppState {
         );
         let base_url = base_url(&settings.domain).into();
         Ok(AppState {
-            keys: TokenKeys::new(jwt_secret, settings.token_ttl),
+            keys: Arc::new(TokenKeys::new(jwt_secret, settings.token_ttl)),
             settings,
             db,
             cache,
