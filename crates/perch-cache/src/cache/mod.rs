@@ -109,6 +109,24 @@ impl Cache {
         self.inner.stats.calls()
     }
 
+    /// Publishes the counters through the `metrics` facade as
+    /// `perch_cache_{hits,misses,corrupt}_total{family}` and
+    /// `perch_cache_blacklist_checks_total{result}` (call before rendering
+    /// metrics).
+    pub fn publish_metrics(&self) {
+        for s in self.stats() {
+            let family = s.family.name();
+            metrics::counter!("perch_cache_hits_total", "family" => family).absolute(s.hits);
+            metrics::counter!("perch_cache_misses_total", "family" => family).absolute(s.misses);
+            metrics::counter!("perch_cache_corrupt_total", "family" => family).absolute(s.corrupt);
+        }
+        let b = self.blacklist_stats();
+        metrics::counter!("perch_cache_blacklist_checks_total", "result" => "revoked")
+            .absolute(b.revoked);
+        metrics::counter!("perch_cache_blacklist_checks_total", "result" => "valid")
+            .absolute(b.valid);
+    }
+
     /// Blacklist checks since start, apart from the hit/miss counts.
     pub fn blacklist_stats(&self) -> BlacklistStats {
         self.inner.stats.blacklist()

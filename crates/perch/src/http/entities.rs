@@ -179,10 +179,7 @@ pub fn html(text: &str) -> String {
 }
 
 fn time(t: &Timestamp) -> String {
-    serde_json::to_value(t)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
+    t.to_string()
 }
 
 impl Account {

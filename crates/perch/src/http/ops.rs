@@ -60,6 +60,7 @@ pub fn router() -> Router<AppState> {
     )
 )]
 async fn render(State(state): State<AppState>) -> Response {
+    state.cache.publish_metrics();
     for s in state.cache.stats() {
         if let Some(ratio) = s.hit_rate() {
             metrics::gauge!("perch_cache_hit_ratio", "family" => s.family.name()).set(ratio);
