@@ -2,7 +2,7 @@
 //! get (a profile hit), a collection update (a like pushed onto a cached
 //! list of 100), and a rate-limit check.
 //!
-//! Redis is `REDIS_URL` or `redis://127.0.0.1:6379`; the benchmark uses a
+//! Redis is `PERCH_TEST_REDIS_URL` or `redis://127.0.0.1:6379`; the benchmark uses a
 //! random key prefix and deletes its keys at the end.
 //!
 //! `cargo bench -p perch-cache -- --measurement-time 3 --warm-up-time 1`
