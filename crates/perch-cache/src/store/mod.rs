@@ -17,6 +17,7 @@ use crate::error::CacheResult;
 use crate::health::{HealthReport, MemoryPolicy};
 use crate::ratelimit::RateDecision;
 
+mod breaker;
 mod json;
 pub mod memory;
 pub mod redis;

@@ -105,43 +105,7 @@ impl ConnectionLike for Conn {
 pub struct RedisStore {
     conn: Conn,
     timeout: Duration,
-    breaker: std::sync::Arc<Breaker>,
-}
-
-/// How long calls fail fast after one failed for want of Redis.
-const COOL_DOWN: Duration = Duration::from_millis(500);
-
-/// A circuit breaker: after a call fails because Redis is down or stalled,
-/// calls fail at once for [`COOL_DOWN`] instead of each waiting out the
-/// timeout, so a request that would make several cache calls pays for one.
-/// The first call after the cool-down tries Redis again.
-#[derive(Debug)]
-struct Breaker {
-    base: Instant,
-    /// Milliseconds since `base` until which the circuit is open.
-    open_until: AtomicU64,
-}
-
-impl Breaker {
-    fn new() -> Self {
-        Breaker {
-            base: Instant::now(),
-            open_until: AtomicU64::new(0),
-        }
-    }
-
-    fn now_ms(&self) -> u64 {
-        u64::try_from(self.base.elapsed().as_millis()).unwrap_or(u64::MAX)
-    }
-
-    fn is_open(&self) -> bool {
-        self.now_ms() < self.open_until.load(Ordering::Relaxed)
-    }
-
-    fn trip(&self) {
-        let until = self.now_ms() + COOL_DOWN.as_millis() as u64;
-        self.open_until.store(until, Ordering::Relaxed);
-    }
+    breaker: std::sync::Arc<super::breaker::Breaker>,
 }
 
 impl std::fmt::Debug for RedisStore {
@@ -212,7 +176,7 @@ impl RedisStore {
         Ok(RedisStore {
             conn,
             timeout: config.timeout,
-            breaker: std::sync::Arc::new(Breaker::new()),
+            breaker: std::sync::Arc::new(super::breaker::Breaker::new()),
         })
     }
 
