@@ -163,7 +163,10 @@ fn bench_stack(c: &mut Criterion, rt: &Runtime, name: &str, redis: Option<String
     let base = state.base_url.clone();
     c.bench_function(&format!("{name}/render a 20-status page as JSON"), |b| {
         b.iter(|| {
-            let page: Vec<Status> = views.iter().map(|v| Status::from_view(v, &base)).collect();
+            let page: Vec<Status> = views
+                .iter()
+                .map(|v| Status::from_view(v, &base, &state.account_json))
+                .collect();
             black_box(serde_json::to_vec(&page).expect("json"))
         })
     });

@@ -36,6 +36,8 @@ pub struct AppState {
     pub activity: Arc<ActivityThrottle>,
     /// The last decoded `timeline:public`, reused while its text is the same.
     pub timeline_memo: Arc<perch_cache::SharedDecode<Vec<perch_cache::TimelinePost>>>,
+    /// Rendered Account JSON per profile, reused while the profile is the same.
+    pub account_json: Arc<crate::http::entities::AccountMemo>,
     /// `https://domain` (or `http://` for a loopback domain).
     pub base_url: Arc<str>,
     /// When this process started serving.
@@ -97,6 +99,7 @@ impl AppState {
             activity: Arc::new(ActivityThrottle::default()),
             base_url,
             timeline_memo: Arc::default(),
+            account_json: Arc::default(),
             started: Instant::now(),
         })
     }

@@ -202,7 +202,7 @@ async fn account_statuses(
         Json(
             page.items
                 .iter()
-                .map(|v| Status::from_view(v, &state.base_url))
+                .map(|v| Status::from_view(v, &state.base_url, &state.account_json))
                 .collect(),
         ),
     ))

@@ -83,7 +83,8 @@ pub struct Status {
     pub uri: String,
     pub url: String,
     pub created_at: String,
-    pub account: Account,
+    #[schema(value_type = Account)]
+    pub account: Box<serde_json::value::RawValue>,
     pub content: String,
     pub visibility: &'static str,
     pub sensitive: bool,
@@ -233,9 +234,41 @@ impl CredentialAccount {
     }
 }
 
+/// The JSON of the Account last rendered for each profile, reused while the
+/// profile is unchanged: a page of statuses renders its authors once each,
+/// not once per status and request.
+#[derive(Debug, Default)]
+pub struct AccountMemo {
+    rendered: std::sync::Mutex<std::collections::HashMap<i64, (Profile, Box<RawValue>)>>,
+}
+
+use serde_json::value::RawValue;
+
+/// Profiles remembered at most; past it the memo starts over.
+const MEMO_PROFILES: usize = 10_000;
+
+impl AccountMemo {
+    /// The Account JSON of `p`.
+    pub fn json(&self, p: &Profile, base: &str) -> Box<RawValue> {
+        let mut rendered = self.rendered.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((seen, json)) = rendered.get(&p.user_id)
+            && seen == p
+        {
+            return json.clone();
+        }
+        let json = serde_json::value::to_raw_value(&Account::from_profile(p, base))
+            .unwrap_or_else(|_| RawValue::from_string("{}".into()).unwrap_or_default());
+        if rendered.len() >= MEMO_PROFILES {
+            rendered.clear();
+        }
+        rendered.insert(p.user_id, (p.clone(), json.clone()));
+        json
+    }
+}
+
 impl Status {
-    /// Renders a status.
-    pub fn from_view(v: &StatusView, base: &str) -> Status {
+    /// Renders a status, its author's Account from `memo`.
+    pub fn from_view(v: &StatusView, base: &str, memo: &AccountMemo) -> Status {
         let p = &v.post;
         let user = &v.author.username;
         Status {
@@ -243,7 +276,7 @@ impl Status {
             uri: format!("{base}/users/{user}/statuses/{}", p.id),
             url: format!("{base}/@{user}/{}", p.id),
             created_at: time(&p.created_at),
-            account: Account::from_profile(&v.author, base),
+            account: memo.json(&v.author, base),
             content: html(&p.content),
             visibility: "public",
             sensitive: p.sensitive,

@@ -121,7 +121,14 @@ async fn create(
     let (view, decision) = statuses::post(&state, &caller, new).await?;
     let mut headers = HeaderMap::new();
     rate_limit_headers(&mut headers, &decision);
-    Ok((headers, Json(Status::from_view(&view, &state.base_url))))
+    Ok((
+        headers,
+        Json(Status::from_view(
+            &view,
+            &state.base_url,
+            &state.account_json,
+        )),
+    ))
 }
 
 #[utoipa::path(
@@ -142,7 +149,11 @@ async fn show(
 ) -> Result<Json<Status>, ApiError> {
     let id = validate::path_id(&id)?;
     let view = statuses::get(&state, caller.as_ref(), id).await?;
-    Ok(Json(Status::from_view(&view, &state.base_url)))
+    Ok(Json(Status::from_view(
+        &view,
+        &state.base_url,
+        &state.account_json,
+    )))
 }
 
 #[utoipa::path(
@@ -165,7 +176,11 @@ async fn remove(
 ) -> Result<Json<Status>, ApiError> {
     let id = validate::path_id(&id)?;
     let view = statuses::delete(&state, &caller, id).await?;
-    Ok(Json(Status::from_view(&view, &state.base_url)))
+    Ok(Json(Status::from_view(
+        &view,
+        &state.base_url,
+        &state.account_json,
+    )))
 }
 
 #[utoipa::path(
@@ -187,7 +202,11 @@ async fn favourite(
 ) -> Result<Json<Status>, ApiError> {
     let id = validate::path_id(&id)?;
     let view = likes::favourite(&state, &caller, id, true).await?;
-    Ok(Json(Status::from_view(&view, &state.base_url)))
+    Ok(Json(Status::from_view(
+        &view,
+        &state.base_url,
+        &state.account_json,
+    )))
 }
 
 #[utoipa::path(
@@ -209,7 +228,11 @@ async fn unfavourite(
 ) -> Result<Json<Status>, ApiError> {
     let id = validate::path_id(&id)?;
     let view = likes::favourite(&state, &caller, id, false).await?;
-    Ok(Json(Status::from_view(&view, &state.base_url)))
+    Ok(Json(Status::from_view(
+        &view,
+        &state.base_url,
+        &state.account_json,
+    )))
 }
 
 #[utoipa::path(
@@ -237,7 +260,7 @@ async fn favourites(
         Json(
             page.items
                 .iter()
-                .map(|v| Status::from_view(v, &state.base_url))
+                .map(|v| Status::from_view(v, &state.base_url, &state.account_json))
                 .collect(),
         ),
     ))
@@ -282,7 +305,7 @@ async fn public(
         Json(
             page.items
                 .iter()
-                .map(|v| Status::from_view(v, &state.base_url))
+                .map(|v| Status::from_view(v, &state.base_url, &state.account_json))
                 .collect(),
         ),
     ))
@@ -313,7 +336,7 @@ async fn home(
         Json(
             page.items
                 .iter()
-                .map(|v| Status::from_view(v, &state.base_url))
+                .map(|v| Status::from_view(v, &state.base_url, &state.account_json))
                 .collect(),
         ),
     ))
