@@ -37,7 +37,7 @@ pub mod stats;
 pub mod store;
 
 pub use cache::Cache;
-pub use cache::batch::SharedDecode;
+pub use cache::batch::{DecodeMemo, SharedDecode};
 pub use cache::social::{FollowUpdate, ProfileCounter};
 pub use entry::{
     ActorType, CacheValue, CollectionEntry, FollowEntry, LikeEntry, PostSummary, Profile, Session,

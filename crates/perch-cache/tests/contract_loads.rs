@@ -4,7 +4,7 @@
 #[macro_use]
 mod support;
 
-use perch_cache::{Key, PostSummary, Profile, Update, UserId};
+use perch_cache::{DecodeMemo, Key, PostSummary, Profile, Update, UserId};
 use support::*;
 use tokio::sync::oneshot;
 
@@ -12,6 +12,7 @@ contract! {
     threads a_write_during_a_load_keeps_the_loaded_value_out,
     threads a_load_without_writes_is_cached,
     threads overlapping_loads_each_see_the_write_between,
+    threads memoized_decodes_follow_the_text,
 }
 
 async fn a_write_during_a_load_keeps_the_loaded_value_out(h: &Harness) {
@@ -102,4 +103,49 @@ async fn overlapping_loads_each_see_the_write_between(h: &Harness) {
     // The slow load saw the write although another load began after it.
     let cached = h.cache.profile(user).await.unwrap().map(|p| p.display_name);
     assert_eq!(cached.as_deref(), Some("fresh"));
+}
+
+async fn memoized_decodes_follow_the_text(h: &Harness) {
+    let user = UserId(14);
+    let key = Key::Profile(user);
+    let memo = DecodeMemo::<Profile>::default();
+    let read = || async {
+        h.cache
+            .fetch_raw(std::slice::from_ref(&key))
+            .await
+            .unwrap()
+            .pop()
+            .flatten()
+    };
+    h.cache.cache_profile(&profile(14)).await.unwrap();
+    let first = h
+        .cache
+        .decode_memo(&key, read().await, &memo)
+        .await
+        .unwrap();
+    let again = h
+        .cache
+        .decode_memo(&key, read().await, &memo)
+        .await
+        .unwrap();
+    assert!(
+        std::sync::Arc::ptr_eq(&first, &again),
+        "same text, same value"
+    );
+    let mut changed = profile(14);
+    changed.display_name = "Changed".into();
+    h.cache.cache_profile(&changed).await.unwrap();
+    let third = h
+        .cache
+        .decode_memo(&key, read().await, &memo)
+        .await
+        .unwrap();
+    assert_eq!(third.display_name, "Changed", "new text, new value");
+    assert_eq!(
+        h.cache.decode_memo(&key, None, &memo).await,
+        None,
+        "a miss stays a miss"
+    );
+    let hits = h.cache.stats().iter().map(|s| s.hits).sum::<u64>();
+    assert_eq!(hits, 3, "memoized reads count as hits");
 }

@@ -36,6 +36,8 @@ pub struct AppState {
     pub activity: Arc<ActivityThrottle>,
     /// The last decoded `timeline:public`, reused while its text is the same.
     pub timeline_memo: Arc<perch_cache::SharedDecode<Vec<perch_cache::TimelinePost>>>,
+    /// Decoded profiles per key, reused while their text is the same.
+    pub profile_memo: Arc<perch_cache::DecodeMemo<perch_cache::Profile>>,
     /// Rendered Account JSON per profile, reused while the profile is the same.
     pub account_json: Arc<crate::http::entities::AccountMemo>,
     /// `https://domain` (or `http://` for a loopback domain).
@@ -100,6 +102,7 @@ impl AppState {
             base_url,
             timeline_memo: Arc::default(),
             account_json: Arc::default(),
+            profile_memo: Arc::default(),
             started: Instant::now(),
         })
     }

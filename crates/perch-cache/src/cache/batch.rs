@@ -192,6 +192,35 @@ impl Cache {
         Some(value)
     }
 
+    /// Decodes like [`Cache::decode_value`], reusing the value decoded last
+    /// time for the same key when its text is unchanged: for many small hot
+    /// keys (the profiles of a page's authors, decoded on every request).
+    pub async fn decode_memo<T: CacheValue>(
+        &self,
+        key: &Key,
+        raw: Option<String>,
+        memo: &DecodeMemo<T>,
+    ) -> Option<Arc<T>> {
+        let text = raw?;
+        let rendered = self.render(key);
+        {
+            let seen = memo.seen.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some((last, value)) = seen.get(&rendered)
+                && *last == text
+            {
+                self.inner.stats.hit(key.family());
+                return Some(value.clone());
+            }
+        }
+        let value: Arc<T> = Arc::new(self.decode_value(key, Some(text.clone())).await?);
+        let mut seen = memo.seen.lock().unwrap_or_else(|e| e.into_inner());
+        if seen.len() >= DecodeMemo::<T>::CAPACITY {
+            seen.clear();
+        }
+        seen.insert(rendered, (text, value.clone()));
+        Some(value)
+    }
+
     /// Counts a blacklist check made from a batched read.
     pub fn note_blacklist_check(&self, revoked: bool) {
         self.inner.stats.blacklist_check(revoked);
@@ -266,4 +295,29 @@ impl<T> std::fmt::Debug for SharedDecode<T> {
 pub(crate) struct Loading {
     loaders: u32,
     writes: u64,
+}
+
+/// The last text decoded for each of many keys and its value (see
+/// [`Cache::decode_memo`]); starts over past [`DecodeMemo::CAPACITY`] keys.
+pub struct DecodeMemo<T> {
+    seen: Mutex<std::collections::HashMap<String, (String, Arc<T>)>>,
+}
+
+impl<T> DecodeMemo<T> {
+    /// Keys remembered at most.
+    pub const CAPACITY: usize = 10_000;
+}
+
+impl<T> Default for DecodeMemo<T> {
+    fn default() -> Self {
+        DecodeMemo {
+            seen: Mutex::new(std::collections::HashMap::new()),
+        }
+    }
+}
+
+impl<T> std::fmt::Debug for DecodeMemo<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DecodeMemo").finish_non_exhaustive()
+    }
 }

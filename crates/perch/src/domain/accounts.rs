@@ -58,8 +58,12 @@ pub async fn many(
         match state.cache.fetch_raw(&keys).await {
             Ok(raw) => {
                 for ((id, key), value) in wanted.iter().zip(&keys).zip(raw) {
-                    if let Some(p) = state.cache.decode_value::<Profile>(key, value).await {
-                        found.insert(*id, p);
+                    if let Some(p) = state
+                        .cache
+                        .decode_memo(key, value, &state.profile_memo)
+                        .await
+                    {
+                        found.insert(*id, Profile::clone(&p));
                     }
                 }
             }
