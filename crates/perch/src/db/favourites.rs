@@ -85,17 +85,14 @@ pub async fn by_account(
          FROM favourites f JOIN statuses s ON s.id = f.status_id \
          WHERE f.account_id = $1 AND f.id < $2 AND f.id > $3 ORDER BY f.id ASC LIMIT $4";
     let sql = if page.ascending() { ASC } else { DESC };
-    let mut rows = on_pool!(db, |pool| sqlx::query_as::<_, LikedStatus>(sql)
+    let rows = on_pool!(db, |pool| sqlx::query_as::<_, LikedStatus>(sql)
         .bind(account_id)
         .bind(page.upper())
         .bind(page.lower())
         .bind(page.limit)
         .fetch_all(pool)
         .await)?;
-    if page.ascending() {
-        rows.reverse();
-    }
-    Ok(rows)
+    Ok(page.arrange(rows))
 }
 
 /// Of `status_ids`, the ones `account_id` has liked.

@@ -138,17 +138,14 @@ async fn edges(
     account_id: i64,
     page: Page,
 ) -> Result<Vec<FollowEdge>, StoreError> {
-    let mut rows = on_pool!(db, |pool| sqlx::query_as::<_, FollowEdge>(sql)
+    let rows = on_pool!(db, |pool| sqlx::query_as::<_, FollowEdge>(sql)
         .bind(account_id)
         .bind(page.upper())
         .bind(page.lower())
         .bind(page.limit)
         .fetch_all(pool)
         .await)?;
-    if page.ascending() {
-        rows.reverse();
-    }
-    Ok(rows)
+    Ok(page.arrange(rows))
 }
 
 /// Of `others`, the ones `account_id` follows and the ones following it.

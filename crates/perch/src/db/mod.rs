@@ -268,4 +268,12 @@ impl Page {
     pub(crate) fn ascending(&self) -> bool {
         self.min_id.is_some()
     }
+
+    /// Puts rows fetched for this page newest first.
+    pub(crate) fn arrange<T>(&self, mut rows: Vec<T>) -> Vec<T> {
+        if self.ascending() {
+            rows.reverse();
+        }
+        rows
+    }
 }

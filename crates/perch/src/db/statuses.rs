@@ -177,17 +177,14 @@ pub async fn by_account(
         " FROM statuses WHERE account_id = $1 AND id < $2 AND id > $3 ORDER BY id ASC LIMIT $4"
     );
     let sql = if page.ascending() { ASC } else { DESC };
-    let mut rows = on_pool!(db, |pool| sqlx::query_as::<_, StatusRow>(sql)
+    let rows = on_pool!(db, |pool| sqlx::query_as::<_, StatusRow>(sql)
         .bind(account_id)
         .bind(page.upper())
         .bind(page.lower())
         .bind(page.limit)
         .fetch_all(pool)
         .await)?;
-    if page.ascending() {
-        rows.reverse();
-    }
-    Ok(rows)
+    Ok(page.arrange(rows))
 }
 
 /// One page of the public timeline (every public status), newest first.
@@ -203,16 +200,13 @@ pub async fn public(db: &Db, page: Page) -> Result<Vec<StatusRow>, StoreError> {
         " FROM statuses WHERE visibility = 'public' AND id < $1 AND id > $2 ORDER BY id ASC LIMIT $3"
     );
     let sql = if page.ascending() { ASC } else { DESC };
-    let mut rows = on_pool!(db, |pool| sqlx::query_as::<_, StatusRow>(sql)
+    let rows = on_pool!(db, |pool| sqlx::query_as::<_, StatusRow>(sql)
         .bind(page.upper())
         .bind(page.lower())
         .bind(page.limit)
         .fetch_all(pool)
         .await)?;
-    if page.ascending() {
-        rows.reverse();
-    }
-    Ok(rows)
+    Ok(page.arrange(rows))
 }
 
 /// One page of an account's home timeline: its own statuses and those of
@@ -233,17 +227,14 @@ pub async fn home(db: &Db, account_id: i64, page: Page) -> Result<Vec<StatusRow>
          AND id < $2 AND id > $3 ORDER BY id ASC LIMIT $4"
     );
     let sql = if page.ascending() { ASC } else { DESC };
-    let mut rows = on_pool!(db, |pool| sqlx::query_as::<_, StatusRow>(sql)
+    let rows = on_pool!(db, |pool| sqlx::query_as::<_, StatusRow>(sql)
         .bind(account_id)
         .bind(page.upper())
         .bind(page.lower())
         .bind(page.limit)
         .fetch_all(pool)
         .await)?;
-    if page.ascending() {
-        rows.reverse();
-    }
-    Ok(rows)
+    Ok(page.arrange(rows))
 }
 
 /// How many statuses exist (for NodeInfo and the instance page).

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use super::auth::{MaybeUser, User};
 use super::entities::{Account, CredentialAccount, Relationship, Status};
 use super::extract::{Body, Query, lenient};
-use super::paging::{PageQuery, link_header};
+use super::paging::{PageQuery, paged};
 use super::validate;
 use crate::db::accounts::ProfileUpdate;
 use crate::domain::follows::{self, Direction};
@@ -195,17 +195,9 @@ async fn account_statuses(
 ) -> Result<(HeaderMap, Json<Vec<Status>>), ApiError> {
     let id = validate::path_id(&id)?;
     let page = statuses::by_account(&state, caller.as_ref(), id, q.page(20, 40)?).await?;
-    let mut headers = HeaderMap::new();
-    link_header(&mut headers, &state.base_url, &uri, &page);
-    Ok((
-        headers,
-        Json(
-            page.items
-                .iter()
-                .map(|v| Status::from_view(v, &state.base_url, &state.account_json))
-                .collect(),
-        ),
-    ))
+    Ok(paged(&state.base_url, &uri, &page, |v| {
+        Status::from_view(v, &state.base_url, &state.account_json)
+    }))
 }
 
 async fn list(
@@ -218,17 +210,9 @@ async fn list(
 ) -> Result<(HeaderMap, Json<Vec<Account>>), ApiError> {
     let id = validate::path_id(&id)?;
     let page = follows::list(&state, caller.as_ref(), id, direction, q.page(40, 80)?).await?;
-    let mut headers = HeaderMap::new();
-    link_header(&mut headers, &state.base_url, &uri, &page);
-    Ok((
-        headers,
-        Json(
-            page.items
-                .iter()
-                .map(|p| Account::from_profile(p, &state.base_url))
-                .collect(),
-        ),
-    ))
+    Ok(paged(&state.base_url, &uri, &page, |p| {
+        Account::from_profile(p, &state.base_url)
+    }))
 }
 
 #[utoipa::path(

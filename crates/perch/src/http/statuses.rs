@@ -12,7 +12,7 @@ use super::auth::{MaybeUser, User};
 use super::entities::Status;
 use super::extract::{Body, Query, lenient};
 use super::instance::MAX_STATUS_CHARS;
-use super::paging::{PageQuery, link_header};
+use super::paging::{PageQuery, paged};
 use super::validate;
 use crate::domain::statuses::{self, NewPost};
 use crate::domain::{likes, timelines};
@@ -253,17 +253,9 @@ async fn favourites(
     Query(q): Query<PageQuery>,
 ) -> Result<(HeaderMap, Json<Vec<Status>>), ApiError> {
     let page = likes::favourites(&state, &caller, q.page(20, 40)?).await?;
-    let mut headers = HeaderMap::new();
-    link_header(&mut headers, &state.base_url, &uri, &page);
-    Ok((
-        headers,
-        Json(
-            page.items
-                .iter()
-                .map(|v| Status::from_view(v, &state.base_url, &state.account_json))
-                .collect(),
-        ),
-    ))
+    Ok(paged(&state.base_url, &uri, &page, |v| {
+        Status::from_view(v, &state.base_url, &state.account_json)
+    }))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -293,22 +285,14 @@ async fn public(
     Query(paging): Query<PageQuery>,
 ) -> Result<(HeaderMap, Json<Vec<Status>>), ApiError> {
     let page_req = paging.page(20, 40)?;
-    let mut headers = HeaderMap::new();
     if q.remote {
         // Perch does not federate yet: there are no remote statuses.
-        return Ok((headers, Json(Vec::new())));
+        return Ok((HeaderMap::new(), Json(Vec::new())));
     }
     let page = timelines::public(&state, caller.as_ref(), page_req).await?;
-    link_header(&mut headers, &state.base_url, &uri, &page);
-    Ok((
-        headers,
-        Json(
-            page.items
-                .iter()
-                .map(|v| Status::from_view(v, &state.base_url, &state.account_json))
-                .collect(),
-        ),
-    ))
+    Ok(paged(&state.base_url, &uri, &page, |v| {
+        Status::from_view(v, &state.base_url, &state.account_json)
+    }))
 }
 
 #[utoipa::path(
@@ -329,15 +313,7 @@ async fn home(
     Query(q): Query<PageQuery>,
 ) -> Result<(HeaderMap, Json<Vec<Status>>), ApiError> {
     let page = timelines::home(&state, &caller, q.page(20, 40)?).await?;
-    let mut headers = HeaderMap::new();
-    link_header(&mut headers, &state.base_url, &uri, &page);
-    Ok((
-        headers,
-        Json(
-            page.items
-                .iter()
-                .map(|v| Status::from_view(v, &state.base_url, &state.account_json))
-                .collect(),
-        ),
-    ))
+    Ok(paged(&state.base_url, &uri, &page, |v| {
+        Status::from_view(v, &state.base_url, &state.account_json)
+    }))
 }
