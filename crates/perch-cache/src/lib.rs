@@ -8,7 +8,8 @@
 //! - [`cache`]: [`Cache`], the seed's operations, typed, on either store;
 //!   hit/miss counting, corrupt values as misses, single-flight loads.
 //! - [`store`]: the [`Store`] trait and its two implementations,
-//!   [`RedisStore`] (Lua scripts in `scripts/`) and [`MemoryStore`] (moka).
+//!   [`RedisStore`] (edits by compare-and-set, the rate limit a Lua script)
+//!   and [`MemoryStore`] (moka).
 //! - [`ratelimit`]: the sliding-window rule and decision.
 //! - [`health`]: health figures and the memory-policy check.
 //! - [`stats`]: hit/miss snapshots; [`singleflight`]: stampede protection.

@@ -1,7 +1,8 @@
 //! The Redis store alone: a down or silent Redis gives typed errors within
 //! the timeout (and `get_or_load` falls back), the memory-policy check and
 //! its `CONFIG SET` (on a private `redis-server`, never the shared one), and
-//! scripts reloaded after `SCRIPT FLUSH` (`NOSCRIPT`).
+//! scripts reloaded after `SCRIPT FLUSH` (`NOSCRIPT`), and edits from two
+//! processes racing on one key.
 
 use std::time::{Duration, Instant};
 
@@ -133,4 +134,40 @@ async fn scripts_are_reloaded_after_a_script_flush() {
         .map(|l| l.post_id)
         .collect();
     assert_eq!(ids, [3, 2, 1]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn edits_from_two_processes_race_without_losing_any() {
+    // Two caches with their own connections and edit locks stand for two
+    // Perch processes: their compare-and-sets of one list conflict, and
+    // each conflict must be recomputed from the other's result.
+    let server = PrivateRedis::start().await;
+    let one = Cache::redis(&config(server.url.clone()), KeyPrefix::default()).unwrap();
+    let two = Cache::redis(&config(server.url.clone()), KeyPrefix::default()).unwrap();
+    let user = UserId(5);
+    one.cache_likes(user, &[]).await.unwrap();
+    let mut tasks = Vec::new();
+    for id in 1..=300 {
+        let cache = if id % 2 == 0 {
+            one.clone()
+        } else {
+            two.clone()
+        };
+        tasks.push(tokio::spawn(async move {
+            cache.add_like(user, &like(id)).await
+        }));
+    }
+    for task in tasks {
+        assert_eq!(task.await.unwrap().unwrap(), Update::Applied);
+    }
+    let mut ids: Vec<i64> = two
+        .likes(user)
+        .await
+        .unwrap()
+        .expect("the list is still cached")
+        .iter()
+        .map(|l| l.post_id)
+        .collect();
+    ids.sort_unstable();
+    assert_eq!(ids, (1..=300).collect::<Vec<_>>(), "every add kept, once");
 }

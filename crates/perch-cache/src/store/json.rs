@@ -1,35 +1,89 @@
-//! In-process versions of the collection scripts, on JSON text.
+//! Collection and object edits on JSON text, computed in Perch for both
+//! stores.
 //!
-//! They mirror `scripts/*.lua` step for step so both stores behave alike:
-//! elements that are not changed are kept verbatim (`RawValue`), ids are
-//! compared as strings, and any value that does not parse is reported as
-//! [`Corrupt`] so the store deletes it.
+//! The in-process store applies an [`Edit`] inside moka's `and_compute_with`;
+//! the Redis store applies it to the text it read and writes the result with
+//! a compare-and-set (`store/cas.rs`), so Redis itself never parses JSON.
+//!
+//! Text is kept as written: elements that are not changed are copied
+//! verbatim (`RawValue`), an object's members keep their order and bytes
+//! when one of them is set, ids are compared as JSON strings, and anything
+//! that does not parse as expected is [`Stop::Corrupt`], so the store
+//! deletes it.
 
+use std::fmt;
+
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::value::RawValue;
-use serde_json::{Map, Value};
 
-/// The stored text is not what the operation expects.
+/// Why an edit writes nothing and deletes the value instead.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Corrupt;
-
-type Object = Map<String, Value>;
-
-fn elements(text: &str) -> Result<Vec<&RawValue>, Corrupt> {
-    serde_json::from_str(text).map_err(|_| Corrupt)
+pub(crate) enum Stop {
+    /// The value did not parse as what the edit expects.
+    Corrupt,
+    /// The edit would leave a partial collection (a full list losing one
+    /// entry could pass for the whole collection).
+    Drop,
 }
 
-fn object(text: &str) -> Result<Object, Corrupt> {
-    serde_json::from_str(text).map_err(|_| Corrupt)
+/// One change to a cached value, as the [`super::Store`] methods name them.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Edit<'a> {
+    /// `list_push`: the element first, then the others without its id, at
+    /// most `cap` in all.
+    Push {
+        element: &'a str,
+        id_field: &'a str,
+        id: &'a str,
+        cap: usize,
+    },
+    /// `list_remove`: the list without the elements of that id.
+    Remove {
+        id_field: &'a str,
+        id: &'a str,
+        cap: usize,
+    },
+    /// `list_set_number`: `field` set on the elements of that id.
+    SetNumber {
+        id_field: &'a str,
+        id: &'a str,
+        field: &'a str,
+        value: i64,
+    },
+    /// `object_set`: the object with `field` set to JSON text.
+    ObjectSet { field: &'a str, value_json: &'a str },
 }
 
-/// Whether the element's `id_field` is the string `id`.
-fn has_id(element: &RawValue, id_field: &str, id: &str) -> Result<bool, Corrupt> {
-    let obj = object(element.get())?;
-    Ok(obj.get(id_field).and_then(Value::as_str) == Some(id))
+impl Edit<'_> {
+    /// The edited text, or `Ok(None)` when there is nothing to write (no
+    /// element had the id).
+    pub(crate) fn apply(&self, text: &str) -> Result<Option<String>, Stop> {
+        match *self {
+            Edit::Push {
+                element,
+                id_field,
+                id,
+                cap,
+            } => push(text, element, id_field, id, cap).map(Some),
+            Edit::Remove { id_field, id, cap } => remove(text, id_field, id, cap),
+            Edit::SetNumber {
+                id_field,
+                id,
+                field,
+                value,
+            } => set_number(text, id_field, id, field, value),
+            Edit::ObjectSet { field, value_json } => object_set(text, field, value_json).map(Some),
+        }
+    }
 }
 
-fn join<'a>(items: impl IntoIterator<Item = &'a str>) -> String {
-    let mut out = String::from("[");
+fn elements(text: &str) -> Result<Vec<&RawValue>, Stop> {
+    serde_json::from_str(text).map_err(|_| Stop::Corrupt)
+}
+
+fn join<'a>(items: impl IntoIterator<Item = &'a str>, capacity: usize) -> String {
+    let mut out = String::with_capacity(capacity + 2);
+    out.push('[');
     for (i, item) in items.into_iter().enumerate() {
         if i > 0 {
             out.push(',');
@@ -40,15 +94,7 @@ fn join<'a>(items: impl IntoIterator<Item = &'a str>) -> String {
     out
 }
 
-/// `list_push.lua`: the element first, then the others without its id, at
-/// most `cap` in all.
-pub(crate) fn push(
-    text: &str,
-    element: &str,
-    id_field: &str,
-    id: &str,
-    cap: usize,
-) -> Result<String, Corrupt> {
+fn push(text: &str, element: &str, id_field: &str, id: &str, cap: usize) -> Result<String, Stop> {
     let mut out = vec![element];
     for item in elements(text)? {
         if out.len() >= cap {
@@ -58,22 +104,10 @@ pub(crate) fn push(
             out.push(item.get());
         }
     }
-    Ok(join(out))
+    Ok(join(out, text.len() + element.len()))
 }
 
-/// What [`remove`] decided.
-pub(crate) enum Removal {
-    /// The list without the elements of that id.
-    Kept(String),
-    /// No element had that id.
-    NoMatch,
-    /// The list was full: it may stand for a longer collection, so without
-    /// the element it would be a partial one. Drop it instead.
-    Drop,
-}
-
-/// `list_remove.lua`: the list without the elements of that id.
-pub(crate) fn remove(text: &str, id_field: &str, id: &str, cap: usize) -> Result<Removal, Corrupt> {
+fn remove(text: &str, id_field: &str, id: &str, cap: usize) -> Result<Option<String>, Stop> {
     let items = elements(text)?;
     let mut kept = Vec::with_capacity(items.len());
     for item in &items {
@@ -81,53 +115,171 @@ pub(crate) fn remove(text: &str, id_field: &str, id: &str, cap: usize) -> Result
             kept.push(item.get());
         }
     }
-    Ok(if kept.len() == items.len() {
-        Removal::NoMatch
+    if kept.len() == items.len() {
+        Ok(None)
     } else if items.len() >= cap {
-        Removal::Drop
+        Err(Stop::Drop)
     } else {
-        Removal::Kept(join(kept))
-    })
+        Ok(Some(join(kept, text.len())))
+    }
 }
 
-/// `list_set_number.lua`: the list with `field` set on the elements of that
-/// id; `None` when there were none.
-pub(crate) fn set_number(
+fn set_number(
     text: &str,
     id_field: &str,
     id: &str,
     field: &str,
     value: i64,
-) -> Result<Option<String>, Corrupt> {
-    let mut changed = Vec::new();
+) -> Result<Option<String>, Stop> {
+    let value = value.to_string();
     let items = elements(text)?;
+    let mut parts: Vec<std::borrow::Cow<'_, str>> = Vec::with_capacity(items.len());
+    let mut changed = false;
     for item in &items {
-        let mut obj = object(item.get())?;
-        if obj.get(id_field).and_then(Value::as_str) == Some(id) {
-            obj.insert(field.to_owned(), Value::from(value));
-            changed.push(Some(Value::Object(obj).to_string()));
+        if has_id(item, id_field, id)? {
+            parts.push(with_member(item.get(), field, &value)?.into());
+            changed = true;
         } else {
-            changed.push(None);
+            parts.push(item.get().into());
         }
     }
-    if changed.iter().all(Option::is_none) {
-        return Ok(None);
-    }
-    let parts = items
-        .iter()
-        .zip(&changed)
-        .map(|(item, new)| new.as_deref().unwrap_or(item.get()));
-    Ok(Some(join(parts)))
+    Ok(changed.then(|| join(parts.iter().map(|p| p.as_ref()), text.len() + 16)))
 }
 
-/// `object_set.lua`: the object with `field` set to the JSON `value_json`.
-pub(crate) fn object_set(text: &str, field: &str, value_json: &str) -> Result<String, Corrupt> {
-    let mut obj = object(text)?;
-    // The value comes from this crate's own serializer; if it ever did not
-    // parse, that is a bug of ours, not a corrupt stored value.
-    let value: Value = serde_json::from_str(value_json).unwrap_or(Value::Null);
-    obj.insert(field.to_owned(), value);
-    Ok(Value::Object(obj).to_string())
+fn object_set(text: &str, field: &str, value_json: &str) -> Result<String, Stop> {
+    with_member(text, field, value_json)
+}
+
+/// Whether the object `element`'s member `id_field` is the string `id`.
+/// Reads only that member; the others are skipped without being built.
+fn has_id(element: &RawValue, id_field: &str, id: &str) -> Result<bool, Stop> {
+    let mut de = serde_json::Deserializer::from_str(element.get());
+    let found = FieldIs {
+        field: id_field,
+        id,
+    }
+    .deserialize(&mut de)
+    .map_err(|_| Stop::Corrupt)?;
+    Ok(found)
+}
+
+/// Reads an object and answers whether its member `field` is the string
+/// `id`; anything but an object is an error.
+struct FieldIs<'f> {
+    field: &'f str,
+    id: &'f str,
+}
+
+impl<'de> DeserializeSeed<'de> for FieldIs<'_> {
+    type Value = bool;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for FieldIs<'_> {
+    type Value = bool;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
+        let mut found = false;
+        while let Some(is_field) = map.next_key_seed(NameIs(self.field))? {
+            if is_field {
+                let value: serde_json::Value = map.next_value()?;
+                found = value.as_str() == Some(self.id);
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(found)
+    }
+}
+
+/// Reads a member name and answers whether it is `.0`, without copying it.
+struct NameIs<'f>(&'f str);
+
+impl<'de> DeserializeSeed<'de> for NameIs<'_> {
+    type Value = bool;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for NameIs<'_> {
+    type Value = bool;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a member name")
+    }
+
+    fn visit_str<E: de::Error>(self, name: &str) -> Result<bool, E> {
+        Ok(name == self.0)
+    }
+}
+
+/// The members of an object, in order, values verbatim.
+struct Members<'a>(Vec<(String, &'a RawValue)>);
+
+impl<'de> de::Deserialize<'de> for Members<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Members<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut members = Vec::new();
+                while let Some(entry) = map.next_entry::<String, &'de RawValue>()? {
+                    members.push(entry);
+                }
+                Ok(Members(members))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// The object text with member `field` set to the JSON text `value`: the
+/// other members keep their order and text; a new member goes last.
+fn with_member(object: &str, field: &str, value: &str) -> Result<String, Stop> {
+    let Members(members) = serde_json::from_str(object).map_err(|_| Stop::Corrupt)?;
+    let mut out = String::with_capacity(object.len() + value.len() + field.len() + 4);
+    out.push('{');
+    let mut found = false;
+    let write = |out: &mut String, name: &str, value: &str| {
+        if out.len() > 1 {
+            out.push(',');
+        }
+        // A JSON string of the name: the same text for plain names, escaped
+        // for any other (a name is never malformed on the way out).
+        match serde_json::to_string(name) {
+            Ok(quoted) => out.push_str(&quoted),
+            Err(_) => out.push_str("\"\""),
+        }
+        out.push(':');
+        out.push_str(value);
+    };
+    for (name, raw) in &members {
+        if name == field {
+            if !found {
+                write(&mut out, name, value);
+            }
+            found = true;
+        } else {
+            write(&mut out, name, raw.get());
+        }
+    }
+    if !found {
+        write(&mut out, field, value);
+    }
+    out.push('}');
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -137,59 +289,99 @@ mod tests {
     const LIST: &str =
         r#"[{"postId":"1","mediaUrls":[]},{"postId":"2","mediaUrls":["https://x/y"]}]"#;
 
-    #[test]
-    fn push_dedups_caps_and_keeps_elements_verbatim() {
-        let out = push(LIST, r#"{"postId":"2"}"#, "postId", "2", 20).unwrap();
-        assert_eq!(out, r#"[{"postId":"2"},{"postId":"1","mediaUrls":[]}]"#);
-        let out = push(LIST, r#"{"postId":"3"}"#, "postId", "3", 2).unwrap();
-        assert_eq!(out, r#"[{"postId":"3"},{"postId":"1","mediaUrls":[]}]"#);
+    fn push_(text: &str, element: &str, id: &str, cap: usize) -> Result<Option<String>, Stop> {
+        Edit::Push {
+            element,
+            id_field: "postId",
+            id,
+            cap,
+        }
+        .apply(text)
     }
 
-    fn kept(r: Result<Removal, Corrupt>) -> String {
-        match r {
-            Ok(Removal::Kept(list)) => list,
-            _ => panic!("expected a kept list"),
+    fn remove_(text: &str, id: &str, cap: usize) -> Result<Option<String>, Stop> {
+        Edit::Remove {
+            id_field: "postId",
+            id,
+            cap,
         }
+        .apply(text)
+    }
+
+    #[test]
+    fn push_dedups_caps_and_keeps_elements_verbatim() {
+        let out = push_(LIST, r#"{"postId":"2"}"#, "2", 20).unwrap().unwrap();
+        assert_eq!(out, r#"[{"postId":"2"},{"postId":"1","mediaUrls":[]}]"#);
+        let out = push_(LIST, r#"{"postId":"3"}"#, "3", 2).unwrap().unwrap();
+        assert_eq!(out, r#"[{"postId":"3"},{"postId":"1","mediaUrls":[]}]"#);
     }
 
     #[test]
     fn remove_empties_to_an_array() {
-        let once = kept(remove(LIST, "postId", "1", 20));
-        let twice = kept(remove(&once, "postId", "2", 20));
+        let once = remove_(LIST, "1", 20).unwrap().unwrap();
+        let twice = remove_(&once, "2", 20).unwrap().unwrap();
         assert_eq!(twice, "[]");
-        assert!(matches!(
-            remove(&twice, "postId", "2", 20),
-            Ok(Removal::NoMatch)
-        ));
+        assert_eq!(remove_(&twice, "2", 20), Ok(None));
     }
 
     #[test]
     fn remove_from_a_full_list_drops_it() {
-        assert!(matches!(remove(LIST, "postId", "1", 2), Ok(Removal::Drop)));
-        assert!(matches!(
-            remove(LIST, "postId", "9", 2),
-            Ok(Removal::NoMatch)
-        ));
+        assert_eq!(remove_(LIST, "1", 2), Err(Stop::Drop));
+        assert_eq!(remove_(LIST, "9", 2), Ok(None));
     }
 
     #[test]
-    fn set_number_touches_only_the_matching_element() {
-        let out = set_number(LIST, "postId", "2", "likesCount", 7)
-            .unwrap()
-            .unwrap();
-        assert!(out.starts_with(r#"[{"postId":"1","mediaUrls":[]},"#));
-        assert!(out.contains(r#""likesCount":7"#));
+    fn set_number_keeps_member_order_and_other_elements() {
+        let text = r#"[{"postId":"1","mediaUrls":[]},{"zeta":1,"postId":"2","likesCount":3,"a":"\u00e9"}]"#;
+        let edit = |id| Edit::SetNumber {
+            id_field: "postId",
+            id,
+            field: "likesCount",
+            value: 7,
+        };
+        let out = edit("2").apply(text).unwrap().unwrap();
         assert_eq!(
-            set_number(LIST, "postId", "9", "likesCount", 7).unwrap(),
-            None
+            out,
+            r#"[{"postId":"1","mediaUrls":[]},{"zeta":1,"postId":"2","likesCount":7,"a":"\u00e9"}]"#
+        );
+        let added = edit("1").apply(text).unwrap().unwrap();
+        assert!(added.starts_with(r#"[{"postId":"1","mediaUrls":[],"likesCount":7},"#));
+        assert_eq!(edit("9").apply(text), Ok(None));
+    }
+
+    #[test]
+    fn ids_are_compared_as_strings_even_when_escaped() {
+        let text = r#"[{"postId":"\u0031"},{"postId":1}]"#;
+        assert_eq!(
+            remove_(text, "1", 20).unwrap().unwrap(),
+            r#"[{"postId":1}]"#
+        );
+    }
+
+    #[test]
+    fn object_set_replaces_in_place() {
+        let edit = Edit::ObjectSet {
+            field: "lastActivity",
+            value_json: "\"2026-01-01T00:00:00.000Z\"",
+        };
+        let out = edit
+            .apply(r#"{"userId":"1","lastActivity":"x","n":[]}"#)
+            .unwrap();
+        assert_eq!(
+            out.as_deref(),
+            Some(r#"{"userId":"1","lastActivity":"2026-01-01T00:00:00.000Z","n":[]}"#)
         );
     }
 
     #[test]
     fn garbage_is_corrupt() {
         for bad in ["{", "{}", "[1,2]", "not json", r#"[{"postId":"1"}"#] {
-            assert_eq!(push(bad, "{}", "postId", "1", 5), Err(Corrupt), "{bad}");
+            assert_eq!(push_(bad, "{}", "1", 5), Err(Stop::Corrupt), "{bad}");
         }
-        assert_eq!(object_set("[]", "a", "1"), Err(Corrupt));
+        let set = Edit::ObjectSet {
+            field: "a",
+            value_json: "1",
+        };
+        assert_eq!(set.apply("[]"), Err(Stop::Corrupt));
     }
 }

@@ -25,7 +25,7 @@ use moka::ops::compute::Op;
 use moka::policy::EvictionPolicy;
 use tokio::time::Instant;
 
-use super::json::{self, Corrupt};
+use super::json::{Edit, Stop};
 use super::{KeyTtl, Store, Update};
 use crate::error::{CacheError, CacheResult};
 use crate::health::{HealthReport, MemoryPolicy};
@@ -171,13 +171,13 @@ impl MemoryStore {
     }
 
     /// Rewrites the text of a live key in one atomic step, keeping its expiry
-    /// unless `ttl` is given. `edit` returns `Ok(None)` for "nothing to do",
-    /// `Err(Stop::Drop)` to delete the key instead.
+    /// unless `ttl` is given. An edit with nothing to write leaves it alone;
+    /// one that stops ([`Stop`]) deletes it.
     async fn edit_text(
         &self,
         key: &str,
         ttl: Option<Duration>,
-        edit: impl FnOnce(&str) -> Result<Option<String>, Stop>,
+        edit: Edit<'_>,
     ) -> CacheResult<Update> {
         let mut outcome = Ok(Update::Missing);
         let result = &mut outcome;
@@ -188,7 +188,7 @@ impl MemoryStore {
                 let now = Instant::now();
                 let op = match entry {
                     Some(e) if e.value().is_live(now) => match &e.value().data {
-                        Data::Text(text) => match edit(text) {
+                        Data::Text(text) => match edit.apply(text) {
                             Ok(Some(new)) => {
                                 *result = Ok(Update::Applied);
                                 let expires_at = ttl.map_or(e.value().expires_at, |t| now + t);
@@ -222,20 +222,6 @@ impl MemoryStore {
             })
             .await;
         outcome
-    }
-}
-
-/// Why an edit stops without writing.
-enum Stop {
-    /// The value did not parse: delete it.
-    Corrupt,
-    /// The edit would leave a partial collection: delete it.
-    Drop,
-}
-
-impl From<Corrupt> for Stop {
-    fn from(_: Corrupt) -> Self {
-        Stop::Corrupt
     }
 }
 
@@ -308,10 +294,13 @@ impl Store for MemoryStore {
         id: &str,
         cap: usize,
     ) -> CacheResult<Update> {
-        self.edit_text(key, None, |text| {
-            Ok(json::push(text, element, id_field, id, cap).map(Some)?)
-        })
-        .await
+        let edit = Edit::Push {
+            element,
+            id_field,
+            id,
+            cap,
+        };
+        self.edit_text(key, None, edit).await
     }
 
     async fn list_remove(
@@ -321,14 +310,8 @@ impl Store for MemoryStore {
         id: &str,
         cap: usize,
     ) -> CacheResult<Update> {
-        self.edit_text(key, None, |text| {
-            match json::remove(text, id_field, id, cap)? {
-                json::Removal::Kept(list) => Ok(Some(list)),
-                json::Removal::NoMatch => Ok(None),
-                json::Removal::Drop => Err(Stop::Drop),
-            }
-        })
-        .await
+        let edit = Edit::Remove { id_field, id, cap };
+        self.edit_text(key, None, edit).await
     }
 
     async fn list_set_number(
@@ -339,10 +322,13 @@ impl Store for MemoryStore {
         field: &str,
         value: i64,
     ) -> CacheResult<Update> {
-        self.edit_text(key, None, |text| {
-            Ok(json::set_number(text, id_field, id, field, value)?)
-        })
-        .await
+        let edit = Edit::SetNumber {
+            id_field,
+            id,
+            field,
+            value,
+        };
+        self.edit_text(key, None, edit).await
     }
 
     async fn object_set(
@@ -352,10 +338,8 @@ impl Store for MemoryStore {
         value_json: &str,
         ttl: Option<Duration>,
     ) -> CacheResult<Update> {
-        self.edit_text(key, ttl, |text| {
-            Ok(json::object_set(text, field, value_json).map(Some)?)
-        })
-        .await
+        self.edit_text(key, ttl, Edit::ObjectSet { field, value_json })
+            .await
     }
 
     async fn rate_check(

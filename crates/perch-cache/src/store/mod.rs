@@ -18,6 +18,7 @@ use crate::health::{HealthReport, MemoryPolicy};
 use crate::ratelimit::RateDecision;
 
 mod breaker;
+mod cas;
 mod json;
 pub mod memory;
 pub mod redis;

@@ -8,8 +8,9 @@
 //!   while Redis is down, so every call is wrapped in `tokio::time::timeout`
 //!   and fails with [`CacheError::Timeout`] or [`CacheError::Unavailable`],
 //!   which the server answers by reading the database.
-//! - Collection edits and rate checks are Lua scripts (`scripts/*.lua`), run
-//!   with `EVALSHA` and reloaded on `NOSCRIPT` by `Script::invoke_async`.
+//! - Collection edits are computed here and written with a compare-and-set
+//!   script (`store/cas.rs`); rate checks are a Lua script. Scripts run with
+//!   `EVALSHA` and are reloaded on `NOSCRIPT` by `Script::invoke_async`.
 //! - Cluster: each script touches one key, and multi-key calls (`MGET`,
 //!   `DEL`) are given keys of one hash tag by the typed layer where they must
 //!   be one round trip.
@@ -23,6 +24,7 @@ use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
 use redis::cluster_async::ClusterConnection;
 use redis::{Cmd, Pipeline, RedisFuture, RedisResult, Script, Value};
 
+use super::json::Edit;
 use super::{KeyTtl, Store, Update};
 use crate::error::{CacheError, CacheResult};
 use crate::health::{HealthReport, Info, MemoryPolicy};
@@ -50,24 +52,12 @@ impl RedisConfig {
     }
 }
 
-fn script(body: &str) -> Script {
-    Script::new(&format!("{}\n{body}", include_str!("../scripts/json.lua")))
-}
-
-static LIST_PUSH: LazyLock<Script> =
-    LazyLock::new(|| script(include_str!("../scripts/list_push.lua")));
-static LIST_REMOVE: LazyLock<Script> =
-    LazyLock::new(|| script(include_str!("../scripts/list_remove.lua")));
-static LIST_SET_NUMBER: LazyLock<Script> =
-    LazyLock::new(|| script(include_str!("../scripts/list_set_number.lua")));
-static OBJECT_SET: LazyLock<Script> =
-    LazyLock::new(|| script(include_str!("../scripts/object_set.lua")));
 static RATE_LIMIT: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("../scripts/rate_limit.lua")));
 
 /// A connection to one server or to a Cluster.
 #[derive(Clone)]
-enum Conn {
+pub(super) enum Conn {
     Single(ConnectionManager),
     Cluster(ClusterConnection),
 }
@@ -106,6 +96,7 @@ pub struct RedisStore {
     conn: Conn,
     timeout: Duration,
     breaker: std::sync::Arc<super::breaker::Breaker>,
+    edit_locks: std::sync::Arc<super::cas::EditLocks>,
 }
 
 impl std::fmt::Debug for RedisStore {
@@ -177,11 +168,12 @@ impl RedisStore {
             conn,
             timeout: config.timeout,
             breaker: std::sync::Arc::new(super::breaker::Breaker::new()),
+            edit_locks: std::sync::Arc::new(super::cas::EditLocks::new()),
         })
     }
 
     /// Runs one call on a clone of the connection, bounded by the timeout.
-    async fn call<T, F, Fut>(&self, f: F) -> CacheResult<T>
+    pub(super) async fn call<T, F, Fut>(&self, f: F) -> CacheResult<T>
     where
         F: FnOnce(Conn) -> Fut,
         Fut: Future<Output = RedisResult<T>>,
@@ -203,19 +195,14 @@ impl RedisStore {
         result
     }
 
-    async fn query<T: redis::FromRedisValue>(&self, cmd: Cmd) -> CacheResult<T> {
+    pub(super) async fn query<T: redis::FromRedisValue>(&self, cmd: Cmd) -> CacheResult<T> {
         self.call(|mut conn| async move { cmd.query_async(&mut conn).await })
             .await
     }
 
-    /// Runs a collection script on one key and maps its status code.
-    async fn edit(&self, script: &'static Script, key: &str, args: &[&str]) -> CacheResult<i64> {
-        let mut invocation = script.key(key);
-        for arg in args {
-            invocation.arg(*arg);
-        }
-        self.call(|mut conn| async move { invocation.invoke_async(&mut conn).await })
-            .await
+    /// The lock that makes this process's edits of one key take turns.
+    pub(super) fn edit_locks(&self) -> &super::cas::EditLocks {
+        &self.edit_locks
     }
 
     async fn info(&self) -> CacheResult<Info> {
@@ -236,18 +223,7 @@ impl RedisStore {
     }
 }
 
-/// Maps the scripts' status codes (see `scripts/*.lua`).
-fn update_from(code: i64) -> Update {
-    match code {
-        -1 => Update::Missing,
-        -2 => Update::Corrupt,
-        -3 => Update::NoMatch,
-        -4 => Update::Dropped,
-        _ => Update::Applied,
-    }
-}
-
-fn millis(d: Duration) -> u64 {
+pub(super) fn millis(d: Duration) -> u64 {
     // Redis refuses a zero TTL; round up so a sub-millisecond TTL still sets.
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1)
 }
@@ -303,11 +279,13 @@ impl Store for RedisStore {
         id: &str,
         cap: usize,
     ) -> CacheResult<Update> {
-        let cap = cap.to_string();
-        let code = self
-            .edit(&LIST_PUSH, key, &[element, id_field, id, &cap])
-            .await?;
-        Ok(update_from(code))
+        let edit = Edit::Push {
+            element,
+            id_field,
+            id,
+            cap,
+        };
+        self.edit_text(key, None, edit).await
     }
 
     async fn list_remove(
@@ -317,9 +295,8 @@ impl Store for RedisStore {
         id: &str,
         cap: usize,
     ) -> CacheResult<Update> {
-        let cap = cap.to_string();
-        let code = self.edit(&LIST_REMOVE, key, &[id_field, id, &cap]).await?;
-        Ok(update_from(code))
+        let edit = Edit::Remove { id_field, id, cap };
+        self.edit_text(key, None, edit).await
     }
 
     async fn list_set_number(
@@ -330,11 +307,13 @@ impl Store for RedisStore {
         field: &str,
         value: i64,
     ) -> CacheResult<Update> {
-        let value = value.to_string();
-        let code = self
-            .edit(&LIST_SET_NUMBER, key, &[id_field, id, field, &value])
-            .await?;
-        Ok(update_from(code))
+        let edit = Edit::SetNumber {
+            id_field,
+            id,
+            field,
+            value,
+        };
+        self.edit_text(key, None, edit).await
     }
 
     async fn object_set(
@@ -344,11 +323,8 @@ impl Store for RedisStore {
         value_json: &str,
         ttl: Option<Duration>,
     ) -> CacheResult<Update> {
-        let ttl = ttl.map_or(0, millis).to_string();
-        let code = self
-            .edit(&OBJECT_SET, key, &[field, value_json, &ttl])
-            .await?;
-        Ok(update_from(code))
+        self.edit_text(key, ttl, Edit::ObjectSet { field, value_json })
+            .await
     }
 
     async fn rate_check(
