@@ -152,6 +152,7 @@ fn bench_stack(c: &mut Criterion, rt: &Runtime, name: &str, redis: Option<String
             )
         })
     });
+    let author = std::sync::Arc::new(author.clone());
     let views: Vec<StatusView> = posts
         .iter()
         .map(|p| StatusView {
@@ -170,6 +171,13 @@ fn bench_stack(c: &mut Criterion, rt: &Runtime, name: &str, redis: Option<String
             black_box(serde_json::to_vec(&page).expect("json"))
         })
     });
+    // What a handler does: each Status's stored JSON, joined.
+    let paged = perch::domain::Paged::new(views.clone(), &[]);
+    let uri: axum::http::Uri = "/api/v1/timelines/public".parse().expect("uri");
+    c.bench_function(
+        &format!("{name}/answer a 20-status page from the memo"),
+        |b| b.iter(|| black_box(perch::http::render::status_page(&state, &uri, &paged))),
+    );
 }
 
 fn hot_paths(c: &mut Criterion) {

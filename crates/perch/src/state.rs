@@ -40,6 +40,8 @@ pub struct AppState {
     pub profile_memo: Arc<perch_cache::DecodeMemo<perch_cache::Profile>>,
     /// Rendered Account JSON per profile, reused while the profile is the same.
     pub account_json: Arc<crate::http::entities::AccountMemo>,
+    /// Each Status's JSON, rendered once per change of its inputs.
+    pub status_json: Arc<crate::http::render::StatusMemo>,
     /// `https://domain` (or `http://` for a loopback domain).
     pub base_url: Arc<str>,
     /// When this process started serving.
@@ -102,6 +104,7 @@ impl AppState {
             base_url,
             timeline_memo: Arc::default(),
             account_json: Arc::default(),
+            status_json: Arc::default(),
             profile_memo: Arc::default(),
             started: Instant::now(),
         })

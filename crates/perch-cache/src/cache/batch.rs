@@ -283,6 +283,15 @@ impl<T> Default for SharedDecode<T> {
     }
 }
 
+impl<T> SharedDecode<T> {
+    /// The value decoded last, if any: what the key most likely still holds,
+    /// for a reader that wants to guess what else to fetch with it.
+    pub fn last(&self) -> Option<Arc<T>> {
+        let last = self.last.lock().unwrap_or_else(|e| e.into_inner());
+        last.as_ref().map(|(_, value)| value.clone())
+    }
+}
+
 impl<T> std::fmt::Debug for SharedDecode<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SharedDecode").finish_non_exhaustive()

@@ -189,11 +189,11 @@ pub async fn list(
             .ok_or(ApiError::NotFound)?;
     }
     let ids: Vec<i64> = chosen.iter().map(|(_, uid)| *uid).collect();
-    let profiles = accounts::many(state, &ids, fetched.cache_up).await?;
+    let profiles = accounts::many(state, &ids, fetched.cache_up, Default::default()).await?;
     let cursors: Vec<i64> = chosen.iter().map(|(fid, _)| *fid).collect();
     let items = ids
         .iter()
-        .filter_map(|id| profiles.get(id).cloned())
+        .filter_map(|id| profiles.get(id).map(|p| Profile::clone(p)))
         .collect();
     Ok(Paged::new(items, &cursors))
 }

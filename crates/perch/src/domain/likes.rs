@@ -65,7 +65,7 @@ pub async fn favourite(
             .is_empty();
     Ok(StatusView {
         post: Post::from_row(&row),
-        author,
+        author: std::sync::Arc::new(author),
         favourited,
     })
 }

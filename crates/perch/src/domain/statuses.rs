@@ -1,6 +1,8 @@
 //! Statuses: posting (rate limited), reading, deleting, favouriting, and an
 //! account's statuses through `posts:user:{id}`.
 
+use std::sync::Arc;
+
 use perch_cache::{Key, PostSummary, Profile, RateDecision, RateRule, Subject, UserId};
 
 use super::auth::{self, Caller};
@@ -17,8 +19,8 @@ use crate::state::AppState;
 pub struct StatusView {
     /// The post.
     pub post: Post,
-    /// Its author's profile.
-    pub author: Profile,
+    /// Its author's profile (shared by every status of theirs on a page).
+    pub author: Arc<Profile>,
     /// Whether the caller has favourited it (false when anonymous).
     pub favourited: bool,
 }
@@ -90,7 +92,7 @@ pub async fn post(
     Ok((
         StatusView {
             post,
-            author,
+            author: Arc::new(author),
             favourited: false,
         },
         decision,
@@ -137,7 +139,7 @@ pub async fn delete(state: &AppState, caller: &Caller, id: i64) -> DomainResult<
     let author = accounts::get(state, None, caller.account_id).await?;
     Ok(StatusView {
         post: Post::from_row(&row),
-        author,
+        author: Arc::new(author),
         favourited: false,
     })
 }
@@ -188,12 +190,12 @@ pub async fn by_account(
     };
     // The author's profile: from this fetch, so a known account with no
     // statuses still answers, and an unknown one is 404.
-    let author = match fetched.take::<Profile>(state, 1).await {
+    let author = Arc::new(match fetched.take::<Profile>(state, 1).await {
         Some(p) => p,
         None => accounts::load(state, &fetched, account_id)
             .await?
             .ok_or(ApiError::NotFound)?,
-    };
+    });
     let ids: Vec<i64> = posts.iter().map(|p| p.id).collect();
     let liked = super::likes::liked_set(state, caller, &mut fetched, 2, &ids).await?;
     let items = posts
@@ -219,8 +221,29 @@ pub(crate) async fn render(
     likes_index: usize,
     posts: Vec<Post>,
 ) -> DomainResult<Vec<StatusView>> {
+    render_with(
+        state,
+        caller,
+        fetched,
+        likes_index,
+        posts,
+        Default::default(),
+    )
+    .await
+}
+
+/// [`render`], given the cached text of some authors' profiles already
+/// fetched with the posts (those it has are not fetched again).
+pub(crate) async fn render_with(
+    state: &AppState,
+    caller: Option<&Caller>,
+    fetched: &mut Fetched,
+    likes_index: usize,
+    posts: Vec<Post>,
+    prefetched: accounts::Prefetched,
+) -> DomainResult<Vec<StatusView>> {
     let author_ids: Vec<i64> = posts.iter().map(|p| p.author_id).collect();
-    let authors = accounts::many(state, &author_ids, fetched.cache_up).await?;
+    let authors = accounts::many(state, &author_ids, fetched.cache_up, prefetched).await?;
     let ids: Vec<i64> = posts.iter().map(|p| p.id).collect();
     let liked = super::likes::liked_set(state, caller, fetched, likes_index, &ids).await?;
     Ok(posts

@@ -8,7 +8,7 @@ use perch_cache::{Key, KeyTtl, TimelinePost, UserId};
 use super::auth::Caller;
 use super::convert::Post;
 use super::fetch::fetch;
-use super::statuses::{StatusView, render};
+use super::statuses::{StatusView, render, render_with};
 use super::{DomainResult, Paged};
 use crate::db::{Page, accounts, statuses};
 use crate::state::AppState;
@@ -46,7 +46,21 @@ pub async fn public(
     if let Some(c) = caller {
         keys.push(Key::Likes(UserId(c.account_id)));
     }
+    // The authors of the page as it was last read: it most likely has not
+    // changed since, so their profiles come in the same round trip.
+    let guessed: Vec<i64> = if first_page && page.limit <= cap {
+        authors_of(state.timeline_memo.last().as_deref(), page.limit)
+    } else {
+        Vec::new()
+    };
+    let first_guess = keys.len();
+    keys.extend(guessed.iter().map(|id| Key::Profile(UserId(*id))));
     let mut fetched = fetch(state, caller, keys).await?;
+    let prefetched: super::accounts::Prefetched = guessed
+        .iter()
+        .enumerate()
+        .map(|(i, id)| (*id, fetched.take_raw(first_guess + i)))
+        .collect();
     let posts: Vec<Post> = if first_page && page.limit <= cap {
         let raw = fetched.take_raw(0);
         let cached = match state
@@ -77,8 +91,23 @@ pub async fn public(
             .collect()
     };
     let ids: Vec<i64> = posts.iter().map(|p| p.id).collect();
-    let views = render(state, caller, &mut fetched, 1, posts).await?;
+    let views = render_with(state, caller, &mut fetched, 1, posts, prefetched).await?;
     Ok(Paged::new(views, &ids))
+}
+
+/// The distinct authors of the first `limit` posts of `list`.
+fn authors_of(list: Option<&Vec<TimelinePost>>, limit: i64) -> Vec<i64> {
+    let mut ids: Vec<i64> = list
+        .map(|l| {
+            l.iter()
+                .take(usize::try_from(limit).unwrap_or(0))
+                .map(|p| p.author_id)
+                .collect()
+        })
+        .unwrap_or_default();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
 }
 
 /// One page of the caller's home timeline: its own statuses and those of

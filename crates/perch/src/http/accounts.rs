@@ -11,7 +11,8 @@ use serde::Deserialize;
 use super::auth::{MaybeUser, User};
 use super::entities::{Account, CredentialAccount, Relationship, Status};
 use super::extract::{Body, Query, lenient};
-use super::paging::{PageQuery, paged};
+use super::paging::PageQuery;
+use super::render::{JsonArray, account_page, status_page};
 use super::validate;
 use crate::db::accounts::ProfileUpdate;
 use crate::domain::follows::{self, Direction};
@@ -192,12 +193,10 @@ async fn account_statuses(
     Path(id): Path<String>,
     OriginalUri(uri): OriginalUri,
     Query(q): Query<PageQuery>,
-) -> Result<(HeaderMap, Json<Vec<Status>>), ApiError> {
+) -> Result<(HeaderMap, JsonArray), ApiError> {
     let id = validate::path_id(&id)?;
     let page = statuses::by_account(&state, caller.as_ref(), id, q.page(20, 40)?).await?;
-    Ok(paged(&state.base_url, &uri, &page, |v| {
-        Status::from_view(v, &state.base_url, &state.account_json)
-    }))
+    Ok(status_page(&state, &uri, &page))
 }
 
 async fn list(
@@ -207,12 +206,10 @@ async fn list(
     uri: axum::http::Uri,
     q: PageQuery,
     direction: Direction,
-) -> Result<(HeaderMap, Json<Vec<Account>>), ApiError> {
+) -> Result<(HeaderMap, JsonArray), ApiError> {
     let id = validate::path_id(&id)?;
     let page = follows::list(&state, caller.as_ref(), id, direction, q.page(40, 80)?).await?;
-    Ok(paged(&state.base_url, &uri, &page, |p| {
-        Account::from_profile(p, &state.base_url)
-    }))
+    Ok(account_page(&state, &uri, &page))
 }
 
 #[utoipa::path(
@@ -233,7 +230,7 @@ async fn followers(
     Path(id): Path<String>,
     OriginalUri(uri): OriginalUri,
     Query(q): Query<PageQuery>,
-) -> Result<(HeaderMap, Json<Vec<Account>>), ApiError> {
+) -> Result<(HeaderMap, JsonArray), ApiError> {
     list(state, caller, id, uri, q, Direction::Followers).await
 }
 
@@ -255,7 +252,7 @@ async fn following(
     Path(id): Path<String>,
     OriginalUri(uri): OriginalUri,
     Query(q): Query<PageQuery>,
-) -> Result<(HeaderMap, Json<Vec<Account>>), ApiError> {
+) -> Result<(HeaderMap, JsonArray), ApiError> {
     list(state, caller, id, uri, q, Direction::Following).await
 }
 

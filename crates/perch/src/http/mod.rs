@@ -15,6 +15,7 @@ pub mod oauth;
 pub mod openapi;
 pub mod ops;
 pub mod paging;
+pub mod render;
 pub mod statuses;
 pub mod validate;
 

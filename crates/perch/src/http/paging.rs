@@ -82,16 +82,3 @@ pub fn link_header<T>(headers: &mut HeaderMap, base: &str, uri: &Uri, page: &Pag
         headers.insert(header::LINK, v);
     }
 }
-
-/// A page as a handler answers it: the entries rendered by `render`, with
-/// the `Link` header.
-pub fn paged<T, U>(
-    base: &str,
-    uri: &Uri,
-    page: &Paged<T>,
-    render: impl Fn(&T) -> U,
-) -> (HeaderMap, axum::Json<Vec<U>>) {
-    let mut headers = HeaderMap::new();
-    link_header(&mut headers, base, uri, page);
-    (headers, axum::Json(page.items.iter().map(render).collect()))
-}

@@ -12,7 +12,8 @@ use super::auth::{MaybeUser, User};
 use super::entities::Status;
 use super::extract::{Body, Query, lenient};
 use super::instance::MAX_STATUS_CHARS;
-use super::paging::{PageQuery, paged};
+use super::paging::PageQuery;
+use super::render::{JsonArray, status_page};
 use super::validate;
 use crate::domain::statuses::{self, NewPost};
 use crate::domain::{likes, timelines};
@@ -251,11 +252,9 @@ async fn favourites(
     User(caller): User,
     OriginalUri(uri): OriginalUri,
     Query(q): Query<PageQuery>,
-) -> Result<(HeaderMap, Json<Vec<Status>>), ApiError> {
+) -> Result<(HeaderMap, JsonArray), ApiError> {
     let page = likes::favourites(&state, &caller, q.page(20, 40)?).await?;
-    Ok(paged(&state.base_url, &uri, &page, |v| {
-        Status::from_view(v, &state.base_url, &state.account_json)
-    }))
+    Ok(status_page(&state, &uri, &page))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -283,16 +282,14 @@ async fn public(
     OriginalUri(uri): OriginalUri,
     Query(q): Query<TimelineQuery>,
     Query(paging): Query<PageQuery>,
-) -> Result<(HeaderMap, Json<Vec<Status>>), ApiError> {
+) -> Result<(HeaderMap, JsonArray), ApiError> {
     let page_req = paging.page(20, 40)?;
     if q.remote {
         // Perch does not federate yet: there are no remote statuses.
-        return Ok((HeaderMap::new(), Json(Vec::new())));
+        return Ok((HeaderMap::new(), JsonArray::join::<&str>(&[])));
     }
     let page = timelines::public(&state, caller.as_ref(), page_req).await?;
-    Ok(paged(&state.base_url, &uri, &page, |v| {
-        Status::from_view(v, &state.base_url, &state.account_json)
-    }))
+    Ok(status_page(&state, &uri, &page))
 }
 
 #[utoipa::path(
@@ -311,9 +308,7 @@ async fn home(
     User(caller): User,
     OriginalUri(uri): OriginalUri,
     Query(q): Query<PageQuery>,
-) -> Result<(HeaderMap, Json<Vec<Status>>), ApiError> {
+) -> Result<(HeaderMap, JsonArray), ApiError> {
     let page = timelines::home(&state, &caller, q.page(20, 40)?).await?;
-    Ok(paged(&state.base_url, &uri, &page, |v| {
-        Status::from_view(v, &state.base_url, &state.account_json)
-    }))
+    Ok(status_page(&state, &uri, &page))
 }

@@ -3,13 +3,14 @@
 
 use serde_json::Value;
 
-use crate::support::{ApiApp, User, find, ids, list};
+use crate::support::{ApiApp, Body, User, find, ids, list};
 
 on_both_stacks!(
     new_post_shows_first_at_once_and_counts,
     follow_and_unfollow_change_counts_and_lists_on_both_sides,
     favourite_and_unfavourite_change_counts_in_every_list,
     favourites_list_the_most_recent_like_first,
+    a_profile_change_shows_in_every_rendered_status_and_list,
 );
 
 async fn new_post_shows_first_at_once_and_counts(app: &ApiApp) {
@@ -277,4 +278,52 @@ async fn concurrent_follows_and_favourites_are_all_counted(app: &ApiApp) {
         .await
         .expect(200);
     assert_eq!(one.body["favourites_count"], n);
+}
+
+/// Statuses are answered from JSON rendered once: a change of the author's
+/// profile must show in every status of theirs, old ones included, on every
+/// page that lists them, and in the lists of accounts.
+async fn a_profile_change_shows_in_every_rendered_status_and_list(app: &ApiApp) {
+    let alice = app.user("alice").await;
+    let bob = app.user("bob").await;
+    app.post_status(&alice, "one").await;
+    app.post_status(&alice, "two").await;
+    app.follow(&bob, &alice, true).await;
+    // Warm every rendering: timeline (both ways), statuses, follow list.
+    let warm = rendered_names(app, &alice, &bob).await;
+    assert_eq!(warm.len(), 7);
+    assert!(warm.iter().all(|n| *n == warm[0]), "warm: {warm:?}");
+    app.send(
+        reqwest::Method::PATCH,
+        "/api/v1/accounts/update_credentials",
+        alice.t(),
+        Body::Json(&serde_json::json!({"display_name": "Alice Renamed"})),
+    )
+    .await
+    .expect(200);
+    let names = rendered_names(app, &alice, &bob).await;
+    assert_eq!(names.len(), 7);
+    assert!(
+        names.iter().all(|n| n == "Alice Renamed"),
+        "every rendering shows the new name: {names:?}"
+    );
+}
+
+/// Alice's name as every page showing her renders it.
+async fn rendered_names(app: &ApiApp, alice: &User, bob: &User) -> Vec<serde_json::Value> {
+    let mut names = Vec::new();
+    for page in [
+        app.public_timeline(None).await,
+        app.public_timeline(Some(bob)).await,
+        app.statuses_of(&alice.id, None).await,
+    ] {
+        assert_eq!(page.len(), 2);
+        names.extend(page.iter().map(|s| s["account"]["display_name"].clone()));
+    }
+    let following = app
+        .get(&format!("/api/v1/accounts/{}/following", bob.id), None)
+        .await
+        .expect(200);
+    names.push(following.body[0]["display_name"].clone());
+    names
 }
