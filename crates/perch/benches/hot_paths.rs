@@ -156,7 +156,7 @@ fn bench_stack(c: &mut Criterion, rt: &Runtime, name: &str, redis: Option<String
     let views: Vec<StatusView> = posts
         .iter()
         .map(|p| StatusView {
-            post: p.clone(),
+            post: std::sync::Arc::new(p.clone()),
             author: author.clone(),
             favourited: false,
         })

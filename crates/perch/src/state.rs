@@ -40,6 +40,10 @@ pub struct AppState {
     pub profile_memo: Arc<perch_cache::DecodeMemo<perch_cache::Profile>>,
     /// Rendered Account JSON per profile, reused while the profile is the same.
     pub account_json: Arc<crate::http::entities::AccountMemo>,
+    /// The public timeline's posts, converted once per change.
+    pub timeline_posts: Arc<crate::domain::timelines::TimelinePosts>,
+    /// Follow lists decoded once per change (the hot ones are long).
+    pub follow_memo: Arc<perch_cache::DecodeMemo<Vec<perch_cache::FollowEntry>>>,
     /// Each Status's JSON, rendered once per change of its inputs.
     pub status_json: Arc<crate::http::render::StatusMemo>,
     /// `https://domain` (or `http://` for a loopback domain).
@@ -105,6 +109,9 @@ impl AppState {
             timeline_memo: Arc::default(),
             account_json: Arc::default(),
             status_json: Arc::default(),
+            timeline_posts: Arc::default(),
+            // A few hundred hot lists; a long one is ~200 KB of text.
+            follow_memo: Arc::new(perch_cache::DecodeMemo::bounded(512, 32 << 20)),
             profile_memo: Arc::default(),
             started: Instant::now(),
         })

@@ -205,7 +205,7 @@ impl Cache {
         let rendered = self.render(key);
         {
             let seen = memo.seen.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some((last, value)) = seen.get(&rendered)
+            if let Some((last, value)) = seen.values.get(&rendered)
                 && *last == text
             {
                 self.inner.stats.hit(key.family());
@@ -214,10 +214,14 @@ impl Cache {
         }
         let value: Arc<T> = Arc::new(self.decode_value(key, Some(text.clone())).await?);
         let mut seen = memo.seen.lock().unwrap_or_else(|e| e.into_inner());
-        if seen.len() >= DecodeMemo::<T>::CAPACITY {
-            seen.clear();
+        if seen.values.len() >= memo.max_keys || seen.bytes + text.len() > memo.max_bytes {
+            seen.values.clear();
+            seen.bytes = 0;
         }
-        seen.insert(rendered, (text, value.clone()));
+        seen.bytes += text.len();
+        if let Some((old, _)) = seen.values.insert(rendered, (text, value.clone())) {
+            seen.bytes = seen.bytes.saturating_sub(old.len());
+        }
         Some(value)
     }
 
@@ -307,21 +311,40 @@ pub(crate) struct Loading {
 }
 
 /// The last text decoded for each of many keys and its value (see
-/// [`Cache::decode_memo`]); starts over past [`DecodeMemo::CAPACITY`] keys.
+/// [`Cache::decode_memo`]); starts over when it would hold more keys or
+/// text than its bounds.
 pub struct DecodeMemo<T> {
-    seen: Mutex<std::collections::HashMap<String, (String, Arc<T>)>>,
+    seen: Mutex<Remembered<T>>,
+    max_keys: usize,
+    max_bytes: usize,
+}
+
+struct Remembered<T> {
+    values: std::collections::HashMap<String, (String, Arc<T>)>,
+    bytes: usize,
 }
 
 impl<T> DecodeMemo<T> {
-    /// Keys remembered at most.
+    /// Keys remembered at most by default.
     pub const CAPACITY: usize = 10_000;
+
+    /// A memo of at most `max_keys` keys and `max_bytes` of text (the
+    /// decoded values take about as much again).
+    pub fn bounded(max_keys: usize, max_bytes: usize) -> Self {
+        DecodeMemo {
+            seen: Mutex::new(Remembered {
+                values: std::collections::HashMap::new(),
+                bytes: 0,
+            }),
+            max_keys,
+            max_bytes,
+        }
+    }
 }
 
 impl<T> Default for DecodeMemo<T> {
     fn default() -> Self {
-        DecodeMemo {
-            seen: Mutex::new(std::collections::HashMap::new()),
-        }
+        DecodeMemo::bounded(DecodeMemo::<T>::CAPACITY, 64 << 20)
     }
 }
 

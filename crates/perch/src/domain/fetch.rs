@@ -65,6 +65,19 @@ impl Fetched {
         state.cache.decode_value(key, raw).await
     }
 
+    /// Decodes like [`Fetched::take`], reusing the value decoded last time
+    /// for the same key and text (see [`perch_cache::Cache::decode_memo`]).
+    pub async fn take_memo<T: CacheValue>(
+        &mut self,
+        state: &AppState,
+        index: usize,
+        memo: &perch_cache::DecodeMemo<T>,
+    ) -> Option<std::sync::Arc<T>> {
+        let raw = self.raw.get_mut(index)?.take();
+        let key = self.keys.get(index)?;
+        state.cache.decode_memo(key, raw, memo).await
+    }
+
     /// The undecoded text of the `index`-th requested key, for
     /// [`perch_cache::Cache::decode_shared`].
     pub fn take_raw(&mut self, index: usize) -> Option<String> {

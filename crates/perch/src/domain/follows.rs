@@ -147,21 +147,20 @@ pub async fn list(
     };
     let cap = key.max_len().unwrap_or(1000);
     let mut fetched = fetch(state, caller, vec![key.clone(), Key::Profile(user)]).await?;
-    let listed = match fetched.take::<Vec<FollowEntry>>(state, 0).await {
+    let listed = match fetched.take_memo(state, 0, &state.follow_memo).await {
         Some(list) => Some(list),
-        None => {
-            fetched
-                .fill(state, &key, || async {
-                    let edges = load(state, account_id, direction, Page::first(cap as i64)).await?;
-                    Ok(Some(
-                        edges
-                            .iter()
-                            .map(|e| convert::follow_entry(e, &state.base_url))
-                            .collect(),
-                    ))
-                })
-                .await?
-        }
+        None => fetched
+            .fill(state, &key, || async {
+                let edges = load(state, account_id, direction, Page::first(cap as i64)).await?;
+                Ok(Some(
+                    edges
+                        .iter()
+                        .map(|e| convert::follow_entry(e, &state.base_url))
+                        .collect(),
+                ))
+            })
+            .await?
+            .map(std::sync::Arc::new),
     };
     let entries = listed.unwrap_or_default();
     // Serve from the cached list when it answers the page in full: the page

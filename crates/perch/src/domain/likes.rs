@@ -64,7 +64,7 @@ pub async fn favourite(
             .await?
             .is_empty();
     Ok(StatusView {
-        post: Post::from_row(&row),
+        post: std::sync::Arc::new(Post::from_row(&row)),
         author: std::sync::Arc::new(author),
         favourited,
     })

@@ -17,8 +17,8 @@ use crate::state::AppState;
 /// liked it.
 #[derive(Debug, Clone)]
 pub struct StatusView {
-    /// The post.
-    pub post: Post,
+    /// The post (shared with the decoded timeline it came from).
+    pub post: Arc<Post>,
     /// Its author's profile (shared by every status of theirs on a page).
     pub author: Arc<Profile>,
     /// Whether the caller has favourited it (false when anonymous).
@@ -91,7 +91,7 @@ pub async fn post(
     );
     Ok((
         StatusView {
-            post,
+            post: Arc::new(post),
             author: Arc::new(author),
             favourited: false,
         },
@@ -138,7 +138,7 @@ pub async fn delete(state: &AppState, caller: &Caller, id: i64) -> DomainResult<
     );
     let author = accounts::get(state, None, caller.account_id).await?;
     Ok(StatusView {
-        post: Post::from_row(&row),
+        post: Arc::new(Post::from_row(&row)),
         author: Arc::new(author),
         favourited: false,
     })
@@ -203,7 +203,7 @@ pub async fn by_account(
         .map(|post| {
             let favourited = liked.contains(&post.id);
             StatusView {
-                post,
+                post: Arc::new(post),
                 author: author.clone(),
                 favourited,
             }
@@ -221,6 +221,7 @@ pub(crate) async fn render(
     likes_index: usize,
     posts: Vec<Post>,
 ) -> DomainResult<Vec<StatusView>> {
+    let posts = posts.into_iter().map(Arc::new).collect();
     render_with(
         state,
         caller,
@@ -239,7 +240,7 @@ pub(crate) async fn render_with(
     caller: Option<&Caller>,
     fetched: &mut Fetched,
     likes_index: usize,
-    posts: Vec<Post>,
+    posts: Vec<Arc<Post>>,
     prefetched: accounts::Prefetched,
 ) -> DomainResult<Vec<StatusView>> {
     let author_ids: Vec<i64> = posts.iter().map(|p| p.author_id).collect();

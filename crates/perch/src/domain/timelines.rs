@@ -61,7 +61,7 @@ pub async fn public(
         .enumerate()
         .map(|(i, id)| (*id, fetched.take_raw(first_guess + i)))
         .collect();
-    let posts: Vec<Post> = if first_page && page.limit <= cap {
+    let posts: Vec<Arc<Post>> = if first_page && page.limit <= cap {
         let raw = fetched.take_raw(0);
         let cached = match state
             .cache
@@ -74,25 +74,55 @@ pub async fn public(
                 .await?
                 .map(Arc::new),
         };
-        cached
-            .as_deref()
-            .map(|list| {
-                list.iter()
-                    .take(page.limit as usize)
-                    .map(Post::from_timeline)
-                    .collect()
-            })
-            .unwrap_or_default()
+        match cached {
+            Some(list) => state
+                .timeline_posts
+                .posts(&list)
+                .iter()
+                .take(page.limit as usize)
+                .cloned()
+                .collect(),
+            None => Vec::new(),
+        }
     } else {
         statuses::public(&state.db, page)
             .await?
             .iter()
-            .map(Post::from_row)
+            .map(|r| Arc::new(Post::from_row(r)))
             .collect()
     };
     let ids: Vec<i64> = posts.iter().map(|p| p.id).collect();
     let views = render_with(state, caller, &mut fetched, 1, posts, prefetched).await?;
     Ok(Paged::new(views, &ids))
+}
+
+/// The posts of the last decoded `timeline:public`, converted once per
+/// change of it rather than once per read.
+#[derive(Debug, Default)]
+pub struct TimelinePosts {
+    last: std::sync::Mutex<Option<(Arc<Vec<TimelinePost>>, SharedPosts)>>,
+}
+
+/// Posts shared between the readers of one version of the timeline.
+type SharedPosts = Arc<Vec<Arc<Post>>>;
+
+impl TimelinePosts {
+    /// The posts of `list`.
+    pub fn posts(&self, list: &Arc<Vec<TimelinePost>>) -> SharedPosts {
+        let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((seen, posts)) = last.as_ref()
+            && Arc::ptr_eq(seen, list)
+        {
+            return posts.clone();
+        }
+        let posts: SharedPosts = Arc::new(
+            list.iter()
+                .map(|t| Arc::new(Post::from_timeline(t)))
+                .collect(),
+        );
+        *last = Some((list.clone(), posts.clone()));
+        posts
+    }
 }
 
 /// The distinct authors of the first `limit` posts of `list`.

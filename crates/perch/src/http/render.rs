@@ -27,9 +27,19 @@ const MEMO_STATUSES: usize = 20_000;
 /// The inputs a Status was rendered from, and its JSON.
 #[derive(Debug)]
 struct Rendered {
-    post: Post,
+    post: Arc<Post>,
     author: Arc<Profile>,
     json: Arc<str>,
+}
+
+impl Rendered {
+    /// Whether `v` has the inputs this was rendered from. Unchanged inputs
+    /// are most often the very same shared values, so pointers are compared
+    /// first.
+    fn renders(&self, v: &StatusView) -> bool {
+        (Arc::ptr_eq(&self.author, &v.author) || self.author == v.author)
+            && (Arc::ptr_eq(&self.post, &v.post) || self.post == v.post)
+    }
 }
 
 /// The JSON of each Status last rendered, per status and "favourited" value
@@ -40,19 +50,31 @@ pub struct StatusMemo {
 }
 
 impl StatusMemo {
-    /// The Status JSON of `v`: the stored text when `v`'s post and author
-    /// are those it was rendered from, else freshly rendered and stored.
-    pub fn json(&self, v: &StatusView, base: &str, accounts: &AccountMemo) -> Arc<str> {
-        let slot = (v.post.id, v.favourited);
-        {
+    /// The Status JSON of each of `views`: the stored text where a view's
+    /// post and author are those it was rendered from, else freshly rendered
+    /// and stored.
+    pub fn page(&self, views: &[StatusView], base: &str, accounts: &AccountMemo) -> Vec<Arc<str>> {
+        let mut out: Vec<Option<Arc<str>>> = {
             let rendered = self.rendered.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some(r) = rendered.get(&slot)
-                && (Arc::ptr_eq(&r.author, &v.author) || r.author == v.author)
-                && r.post == v.post
-            {
-                return r.json.clone();
+            views
+                .iter()
+                .map(|v| {
+                    rendered
+                        .get(&(v.post.id, v.favourited))
+                        .filter(|r| r.renders(v))
+                        .map(|r| r.json.clone())
+                })
+                .collect()
+        };
+        for (v, slot) in views.iter().zip(out.iter_mut()) {
+            if slot.is_none() {
+                *slot = Some(self.render(v, base, accounts));
             }
         }
+        out.into_iter().flatten().collect()
+    }
+
+    fn render(&self, v: &StatusView, base: &str, accounts: &AccountMemo) -> Arc<str> {
         let status = Status::from_view(v, base, accounts);
         // Serializing plain structs of strings and numbers cannot fail.
         let json: Arc<str> = serde_json::to_string(&status)
@@ -63,7 +85,7 @@ impl StatusMemo {
             rendered.clear();
         }
         rendered.insert(
-            slot,
+            (v.post.id, v.favourited),
             Rendered {
                 post: v.post.clone(),
                 author: v.author.clone(),
@@ -117,15 +139,9 @@ pub fn status_page(
 ) -> (HeaderMap, JsonArray) {
     let mut headers = HeaderMap::new();
     link_header(&mut headers, &state.base_url, uri, page);
-    let parts: Vec<Arc<str>> = page
-        .items
-        .iter()
-        .map(|v| {
-            state
-                .status_json
-                .json(v, &state.base_url, &state.account_json)
-        })
-        .collect();
+    let parts = state
+        .status_json
+        .page(&page.items, &state.base_url, &state.account_json);
     (headers, JsonArray::join(&parts))
 }
 
