@@ -1,6 +1,6 @@
-//! The load loop: C tasks sharing one HTTP client, each sending its next
-//! request as soon as the previous answer has been read in full, until the
-//! deadline.
+//! The load loop: C tasks, each with its own keep-alive connection
+//! ([`super::wire`]), sending its next request as soon as the previous
+//! answer has been read in full, until the deadline.
 //!
 //! Every task keeps one HDR histogram per route (microseconds, three
 //! significant digits); they are merged when the run ends, so recording
@@ -18,6 +18,7 @@ use rand::rngs::StdRng;
 
 use super::options::Workload;
 use super::progress::Progress;
+use super::wire::Wire;
 use super::workload::{Chooser, Planned, VirtualUser};
 
 /// Largest latency recorded exactly: a minute, in microseconds.
@@ -189,10 +190,14 @@ async fn virtual_user(
     let mut me = VirtualUser::default();
     let mut routes: BTreeMap<&'static str, RouteRun> = BTreeMap::new();
     let mut failure = None;
+    let mut wire = match Wire::new(&load.base) {
+        Ok(wire) => wire,
+        Err(e) => return (routes, Some(e.to_string())),
+    };
     while Instant::now() < deadline {
         let planned = load.chooser.next(workload, &mut rng, &mut me);
         let start = Instant::now();
-        let outcome = send(load, &planned).await;
+        let outcome = send(&mut wire, load, &planned).await;
         let micros = start.elapsed().as_micros() as u64;
         sent.fetch_add(1, Ordering::Relaxed);
         let figures = routes.entry(planned.route).or_insert_with(RouteRun::new);
@@ -217,30 +222,25 @@ async fn virtual_user(
     (routes, failure)
 }
 
-/// Sends one request and reads its whole body; the status and, for a
-/// failure, the start of the body.
-async fn send(load: &Load, planned: &Planned) -> Result<(u16, String), reqwest::Error> {
-    let url = format!("{}{}", load.base, planned.path);
-    let mut request = if planned.post {
-        load.client.post(url)
-    } else {
-        load.client.get(url)
-    };
-    if let Some(token) = planned.user.and_then(|u| load.chooser.token(u)) {
-        request = request.bearer_auth(token);
-    }
-    if let Some(body) = &planned.body {
-        request = request.json(body);
-    }
-    let response = request.send().await?;
-    let status = response.status().as_u16();
-    let body = response.bytes().await?;
-    let detail = if (200..300).contains(&status) {
+/// Sends one request on the virtual user's connection and reads its whole
+/// body; the status and, for a failure, the start of the body.
+async fn send(wire: &mut Wire, load: &Load, planned: &Planned) -> std::io::Result<(u16, String)> {
+    let token = planned.user.and_then(|u| load.chooser.token(u));
+    let body = planned
+        .body
+        .as_ref()
+        .map(serde_json::to_vec)
+        .transpose()
+        .map_err(std::io::Error::other)?;
+    let answer = wire
+        .send(planned.post, &planned.path, token, body.as_deref())
+        .await?;
+    let detail = if (200..300).contains(&answer.status) {
         String::new()
     } else {
-        String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned()
+        String::from_utf8_lossy(&answer.body[..answer.body.len().min(200)]).into_owned()
     };
-    Ok((status, detail))
+    Ok((answer.status, detail))
 }
 
 /// Reads every account's profile, statuses and followers once (and the

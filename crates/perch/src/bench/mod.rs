@@ -30,6 +30,7 @@ pub mod remote;
 pub mod report;
 pub mod seed;
 pub mod server;
+pub mod wire;
 pub mod workload;
 pub mod zipf;
 
