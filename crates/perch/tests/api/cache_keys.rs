@@ -36,8 +36,10 @@ fn array(v: Option<Value>, key: &str) -> Vec<Value> {
 async fn reading_an_account_caches_the_seed_profile_for_an_hour(app: &ApiApp) {
     let alice = app.user("alice").await;
     let bob = app.user("bob").await;
-    app.follow(&bob, &alice, true).await;
+    // Seeded through storage (no cache edit), so before the follow, whose
+    // profile reload then sees it.
     app.seed_status(&alice, "one").await;
+    app.follow(&bob, &alice, true).await;
     let key = format!("user:profile:{{{}}}", alice.id);
     app.account(&alice.id, None).await;
     let p = app

@@ -8,6 +8,7 @@ use crate::support::ApiApp;
 
 on_both_stacks!(
     a_cached_read_costs_one_round_trip_and_no_query,
+    a_follow_leaves_both_profiles_cached_with_the_new_counts,
     a_cached_list_costs_two_round_trips_and_no_query,
 );
 
@@ -76,4 +77,21 @@ async fn a_cached_list_costs_two_round_trips_and_no_query(app: &ApiApp) {
     let followers = format!("/api/v1/accounts/{}/followers", alice.id);
     let (queries, trips) = cost_of!(app, app.get(&followers, token).await.expect(200));
     assert_eq!((queries, trips), (0, 2), "{followers}");
+}
+
+async fn a_follow_leaves_both_profiles_cached_with_the_new_counts(app: &ApiApp) {
+    // The follow reloads both profiles itself, so the readers that come
+    // after it (a popular account has many) find them cached.
+    let alice = app.user("alice").await;
+    let bob = app.user("bob").await;
+    for on in [true, false] {
+        app.follow(&bob, &alice, on).await;
+        let before = costs(app);
+        let seen = app.account(&alice.id, None).await;
+        let me = app.account(&bob.id, None).await;
+        let after = costs(app);
+        assert_eq!(after.0 - before.0, 0, "no query after follow={on}");
+        assert_eq!(seen["followers_count"], u64::from(on));
+        assert_eq!(me["following_count"], u64::from(on));
+    }
 }
