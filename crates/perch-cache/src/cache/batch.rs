@@ -225,6 +225,15 @@ impl Cache {
         Some(value)
     }
 
+    /// The value `memo` decoded last for `key`, if any: what the key most
+    /// likely still holds, for a reader that wants to guess what else to
+    /// fetch with it.
+    pub fn memo_last<T>(&self, key: &Key, memo: &DecodeMemo<T>) -> Option<Arc<T>> {
+        let rendered = self.render(key);
+        let seen = memo.seen.lock().unwrap_or_else(|e| e.into_inner());
+        seen.values.get(&rendered).map(|(_, value)| value.clone())
+    }
+
     /// Counts a blacklist check made from a batched read.
     pub fn note_blacklist_check(&self, revoked: bool) {
         self.inner.stats.blacklist_check(revoked);

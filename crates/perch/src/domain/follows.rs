@@ -160,7 +160,30 @@ pub async fn list(
         Direction::Following => Key::Following(user),
     };
     let cap = key.max_len().unwrap_or(1000);
-    let mut fetched = fetch(state, caller, vec![key.clone(), Key::Profile(user)]).await?;
+    let mut keys = vec![key.clone(), Key::Profile(user)];
+    // The accounts of the page as the list was last read: it most likely
+    // has not changed since, so their profiles come in the same round trip.
+    let guessed: Vec<i64> = if page == Page::first(page.limit) {
+        state
+            .cache
+            .memo_last(&key, &state.follow_memo)
+            .map(|list| {
+                list.iter()
+                    .take(usize::try_from(page.limit).unwrap_or(0))
+                    .map(|e| e.user_id)
+                    .collect()
+            })
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    keys.extend(guessed.iter().map(|id| Key::Profile(UserId(*id))));
+    let mut fetched = fetch(state, caller, keys).await?;
+    let prefetched: accounts::Prefetched = guessed
+        .iter()
+        .enumerate()
+        .map(|(i, id)| (*id, fetched.take_raw(2 + i)))
+        .collect();
     let listed = match fetched.take_memo(state, 0, &state.follow_memo).await {
         Some(list) => Some(list),
         None => fetched
@@ -202,7 +225,7 @@ pub async fn list(
             .ok_or(ApiError::NotFound)?;
     }
     let ids: Vec<i64> = chosen.iter().map(|(_, uid)| *uid).collect();
-    let profiles = accounts::many(state, &ids, fetched.cache_up, Default::default()).await?;
+    let profiles = accounts::many(state, &ids, fetched.cache_up, prefetched).await?;
     let cursors: Vec<i64> = chosen.iter().map(|(fid, _)| *fid).collect();
     let items = ids
         .iter()
