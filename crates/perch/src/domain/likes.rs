@@ -28,6 +28,8 @@ pub async fn favourite(
 ) -> DomainResult<StatusView> {
     auth::check_blacklist(state, caller).await?;
     let me = UserId(caller.account_id);
+    // The status as last read after the change, for the answer.
+    let mut latest = None;
     if on {
         let now = now_ms();
         let like_id = state.next_id(now);
@@ -45,28 +47,28 @@ pub async fn favourite(
                         .add_like(me, &convert::like_entry(&post, like_id, now.into()))
                         .await,
                 );
-                set_likes(state, &post).await;
+                latest = set_likes(state, &post).await;
             }
             Some(false) => {}
         }
     } else if favourites::unfavourite(&state.db, caller.account_id, id).await? {
         tolerate("likes_remove", state.cache.remove_like(me, id).await);
         if let Some(row) = statuses::by_id(&state.db, id).await? {
-            set_likes(state, &Post::from_row(&row)).await;
+            latest = set_likes(state, &Post::from_row(&row)).await;
         }
     }
-    let row = statuses::by_id(&state.db, id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    let author = accounts::get(state, None, row.account_id).await?;
-    let favourited = on
-        || !favourites::liked_among(&state.db, caller.account_id, &[id])
+    let row = match latest {
+        Some(row) => row,
+        None => statuses::by_id(&state.db, id)
             .await?
-            .is_empty();
+            .ok_or(ApiError::NotFound)?,
+    };
+    let author = accounts::get(state, None, row.account_id).await?;
+    // The caller's like is now as asked, whatever it was before.
     Ok(StatusView {
         post: std::sync::Arc::new(Post::from_row(&row)),
         author: std::sync::Arc::new(author),
-        favourited,
+        favourited: on,
     })
 }
 
@@ -74,21 +76,25 @@ pub async fn favourite(
 /// database's count. Concurrent likes would otherwise set their counts in
 /// any order and leave an older one last; so after setting, the count is
 /// read again and set again until the database agrees with what was set:
-/// whichever writer sets last sets the final count.
-async fn set_likes(state: &AppState, post: &Post) {
+/// whichever writer sets last sets the final count. Returns the status as
+/// last read, when it was.
+async fn set_likes(state: &AppState, post: &Post) -> Option<statuses::StatusRow> {
     let author = UserId(post.author_id);
     let mut count = post.likes_count;
+    let mut latest = None;
     for _ in 0..5 {
         if let Err(e) = state.cache.set_post_likes(author, post.id, count).await {
             tolerate("likes_count", Err::<(), _>(e));
-            return;
+            return latest;
         }
-        let now = match statuses::by_id(&state.db, post.id).await {
-            Ok(Some(row)) => u64::try_from(row.favourites_count).unwrap_or(0),
-            _ => return,
+        let row = match statuses::by_id(&state.db, post.id).await {
+            Ok(Some(row)) => row,
+            _ => return latest,
         };
+        let now = u64::try_from(row.favourites_count).unwrap_or(0);
+        latest = Some(row);
         if now == count {
-            return;
+            return latest;
         }
         count = now;
     }
@@ -102,6 +108,7 @@ async fn set_likes(state: &AppState, post: &Post) {
         "likes_invalidate",
         state.cache.invalidate_public_timeline().await,
     );
+    latest
 }
 
 /// The statuses the caller liked, most recent like first. The list comes
