@@ -333,22 +333,34 @@ impl Key {
     /// The key as stored: the prefix, then the seed's pattern with its braces
     /// kept as the Cluster hash tag. The only place a key is spelled.
     pub fn render(&self, prefix: &KeyPrefix) -> String {
-        let p = prefix.as_str();
+        // Built by hand rather than with `format!`: every request renders a
+        // few dozen keys, and the formatting machinery cost more than the
+        // copying.
+        let mut key = String::with_capacity(prefix.as_str().len() + 48);
+        key.push_str(prefix.as_str());
+        let tagged = |key: &mut String, pattern: &str, tag: &str| {
+            key.push_str(pattern);
+            key.push('{');
+            key.push_str(tag);
+            key.push('}');
+        };
+        let mut digits = itoa::Buffer::new();
         match self {
-            Key::Blacklist(token) => format!("{p}auth:blacklist:{{{}}}", token.as_str()),
-            Key::Session(user) => format!("{p}session:{{{user}}}"),
-            Key::Profile(user) => format!("{p}user:profile:{{{user}}}"),
-            Key::UserPosts(user) => format!("{p}posts:user:{{{user}}}"),
-            Key::PublicTimeline => format!("{p}timeline:public"),
-            Key::Following(user) => format!("{p}following:{{{user}}}"),
-            Key::Followers(user) => format!("{p}followers:{{{user}}}"),
-            Key::Likes(user) => format!("{p}likes:user:{{{user}}}"),
-            Key::RateLimit(subject, endpoint) => format!(
-                "{p}rate_limit:{{{}}}:{}",
-                subject.as_str(),
-                endpoint.as_str()
-            ),
+            Key::Blacklist(token) => tagged(&mut key, "auth:blacklist:", token.as_str()),
+            Key::Session(user) => tagged(&mut key, "session:", digits.format(user.0)),
+            Key::Profile(user) => tagged(&mut key, "user:profile:", digits.format(user.0)),
+            Key::UserPosts(user) => tagged(&mut key, "posts:user:", digits.format(user.0)),
+            Key::PublicTimeline => key.push_str("timeline:public"),
+            Key::Following(user) => tagged(&mut key, "following:", digits.format(user.0)),
+            Key::Followers(user) => tagged(&mut key, "followers:", digits.format(user.0)),
+            Key::Likes(user) => tagged(&mut key, "likes:user:", digits.format(user.0)),
+            Key::RateLimit(subject, endpoint) => {
+                tagged(&mut key, "rate_limit:", subject.as_str());
+                key.push(':');
+                key.push_str(endpoint.as_str());
+            }
         }
+        key
     }
 
     /// The family's TTL (see [`Family::ttl`]).

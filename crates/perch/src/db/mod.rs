@@ -50,13 +50,18 @@ pub(crate) use on_pool;
 /// the body finishes without `?` returning early (an early return rolls the
 /// transaction back on drop). On SQLite the transaction starts with
 /// `BEGIN IMMEDIATE`, so a read-then-write transaction takes the write lock
-/// up front and waits on `busy_timeout` instead of failing to upgrade.
+/// up front and waits on `busy_timeout` instead of failing to upgrade; and
+/// this process's write transactions take turns on an async lock first,
+/// since SQLite has one writer at a time anyway and its busy handler waits
+/// by sleeping (up to 100 ms a try), which under contention costs far more
+/// than queueing.
 macro_rules! write_tx {
     ($db:expr, |$tx:ident| $body:block) => {{
         let db: &$crate::db::Db = &$db;
         db.count_query();
         match &db.pool {
             $crate::db::Pool::Sqlite(pool) => {
+                let _turn = db.sqlite_writer.lock().await;
                 let mut $tx = pool.begin_with("BEGIN IMMEDIATE").await?;
                 let out = $body;
                 $tx.commit().await?;
@@ -81,6 +86,8 @@ pub struct Db {
     /// query or one transaction. Tests and `perch bench` read it to prove
     /// that a cached read costs no database query.
     queries: Arc<AtomicU64>,
+    /// Held by this process's SQLite write transactions, one at a time.
+    sqlite_writer: Arc<tokio::sync::Mutex<()>>,
 }
 
 /// The pool of the configured database.
@@ -158,6 +165,7 @@ impl Db {
         Db {
             pool,
             queries: Arc::new(AtomicU64::new(0)),
+            sqlite_writer: Arc::new(tokio::sync::Mutex::new(())),
         }
     }
 
@@ -170,7 +178,10 @@ impl Db {
     /// for background work, so that the per-request figures of tests and
     /// `perch bench` count requests only.
     pub fn uncounted(&self) -> Db {
-        Db::new(self.pool.clone())
+        Db {
+            queries: Arc::new(AtomicU64::new(0)),
+            ..self.clone()
+        }
     }
 
     /// Storage calls made so far through this database handle.

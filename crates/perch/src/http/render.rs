@@ -35,10 +35,22 @@ struct Rendered {
 impl Rendered {
     /// Whether `v` has the inputs this was rendered from. Unchanged inputs
     /// are most often the very same shared values, so pointers are compared
-    /// first.
-    fn renders(&self, v: &StatusView) -> bool {
-        (Arc::ptr_eq(&self.author, &v.author) || self.author == v.author)
-            && (Arc::ptr_eq(&self.post, &v.post) || self.post == v.post)
+    /// first; equal values under other pointers (the same status read
+    /// through another list) are adopted, so the next check is by pointer.
+    fn renders(&mut self, v: &StatusView) -> bool {
+        if !Arc::ptr_eq(&self.author, &v.author) {
+            if self.author != v.author {
+                return false;
+            }
+            self.author = v.author.clone();
+        }
+        if !Arc::ptr_eq(&self.post, &v.post) {
+            if self.post != v.post {
+                return false;
+            }
+            self.post = v.post.clone();
+        }
+        true
     }
 }
 
@@ -55,14 +67,12 @@ impl StatusMemo {
     /// and stored.
     pub fn page(&self, views: &[StatusView], base: &str, accounts: &AccountMemo) -> Vec<Arc<str>> {
         let mut out: Vec<Option<Arc<str>>> = {
-            let rendered = self.rendered.lock().unwrap_or_else(|e| e.into_inner());
+            let mut rendered = self.rendered.lock().unwrap_or_else(|e| e.into_inner());
             views
                 .iter()
                 .map(|v| {
-                    rendered
-                        .get(&(v.post.id, v.favourited))
-                        .filter(|r| r.renders(v))
-                        .map(|r| r.json.clone())
+                    let r = rendered.get_mut(&(v.post.id, v.favourited))?;
+                    r.renders(v).then(|| r.json.clone())
                 })
                 .collect()
         };
