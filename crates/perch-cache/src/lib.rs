@@ -50,5 +50,5 @@ pub use key::{Endpoint, Family, Key, KeyPrefix, Segment, Subject, TokenId, UserI
 pub use ratelimit::{RateDecision, RateRule};
 pub use stats::{BlacklistStats, FamilyStats};
 pub use store::{
-    Backend, KeyTtl, MemoryConfig, MemoryStore, RedisConfig, RedisStore, Store, Update,
+    Backend, KeyTtl, MemoryConfig, MemoryStore, RedisConfig, RedisStore, Store, Swapped, Update,
 };

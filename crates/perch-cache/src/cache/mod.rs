@@ -27,6 +27,7 @@ use crate::store::{Backend, MemoryConfig, MemoryStore, RedisConfig, RedisStore, 
 pub mod auth;
 pub mod batch;
 mod pending;
+mod reload;
 pub mod social;
 
 /// The cache. Cheap to clone; clones share the store, counters and flights.

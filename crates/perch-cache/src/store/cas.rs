@@ -22,9 +22,9 @@ use std::time::Duration;
 
 use redis::{Script, Value};
 
-use super::Update;
 use super::json::{Edit, Stop};
 use super::redis::RedisStore;
+use super::{Swapped, Update};
 use crate::error::{CacheError, CacheResult};
 
 static CAS: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("../scripts/cas.lua")));
@@ -61,16 +61,6 @@ fn jitter(attempt: usize) -> Duration {
     let random = std::collections::hash_map::RandomState::new().hash_one(attempt);
     let bound = 100 * attempt as u64;
     Duration::from_micros(random % bound.max(1))
-}
-
-/// What the compare-and-set script answered.
-enum Swap {
-    /// Written.
-    Done,
-    /// The key is gone (expired or deleted) since it was read.
-    Missing,
-    /// The key holds other text now: edit that.
-    Changed(Vec<u8>),
 }
 
 impl RedisStore {
@@ -115,9 +105,9 @@ impl RedisStore {
                 }
             };
             match self.swap(key, &bytes, &new, ttl).await? {
-                Swap::Done => return Ok(Update::Applied),
-                Swap::Missing => return Ok(Update::Missing),
-                Swap::Changed(now) => current = Some(now),
+                Swapped::Done => return Ok(Update::Applied),
+                Swapped::Missing => return Ok(Update::Missing),
+                Swapped::Changed(now) => current = Some(now.into_bytes()),
             }
         }
         // Another process keeps changing it: give up the cached copy rather
@@ -127,13 +117,15 @@ impl RedisStore {
         Ok(Update::Dropped)
     }
 
-    async fn swap(
+    /// Writes `new` (TTL restarted at `ttl`, or kept) if `key` still holds
+    /// `expected`.
+    pub(super) async fn swap(
         &self,
         key: &str,
         expected: &[u8],
         new: &str,
         ttl: Option<Duration>,
-    ) -> CacheResult<Swap> {
+    ) -> CacheResult<Swapped> {
         let mut invocation = CAS.key(key);
         invocation
             .arg(expected)
@@ -143,9 +135,14 @@ impl RedisStore {
             .call(|mut conn| async move { invocation.invoke_async(&mut conn).await })
             .await?;
         match reply {
-            Value::Int(1) => Ok(Swap::Done),
-            Value::Nil => Ok(Swap::Missing),
-            Value::BulkString(now) => Ok(Swap::Changed(now)),
+            Value::Int(1) => Ok(Swapped::Done),
+            Value::Nil => Ok(Swapped::Missing),
+            // Text that is not UTF-8 cannot be what this crate wrote: as
+            // lossy text it matches no expected value, so the caller gives up.
+            Value::BulkString(now) => Ok(Swapped::Changed(
+                String::from_utf8(now)
+                    .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+            )),
             other => Err(CacheError::Command(format!(
                 "unexpected compare-and-set reply: {other:?}"
             ))),

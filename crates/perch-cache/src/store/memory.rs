@@ -26,7 +26,7 @@ use moka::policy::EvictionPolicy;
 use tokio::time::Instant;
 
 use super::json::{Edit, Stop};
-use super::{KeyTtl, Store, Update};
+use super::{KeyTtl, Store, Swapped, Update};
 use crate::error::{CacheError, CacheResult};
 use crate::health::{HealthReport, MemoryPolicy};
 use crate::ratelimit::{RateDecision, admit};
@@ -340,6 +340,47 @@ impl Store for MemoryStore {
     ) -> CacheResult<Update> {
         self.edit_text(key, ttl, Edit::ObjectSet { field, value_json })
             .await
+    }
+
+    async fn compare_and_set(
+        &self,
+        key: &str,
+        expected: &str,
+        new: &str,
+        ttl: Duration,
+    ) -> CacheResult<Swapped> {
+        let mut outcome = Ok(Swapped::Missing);
+        let result = &mut outcome;
+        self.inner
+            .cache
+            .entry_by_ref(key)
+            .and_compute_with(|entry| {
+                let now = Instant::now();
+                let op = match entry {
+                    Some(e) if e.value().is_live(now) => match &e.value().data {
+                        Data::Text(text) if text == expected => {
+                            *result = Ok(Swapped::Done);
+                            Op::Put(Arc::new(Stored {
+                                data: Data::Text(new.to_owned()),
+                                expires_at: now + ttl,
+                            }))
+                        }
+                        Data::Text(text) => {
+                            *result = Ok(Swapped::Changed(text.clone()));
+                            Op::Nop
+                        }
+                        Data::Log(_) => {
+                            *result = Err(wrong_type());
+                            Op::Nop
+                        }
+                    },
+                    Some(_) => Op::Remove,
+                    None => Op::Nop,
+                };
+                ready(op)
+            })
+            .await;
+        outcome
     }
 
     async fn rate_check(

@@ -44,6 +44,17 @@ pub enum Update {
     Dropped,
 }
 
+/// What a compare-and-set found (see [`Store::compare_and_set`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Swapped {
+    /// The value was the expected one and is replaced.
+    Done,
+    /// There is no value (expired or deleted); nothing was written.
+    Missing,
+    /// The value is another text now, given here; nothing was written.
+    Changed(String),
+}
+
 /// The remaining lifetime of a key (Redis `PTTL`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyTtl {
@@ -127,6 +138,16 @@ pub trait Store: Send + Sync {
         value_json: &str,
         ttl: Option<Duration>,
     ) -> impl Future<Output = CacheResult<Update>> + Send;
+
+    /// Replaces the value of `key` with `new`, its TTL restarted at `ttl`,
+    /// only if it still is `expected`; otherwise answers what it is now.
+    fn compare_and_set(
+        &self,
+        key: &str,
+        expected: &str,
+        new: &str,
+        ttl: Duration,
+    ) -> impl Future<Output = CacheResult<Swapped>> + Send;
 
     /// Counts one request against a sliding-window log, in one atomic step.
     fn rate_check(
@@ -232,6 +253,16 @@ impl Store for Backend {
         ttl: Option<Duration>,
     ) -> CacheResult<Update> {
         delegate!(self, s => s.object_set(key, field, value_json, ttl))
+    }
+
+    async fn compare_and_set(
+        &self,
+        key: &str,
+        expected: &str,
+        new: &str,
+        ttl: Duration,
+    ) -> CacheResult<Swapped> {
+        delegate!(self, s => s.compare_and_set(key, expected, new, ttl))
     }
 
     async fn rate_check(

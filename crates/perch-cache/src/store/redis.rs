@@ -327,6 +327,16 @@ impl Store for RedisStore {
             .await
     }
 
+    async fn compare_and_set(
+        &self,
+        key: &str,
+        expected: &str,
+        new: &str,
+        ttl: Duration,
+    ) -> CacheResult<super::Swapped> {
+        self.swap(key, expected.as_bytes(), new, Some(ttl)).await
+    }
+
     async fn rate_check(
         &self,
         key: &str,

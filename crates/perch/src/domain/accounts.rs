@@ -23,6 +23,27 @@ pub async fn get(state: &AppState, caller: Option<&Caller>, id: i64) -> DomainRe
     }
 }
 
+/// Loads a cached profile again and swaps it in place after a write that
+/// changed it (see [`perch_cache::Cache::reload`]); a database failure drops
+/// it instead.
+pub(crate) async fn reload(state: &AppState, user: UserId) -> perch_cache::CacheResult<bool> {
+    let key = Key::Profile(user);
+    let reloaded = state
+        .cache
+        .reload(&key, || async {
+            let row = accounts::by_id(&state.db, user.0).await?;
+            Ok::<_, ApiError>(row.map(|r| convert::profile(&r, &state.base_url)))
+        })
+        .await;
+    match reloaded {
+        Ok(outcome) => outcome,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot reload a profile; dropped it");
+            Ok(false)
+        }
+    }
+}
+
 /// Loads (and caches) a profile that a fetch missed.
 pub(crate) async fn load(
     state: &AppState,

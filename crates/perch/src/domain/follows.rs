@@ -117,31 +117,17 @@ async fn refill(state: &AppState, account_id: i64, direction: Direction) {
     }
 }
 
-/// Both accounts' counters changed: their cached profiles are dropped, so
-/// that no read shows the old counts, then loaded again on this request's
-/// time, so that the next readers (a popular account has many) find them
-/// cached instead of each waiting on the database.
+/// Both accounts' counters changed: their cached profiles are loaded again
+/// and swapped in place ([`perch_cache::Cache::reload`]), so that readers (a
+/// popular account has many) never find them missing, nor older than
+/// before.
 async fn counters(state: &AppState, me: UserId, them: UserId) {
-    let (mine, theirs) = tokio::join!(reload_profile(state, me), reload_profile(state, them));
-    tolerate("profile_invalidate", mine);
-    tolerate("profile_invalidate", theirs);
-}
-
-/// Drops a cached profile and loads it again; single-flighted with readers'
-/// loads, and not stored if another write touches it meanwhile.
-async fn reload_profile(state: &AppState, user: UserId) -> perch_cache::CacheResult<()> {
-    state.cache.invalidate_profile(user).await?;
-    let reloaded = state
-        .cache
-        .refresh(&Key::Profile(user), || async {
-            let row = db::accounts::by_id(&state.db, user.0).await?;
-            Ok::<_, ApiError>(row.map(|r| convert::profile(&r, &state.base_url)))
-        })
-        .await;
-    if let Err(e) = reloaded {
-        tracing::warn!(error = %e, "cannot reload a profile");
-    }
-    Ok(())
+    let (mine, theirs) = tokio::join!(
+        super::accounts::reload(state, me),
+        super::accounts::reload(state, them)
+    );
+    tolerate("profile_reload", mine);
+    tolerate("profile_reload", theirs);
 }
 
 /// One page of an account's followers or following, newest follow first.

@@ -42,7 +42,7 @@ pub struct NewPost {
 
 /// Posts a status: rate limited (the seed's 10 a minute), committed, then
 /// pushed onto the cached lists that hold it; the author's cached profile is
-/// dropped (its count and last-status time changed).
+/// reloaded in place (its count and last-status time changed).
 pub async fn post(
     state: &AppState,
     caller: &Caller,
@@ -73,10 +73,8 @@ pub async fn post(
     })?;
     let post = Post::from_row(&row);
     let author_id = UserId(caller.account_id);
-    tolerate(
-        "profile_invalidate",
-        state.cache.invalidate_profile(author_id).await,
-    );
+    // Its count and last-status time changed.
+    tolerate("profile_reload", accounts::reload(state, author_id).await);
     let author = accounts::get(state, None, caller.account_id).await?;
     tolerate(
         "posts_push",
@@ -132,10 +130,7 @@ pub async fn delete(state: &AppState, caller: &Caller, id: i64) -> DomainResult<
         state.cache.remove_user_post(author, id).await,
     );
     tolerate("timeline_remove", state.cache.remove_public_post(id).await);
-    tolerate(
-        "profile_invalidate",
-        state.cache.invalidate_profile(author).await,
-    );
+    tolerate("profile_reload", accounts::reload(state, author).await);
     let author = accounts::get(state, None, caller.account_id).await?;
     Ok(StatusView {
         post: Arc::new(Post::from_row(&row)),
