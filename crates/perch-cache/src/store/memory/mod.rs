@@ -11,8 +11,9 @@
 //! moka's own clock cannot be paused; it is given the same remaining lifetime
 //! through the [`Expiry`] trait only to reclaim memory in real time.
 //!
-//! Atomicity: every read-modify-write (collection edits, rate-limit logs) runs
-//! inside moka's `and_compute_with`, which serializes calls on one key.
+//! Atomicity: every read-modify-write (collection edits and compare-and-set
+//! in `atomic.rs`, rate-limit logs) runs inside moka's `and_compute_with`,
+//! which serializes calls on one key.
 
 use std::collections::VecDeque;
 use std::future::ready;
@@ -20,12 +21,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+mod atomic;
+
 use moka::Expiry;
 use moka::ops::compute::Op;
 use moka::policy::EvictionPolicy;
 use tokio::time::Instant;
 
-use super::json::{Edit, Stop};
+use super::json::Edit;
 use super::{KeyTtl, Store, Swapped, Update};
 use crate::error::{CacheError, CacheResult};
 use crate::health::{HealthReport, MemoryPolicy};
@@ -169,60 +172,6 @@ impl MemoryStore {
             .await;
         None
     }
-
-    /// Rewrites the text of a live key in one atomic step, keeping its expiry
-    /// unless `ttl` is given. An edit with nothing to write leaves it alone;
-    /// one that stops ([`Stop`]) deletes it.
-    async fn edit_text(
-        &self,
-        key: &str,
-        ttl: Option<Duration>,
-        edit: Edit<'_>,
-    ) -> CacheResult<Update> {
-        let mut outcome = Ok(Update::Missing);
-        let result = &mut outcome;
-        self.inner
-            .cache
-            .entry_by_ref(key)
-            .and_compute_with(|entry| {
-                let now = Instant::now();
-                let op = match entry {
-                    Some(e) if e.value().is_live(now) => match &e.value().data {
-                        Data::Text(text) => match edit.apply(text) {
-                            Ok(Some(new)) => {
-                                *result = Ok(Update::Applied);
-                                let expires_at = ttl.map_or(e.value().expires_at, |t| now + t);
-                                Op::Put(Arc::new(Stored {
-                                    data: Data::Text(new),
-                                    expires_at,
-                                }))
-                            }
-                            Ok(None) => {
-                                *result = Ok(Update::NoMatch);
-                                Op::Nop
-                            }
-                            Err(Stop::Corrupt) => {
-                                *result = Ok(Update::Corrupt);
-                                Op::Remove
-                            }
-                            Err(Stop::Drop) => {
-                                *result = Ok(Update::Dropped);
-                                Op::Remove
-                            }
-                        },
-                        Data::Log(_) => {
-                            *result = Err(wrong_type());
-                            Op::Nop
-                        }
-                    },
-                    Some(_) => Op::Remove,
-                    None => Op::Nop,
-                };
-                ready(op)
-            })
-            .await;
-        outcome
-    }
 }
 
 fn wrong_type() -> CacheError {
@@ -349,38 +298,7 @@ impl Store for MemoryStore {
         new: &str,
         ttl: Duration,
     ) -> CacheResult<Swapped> {
-        let mut outcome = Ok(Swapped::Missing);
-        let result = &mut outcome;
-        self.inner
-            .cache
-            .entry_by_ref(key)
-            .and_compute_with(|entry| {
-                let now = Instant::now();
-                let op = match entry {
-                    Some(e) if e.value().is_live(now) => match &e.value().data {
-                        Data::Text(text) if text == expected => {
-                            *result = Ok(Swapped::Done);
-                            Op::Put(Arc::new(Stored {
-                                data: Data::Text(new.to_owned()),
-                                expires_at: now + ttl,
-                            }))
-                        }
-                        Data::Text(text) => {
-                            *result = Ok(Swapped::Changed(text.clone()));
-                            Op::Nop
-                        }
-                        Data::Log(_) => {
-                            *result = Err(wrong_type());
-                            Op::Nop
-                        }
-                    },
-                    Some(_) => Op::Remove,
-                    None => Op::Nop,
-                };
-                ready(op)
-            })
-            .await;
-        outcome
+        self.swap_text(key, expected, new, ttl).await
     }
 
     async fn rate_check(
