@@ -139,7 +139,7 @@ pub async fn list(
     account_id: i64,
     direction: Direction,
     page: Page,
-) -> DomainResult<Paged<Profile>> {
+) -> DomainResult<Paged<std::sync::Arc<Profile>>> {
     let user = UserId(account_id);
     let key = match direction {
         Direction::Followers => Key::Followers(user),
@@ -192,13 +192,14 @@ pub async fn list(
         && page.since_id.is_none()
         && entries.iter().all(|e| e.follow_id.is_some());
     let chosen: Vec<(i64, i64)> = if from_cache {
-        let after: Vec<(i64, i64)> = entries
+        let firsts: Vec<(i64, i64)> = entries
             .iter()
             .filter_map(|e| Some((e.follow_id?, e.user_id)))
             .filter(|(fid, _)| page.max_id.is_none_or(|max| *fid < max))
+            .take(usize::try_from(page.limit).unwrap_or(0))
             .collect();
-        if after.len() as i64 >= page.limit || entries.len() < cap {
-            after.into_iter().take(page.limit as usize).collect()
+        if firsts.len() as i64 >= page.limit || entries.len() < cap {
+            firsts
         } else {
             from_db(state, account_id, direction, page).await?
         }
@@ -215,7 +216,7 @@ pub async fn list(
     let cursors: Vec<i64> = chosen.iter().map(|(fid, _)| *fid).collect();
     let items = ids
         .iter()
-        .filter_map(|id| profiles.get(id).map(|p| Profile::clone(p)))
+        .filter_map(|id| profiles.get(id).cloned())
         .collect();
     Ok(Paged::new(items, &cursors))
 }

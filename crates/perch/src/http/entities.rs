@@ -239,30 +239,52 @@ impl CredentialAccount {
 /// not once per status and request.
 #[derive(Debug, Default)]
 pub struct AccountMemo {
-    rendered: std::sync::Mutex<std::collections::HashMap<i64, (Profile, Box<RawValue>)>>,
+    rendered: std::sync::Mutex<std::collections::HashMap<i64, RenderedAccount>>,
 }
 
+/// A profile and the Account JSON rendered from it.
+type RenderedAccount = (Arc<Profile>, Arc<str>);
+
 use serde_json::value::RawValue;
+use std::sync::Arc;
 
 /// Profiles remembered at most; past it the memo starts over.
 const MEMO_PROFILES: usize = 10_000;
 
 impl AccountMemo {
-    /// The Account JSON of `p`.
-    pub fn json(&self, p: &Profile, base: &str) -> Box<RawValue> {
+    /// The Account JSON of `p`. The profiles of a cached read are shared
+    /// values, so pointers are compared before contents.
+    pub fn text(&self, p: &Arc<Profile>, base: &str) -> Arc<str> {
         let mut rendered = self.rendered.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((seen, json)) = rendered.get(&p.user_id)
-            && seen == p
-        {
-            return json.clone();
+        if let Some((seen, json)) = rendered.get_mut(&p.user_id) {
+            if Arc::ptr_eq(seen, p) {
+                return json.clone();
+            }
+            if **seen == **p {
+                // Equal under another pointer: keep this one, so the next
+                // check is by pointer.
+                *seen = p.clone();
+                return json.clone();
+            }
         }
-        let json = serde_json::value::to_raw_value(&Account::from_profile(p, base))
-            .unwrap_or_else(|_| RawValue::from_string("{}".into()).unwrap_or_default());
+        drop(rendered);
+        // Serializing a plain struct of strings and numbers cannot fail.
+        let json: Arc<str> = serde_json::to_string(&Account::from_profile(p, base))
+            .unwrap_or_else(|_| "{}".into())
+            .into();
+        let mut rendered = self.rendered.lock().unwrap_or_else(|e| e.into_inner());
         if rendered.len() >= MEMO_PROFILES {
             rendered.clear();
         }
         rendered.insert(p.user_id, (p.clone(), json.clone()));
         json
+    }
+
+    /// The Account JSON of `p`, to embed in a Status.
+    pub fn json(&self, p: &Arc<Profile>, base: &str) -> Box<RawValue> {
+        let text = self.text(p, base);
+        RawValue::from_string(text.to_string())
+            .unwrap_or_else(|_| RawValue::from_string("{}".into()).unwrap_or_default())
     }
 }
 

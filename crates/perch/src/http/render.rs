@@ -157,14 +157,17 @@ pub fn status_page(
 
 /// A page of Accounts as a handler answers it: each profile's stored
 /// Account JSON, with the `Link` header.
-pub fn account_page(state: &AppState, uri: &Uri, page: &Paged<Profile>) -> (HeaderMap, JsonArray) {
+pub fn account_page(
+    state: &AppState,
+    uri: &Uri,
+    page: &Paged<Arc<Profile>>,
+) -> (HeaderMap, JsonArray) {
     let mut headers = HeaderMap::new();
     link_header(&mut headers, &state.base_url, uri, page);
-    let parts: Vec<Box<serde_json::value::RawValue>> = page
+    let parts: Vec<Arc<str>> = page
         .items
         .iter()
-        .map(|p| state.account_json.json(p, &state.base_url))
+        .map(|p| state.account_json.text(p, &state.base_url))
         .collect();
-    let texts: Vec<&str> = parts.iter().map(|r| r.get()).collect();
-    (headers, JsonArray::join(&texts))
+    (headers, JsonArray::join(&parts))
 }
