@@ -10,6 +10,8 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use axum::serve::ListenerExt;
+
 use tokio::net::TcpListener;
 
 use crate::config::{Settings, redact_url};
@@ -109,8 +111,16 @@ impl Application {
         let sync = crate::domain::revocations::spawn_sync(self.state.clone());
         let upkeep = crate::domain::upkeep::spawn(self.state.clone());
         let router = http::router(self.state);
+        // Answers go out as soon as they are written: without TCP_NODELAY a
+        // response written in more than one segment can wait on the
+        // client's delayed ACK.
+        let listener = self.listener.tap_io(|tcp| {
+            if let Err(e) = tcp.set_nodelay(true) {
+                tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+            }
+        });
         axum::serve(
-            self.listener,
+            listener,
             router.into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(shutdown)
