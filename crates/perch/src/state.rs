@@ -40,6 +40,8 @@ pub struct AppState {
     pub profile_memo: Arc<perch_cache::DecodeMemo<perch_cache::Profile>>,
     /// Rendered Account JSON per profile, reused while the profile is the same.
     pub account_json: Arc<crate::http::entities::AccountMemo>,
+    /// Likes lists decoded once per change (each signed-in page reads one).
+    pub likes_memo: Arc<perch_cache::DecodeMemo<Vec<perch_cache::LikeEntry>>>,
     /// The public timeline's posts, converted once per change.
     pub timeline_posts: Arc<crate::domain::timelines::TimelinePosts>,
     /// Follow lists decoded once per change (the hot ones are long).
@@ -110,6 +112,8 @@ impl AppState {
             account_json: Arc::default(),
             status_json: Arc::default(),
             timeline_posts: Arc::default(),
+            // One per active user; a full list (500 likes) is ~100 KB.
+            likes_memo: Arc::new(perch_cache::DecodeMemo::bounded(10_000, 32 << 20)),
             // A few hundred hot lists; a long one is ~200 KB of text.
             follow_memo: Arc::new(perch_cache::DecodeMemo::bounded(512, 32 << 20)),
             profile_memo: Arc::default(),

@@ -199,7 +199,11 @@ pub(crate) async fn liked_set(
         return Ok(HashSet::new());
     }
     let key = Key::Likes(UserId(caller.account_id));
-    let likes = match fetched.take::<Vec<LikeEntry>>(state, likes_index).await {
+    // Decoded once per change: every signed-in page of statuses reads it.
+    let likes = match fetched
+        .take_memo(state, likes_index, &state.likes_memo)
+        .await
+    {
         Some(list) => list,
         None => fetched
             .fill(state, &key, || async {
@@ -222,19 +226,22 @@ pub(crate) async fn liked_set(
                 Ok(Some(entries))
             })
             .await?
+            .map(std::sync::Arc::new)
             .unwrap_or_default(),
     };
-    let listed: HashSet<i64> = likes.iter().map(|l| l.post_id).collect();
-    let mut liked: HashSet<i64> = post_ids
+    // A page holds at most 40 statuses, the list up to 500 likes: look the
+    // list up in the page, not the other way round.
+    let wanted: HashSet<i64> = post_ids.iter().copied().collect();
+    let mut liked: HashSet<i64> = likes
         .iter()
-        .copied()
-        .filter(|id| listed.contains(id))
+        .map(|l| l.post_id)
+        .filter(|id| wanted.contains(id))
         .collect();
     if likes.len() >= LIKES_CAP {
         let unknown: Vec<i64> = post_ids
             .iter()
             .copied()
-            .filter(|id| !listed.contains(id))
+            .filter(|id| !liked.contains(id))
             .collect();
         liked.extend(favourites::liked_among(&state.db, caller.account_id, &unknown).await?);
     }
