@@ -248,7 +248,7 @@ pub async fn seed_storage(
                     .await
                     .context("giving a favourite")?;
                 bar.inc(1);
-                anyhow::Ok(done == Some(true))
+                anyhow::Ok(matches!(done, favourites::Favourited::New(_)))
             }
         })
         .buffer_unordered(SEED_PARALLELISM)

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::statuses::StatusRow;
+use super::statuses::{self, StatusRow};
 use super::{Db, Page, StoreError, on_pool, write_tx};
 
 /// A status the account liked, with the favourite's id (the paging cursor)
@@ -19,18 +19,27 @@ pub struct LikedStatus {
     pub status: StatusRow,
 }
 
-/// Likes a status. Returns `Some(true)` when the like is new, `Some(false)`
-/// when it already existed, `None` when the status does not exist.
+/// What liking a status did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Favourited {
+    /// There is no such status.
+    NoStatus,
+    /// The account had liked it already; nothing changed.
+    Already,
+    /// A new like, and the status as it now is (its count included).
+    New(StatusRow),
+}
+
+/// Likes a status, raising its count in the same transaction.
 pub async fn favourite(
     db: &Db,
     id: i64,
     account_id: i64,
     status_id: i64,
     at: DateTime<Utc>,
-) -> Result<Option<bool>, StoreError> {
+) -> Result<Favourited, StoreError> {
     const INSERT: &str = "INSERT INTO favourites (id, account_id, status_id, created_at) \
          VALUES ($1, $2, $3, $4) ON CONFLICT (account_id, status_id) DO NOTHING";
-    const BUMP: &str = "UPDATE statuses SET favourites_count = favourites_count + 1 WHERE id = $1";
     let outcome = write_tx!(db, |tx| {
         let inserted = match sqlx::query(INSERT)
             .bind(id)
@@ -41,22 +50,33 @@ pub async fn favourite(
             .await
         {
             Ok(done) => done.rows_affected() == 1,
-            Err(sqlx::Error::Database(e)) if e.is_foreign_key_violation() => return Ok(None),
+            Err(sqlx::Error::Database(e)) if e.is_foreign_key_violation() => {
+                return Ok(Favourited::NoStatus);
+            }
             Err(e) => return Err(e.into()),
         };
         if inserted {
-            sqlx::query(BUMP).bind(status_id).execute(&mut *tx).await?;
+            let row = sqlx::query_as::<_, StatusRow>(statuses::FAVOURITES_UP)
+                .bind(status_id)
+                .fetch_one(&mut *tx)
+                .await?;
+            Favourited::New(row)
+        } else {
+            Favourited::Already
         }
-        Some(inserted)
     });
     Ok(outcome)
 }
 
-/// Takes a like back. Returns `true` when there was one.
-pub async fn unfavourite(db: &Db, account_id: i64, status_id: i64) -> Result<bool, StoreError> {
+/// Takes a like back, lowering the count in the same transaction. Returns
+/// the status as it now is when there was a like.
+pub async fn unfavourite(
+    db: &Db,
+    account_id: i64,
+    status_id: i64,
+) -> Result<Option<StatusRow>, StoreError> {
     const DELETE: &str = "DELETE FROM favourites WHERE account_id = $1 AND status_id = $2";
-    const LOWER: &str = "UPDATE statuses SET favourites_count = favourites_count - 1 WHERE id = $1";
-    let removed = write_tx!(db, |tx| {
+    let row = write_tx!(db, |tx| {
         let removed = sqlx::query(DELETE)
             .bind(account_id)
             .bind(status_id)
@@ -65,11 +85,17 @@ pub async fn unfavourite(db: &Db, account_id: i64, status_id: i64) -> Result<boo
             .rows_affected()
             == 1;
         if removed {
-            sqlx::query(LOWER).bind(status_id).execute(&mut *tx).await?;
+            Some(
+                sqlx::query_as::<_, StatusRow>(statuses::FAVOURITES_DOWN)
+                    .bind(status_id)
+                    .fetch_one(&mut *tx)
+                    .await?,
+            )
+        } else {
+            None
         }
-        removed
     });
-    Ok(removed)
+    Ok(row)
 }
 
 /// One page of the statuses `account_id` liked, most recent like first.

@@ -69,6 +69,18 @@ macro_rules! status_columns {
 }
 const SELECT: &str = concat!("SELECT ", status_columns!(), " FROM statuses");
 
+/// One more favourite on a status, answering the row as it now is.
+pub(super) const FAVOURITES_UP: &str = concat!(
+    "UPDATE statuses SET favourites_count = favourites_count + 1 WHERE id = $1 RETURNING ",
+    status_columns!()
+);
+
+/// One favourite less on a status, answering the row as it now is.
+pub(super) const FAVOURITES_DOWN: &str = concat!(
+    "UPDATE statuses SET favourites_count = favourites_count - 1 WHERE id = $1 RETURNING ",
+    status_columns!()
+);
+
 /// Stores a status and bumps its author's counters; `NotFound` when the
 /// author does not exist.
 pub async fn create(db: &Db, new: &NewStatus) -> Result<StatusRow, StoreError> {

@@ -69,10 +69,16 @@ pub async fn follow(
             counters(state, me, them).await;
         }
     } else {
-        db::accounts::by_id(&state.db, target)
-            .await?
-            .ok_or(ApiError::NotFound)?;
-        if follows::unfollow(&state.db, caller.account_id, target).await? {
+        let removed = follows::unfollow(&state.db, caller.account_id, target).await?;
+        if !removed {
+            // Nothing taken back: an unknown account is 404; a known one
+            // answers its relationship. (Checked only here: a removed
+            // follow proves the account exists.)
+            db::accounts::by_id(&state.db, target)
+                .await?
+                .ok_or(ApiError::NotFound)?;
+        }
+        if removed {
             match state.cache.remove_follow(me, them).await {
                 Ok(update) => {
                     // A list at its cap was dropped rather than shortened

@@ -10,6 +10,7 @@ use super::convert::{self, Post};
 use super::fetch::{Fetched, fetch};
 use super::statuses::{StatusView, render};
 use super::{DomainResult, Paged, accounts, tolerate};
+use crate::db::favourites::Favourited;
 use crate::db::{Page, favourites, now_ms, statuses};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -34,11 +35,8 @@ pub async fn favourite(
         let now = now_ms();
         let like_id = state.next_id(now);
         match favourites::favourite(&state.db, like_id, caller.account_id, id, now).await? {
-            None => return Err(ApiError::NotFound),
-            Some(true) => {
-                let row = statuses::by_id(&state.db, id)
-                    .await?
-                    .ok_or(ApiError::NotFound)?;
+            Favourited::NoStatus => return Err(ApiError::NotFound),
+            Favourited::New(row) => {
                 let post = Post::from_row(&row);
                 tolerate(
                     "likes_push",
@@ -47,15 +45,14 @@ pub async fn favourite(
                         .add_like(me, &convert::like_entry(&post, like_id, now.into()))
                         .await,
                 );
-                latest = set_likes(state, &post).await;
+                latest = Some(set_likes(state, &post).await.unwrap_or(row));
             }
-            Some(false) => {}
+            Favourited::Already => {}
         }
-    } else if favourites::unfavourite(&state.db, caller.account_id, id).await? {
+    } else if let Some(row) = favourites::unfavourite(&state.db, caller.account_id, id).await? {
         tolerate("likes_remove", state.cache.remove_like(me, id).await);
-        if let Some(row) = statuses::by_id(&state.db, id).await? {
-            latest = set_likes(state, &Post::from_row(&row)).await;
-        }
+        let post = Post::from_row(&row);
+        latest = Some(set_likes(state, &post).await.unwrap_or(row));
     }
     let row = match latest {
         Some(row) => row,

@@ -17,17 +17,20 @@ async fn favourite_and_unfavourite_keep_the_count(t: &TestDb) {
     let alice = t.account("alice").await;
     let bob = t.account("bob").await;
     let s = post(t, alice.id, "like me").await;
+    match favourites::favourite(&t.db, t.id(), bob.id, s.id, now_ms())
+        .await
+        .unwrap()
+    {
+        favourites::Favourited::New(row) => {
+            assert_eq!((row.id, row.favourites_count), (s.id, 1), "the row after")
+        }
+        other => panic!("expected a new like, got {other:?}"),
+    }
     assert_eq!(
         favourites::favourite(&t.db, t.id(), bob.id, s.id, now_ms())
             .await
             .unwrap(),
-        Some(true)
-    );
-    assert_eq!(
-        favourites::favourite(&t.db, t.id(), bob.id, s.id, now_ms())
-            .await
-            .unwrap(),
-        Some(false)
+        favourites::Favourited::Already
     );
     let db = t.db.clone();
     let count = || {
@@ -47,8 +50,12 @@ async fn favourite_and_unfavourite_keep_the_count(t: &TestDb) {
             .unwrap(),
         vec![s.id]
     );
-    assert!(favourites::unfavourite(&t.db, bob.id, s.id).await.unwrap());
-    assert!(!favourites::unfavourite(&t.db, bob.id, s.id).await.unwrap());
+    let after = favourites::unfavourite(&t.db, bob.id, s.id).await.unwrap();
+    assert_eq!(after.map(|r| r.favourites_count), Some(0), "the row after");
+    assert_eq!(
+        favourites::unfavourite(&t.db, bob.id, s.id).await.unwrap(),
+        None
+    );
     assert_eq!(count().await, 0);
     assert!(
         favourites::liked_among(&t.db, bob.id, &[s.id])
@@ -64,7 +71,7 @@ async fn favouriting_an_unknown_status_is_none(t: &TestDb) {
         favourites::favourite(&t.db, t.id(), bob.id, 77, now_ms())
             .await
             .unwrap(),
-        None
+        favourites::Favourited::NoStatus
     );
     assert!(
         favourites::by_account(&t.db, bob.id, Page::first(5))
