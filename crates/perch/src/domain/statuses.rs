@@ -87,6 +87,7 @@ pub async fn post(
             .add_public_post(&post.timeline(&author.username))
             .await,
     );
+    state.timeline_posts.posted(caller.account_id);
     Ok((
         StatusView {
             post: Arc::new(post),

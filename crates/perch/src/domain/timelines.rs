@@ -49,7 +49,12 @@ pub async fn public(
     // The authors of the page as it was last read: it most likely has not
     // changed since, so their profiles come in the same round trip.
     let guessed: Vec<i64> = if first_page && page.limit <= cap {
-        authors_of(state.timeline_memo.last().as_deref(), page.limit)
+        let mut ids = authors_of(state.timeline_memo.last().as_deref(), page.limit);
+        // Whoever posted here since will be on top of the new list.
+        ids.extend(state.timeline_posts.recent_authors());
+        ids.sort_unstable();
+        ids.dedup();
+        ids
     } else {
         Vec::new()
     };
@@ -101,12 +106,34 @@ pub async fn public(
 #[derive(Debug, Default)]
 pub struct TimelinePosts {
     last: std::sync::Mutex<Option<(Arc<Vec<TimelinePost>>, SharedPosts)>>,
+    /// The authors of the last few posts made through this process: the
+    /// list read next most likely starts with them.
+    recent: std::sync::Mutex<std::collections::VecDeque<i64>>,
 }
+
+/// Recent authors remembered.
+const RECENT_AUTHORS: usize = 8;
 
 /// Posts shared between the readers of one version of the timeline.
 type SharedPosts = Arc<Vec<Arc<Post>>>;
 
 impl TimelinePosts {
+    /// Notes that `author` just posted.
+    pub fn posted(&self, author: i64) {
+        let mut recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
+        recent.retain(|a| *a != author);
+        if recent.len() >= RECENT_AUTHORS {
+            recent.pop_back();
+        }
+        recent.push_front(author);
+    }
+
+    /// The authors of the last few posts made through this process.
+    pub fn recent_authors(&self) -> Vec<i64> {
+        let recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
+        recent.iter().copied().collect()
+    }
+
     /// The posts of `list`.
     pub fn posts(&self, list: &Arc<Vec<TimelinePost>>) -> SharedPosts {
         let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
