@@ -56,6 +56,30 @@ pub async fn fetch(
     })
 }
 
+/// Reads `keys` like [`fetch`], and in the same round trip the profiles of
+/// the accounts `guessed` to be shown with them, handed back by id for
+/// [`super::accounts::many`].
+pub async fn fetch_with_profiles(
+    state: &AppState,
+    caller: Option<&Caller>,
+    mut keys: Vec<Key>,
+    guessed: &[i64],
+) -> DomainResult<(Fetched, super::accounts::Prefetched)> {
+    let first = keys.len();
+    keys.extend(
+        guessed
+            .iter()
+            .map(|id| Key::Profile(perch_cache::UserId(*id))),
+    );
+    let mut fetched = fetch(state, caller, keys).await?;
+    let prefetched = guessed
+        .iter()
+        .enumerate()
+        .map(|(i, id)| (*id, fetched.take_raw(first + i)))
+        .collect();
+    Ok((fetched, prefetched))
+}
+
 impl Fetched {
     /// Decodes the value of the `index`-th requested key; `None` for a miss
     /// (a corrupt value is deleted and counts as one).

@@ -4,7 +4,7 @@
 use perch_cache::{FollowEntry, Key, Profile, Update, UserId};
 
 use super::auth::{self, Caller};
-use super::fetch::fetch;
+use super::fetch::fetch_with_profiles;
 use super::{DomainResult, Paged, accounts, convert, tolerate};
 use crate::db::{self, Page, follows, now_ms};
 use crate::error::ApiError;
@@ -152,7 +152,7 @@ pub async fn list(
         Direction::Following => Key::Following(user),
     };
     let cap = key.max_len().unwrap_or(1000);
-    let mut keys = vec![key.clone(), Key::Profile(user)];
+    let keys = vec![key.clone(), Key::Profile(user)];
     // The accounts of the page as the list was last read: it most likely
     // has not changed since, so their profiles come in the same round trip.
     let guessed: Vec<i64> = if page == Page::first(page.limit) {
@@ -169,13 +169,7 @@ pub async fn list(
     } else {
         Vec::new()
     };
-    keys.extend(guessed.iter().map(|id| Key::Profile(UserId(*id))));
-    let mut fetched = fetch(state, caller, keys).await?;
-    let prefetched: accounts::Prefetched = guessed
-        .iter()
-        .enumerate()
-        .map(|(i, id)| (*id, fetched.take_raw(2 + i)))
-        .collect();
+    let (mut fetched, prefetched) = fetch_with_profiles(state, caller, keys, &guessed).await?;
     let listed = match fetched.take_memo(state, 0, &state.follow_memo).await {
         Some(list) => Some(list),
         None => fetched

@@ -7,7 +7,7 @@ use perch_cache::{Key, KeyTtl, TimelinePost, UserId};
 
 use super::auth::Caller;
 use super::convert::Post;
-use super::fetch::fetch;
+use super::fetch::{fetch, fetch_with_profiles};
 use super::statuses::{StatusView, render, render_with};
 use super::{DomainResult, Paged};
 use crate::db::{Page, accounts, statuses};
@@ -58,14 +58,7 @@ pub async fn public(
     } else {
         Vec::new()
     };
-    let first_guess = keys.len();
-    keys.extend(guessed.iter().map(|id| Key::Profile(UserId(*id))));
-    let mut fetched = fetch(state, caller, keys).await?;
-    let prefetched: super::accounts::Prefetched = guessed
-        .iter()
-        .enumerate()
-        .map(|(i, id)| (*id, fetched.take_raw(first_guess + i)))
-        .collect();
+    let (mut fetched, prefetched) = fetch_with_profiles(state, caller, keys, &guessed).await?;
     let posts: Vec<Arc<Post>> = if first_page && page.limit <= cap {
         let raw = fetched.take_raw(0);
         let cached = match state

@@ -14,17 +14,27 @@ use crate::error::CacheResult;
 use crate::store::json::{Edit, Stop};
 use crate::store::{Swapped, Update};
 
+/// What a read-modify-write does with the text it read.
+enum Step {
+    /// Leave it.
+    Keep,
+    /// Replace it with this text, expiring then.
+    Write(String, Instant),
+    /// Delete the key.
+    Delete,
+}
+
 impl MemoryStore {
-    /// Rewrites the text of a live key in one atomic step, keeping its expiry
-    /// unless `ttl` is given. An edit with nothing to write leaves it alone;
-    /// one that stops ([`Stop`]) deletes it.
-    pub(super) async fn edit_text(
+    /// Runs `decide` on the text of a live key in one atomic step and does
+    /// what it says; a missing or expired key answers `missing` (an expired
+    /// one is removed), a rate-limit log is a WRONGTYPE error.
+    async fn compute_text<R>(
         &self,
         key: &str,
-        ttl: Option<Duration>,
-        edit: Edit<'_>,
-    ) -> CacheResult<Update> {
-        let mut outcome = Ok(Update::Missing);
+        missing: R,
+        decide: impl FnOnce(&str, Instant, Instant) -> (Step, R),
+    ) -> CacheResult<R> {
+        let mut outcome = Ok(missing);
         let result = &mut outcome;
         self.inner
             .cache
@@ -33,28 +43,18 @@ impl MemoryStore {
                 let now = Instant::now();
                 let op = match entry {
                     Some(e) if e.value().is_live(now) => match &e.value().data {
-                        Data::Text(text) => match edit.apply(text) {
-                            Ok(Some(new)) => {
-                                *result = Ok(Update::Applied);
-                                let expires_at = ttl.map_or(e.value().expires_at, |t| now + t);
-                                Op::Put(Arc::new(Stored {
+                        Data::Text(text) => {
+                            let (step, answer) = decide(text, e.value().expires_at, now);
+                            *result = Ok(answer);
+                            match step {
+                                Step::Keep => Op::Nop,
+                                Step::Delete => Op::Remove,
+                                Step::Write(new, expires_at) => Op::Put(Arc::new(Stored {
                                     data: Data::Text(new),
                                     expires_at,
-                                }))
+                                })),
                             }
-                            Ok(None) => {
-                                *result = Ok(Update::NoMatch);
-                                Op::Nop
-                            }
-                            Err(Stop::Corrupt) => {
-                                *result = Ok(Update::Corrupt);
-                                Op::Remove
-                            }
-                            Err(Stop::Drop) => {
-                                *result = Ok(Update::Dropped);
-                                Op::Remove
-                            }
-                        },
+                        }
                         Data::Log(_) => {
                             *result = Err(wrong_type());
                             Op::Nop
@@ -69,6 +69,29 @@ impl MemoryStore {
         outcome
     }
 
+    /// Rewrites the text of a live key in one atomic step, keeping its expiry
+    /// unless `ttl` is given. An edit with nothing to write leaves it alone;
+    /// one that stops ([`Stop`]) deletes it.
+    pub(super) async fn edit_text(
+        &self,
+        key: &str,
+        ttl: Option<Duration>,
+        edit: Edit<'_>,
+    ) -> CacheResult<Update> {
+        self.compute_text(key, Update::Missing, |text, expires_at, now| {
+            match edit.apply(text) {
+                Ok(Some(new)) => {
+                    let expires_at = ttl.map_or(expires_at, |t| now + t);
+                    (Step::Write(new, expires_at), Update::Applied)
+                }
+                Ok(None) => (Step::Keep, Update::NoMatch),
+                Err(Stop::Corrupt) => (Step::Delete, Update::Corrupt),
+                Err(Stop::Drop) => (Step::Delete, Update::Dropped),
+            }
+        })
+        .await
+    }
+
     /// Replaces the text of a live key with `new` (expiring after `ttl`)
     /// only if it still is `expected`, in one atomic step.
     pub(super) async fn swap_text(
@@ -78,37 +101,13 @@ impl MemoryStore {
         new: &str,
         ttl: Duration,
     ) -> CacheResult<Swapped> {
-        let mut outcome = Ok(Swapped::Missing);
-        let result = &mut outcome;
-        self.inner
-            .cache
-            .entry_by_ref(key)
-            .and_compute_with(|entry| {
-                let now = Instant::now();
-                let op = match entry {
-                    Some(e) if e.value().is_live(now) => match &e.value().data {
-                        Data::Text(text) if text == expected => {
-                            *result = Ok(Swapped::Done);
-                            Op::Put(Arc::new(Stored {
-                                data: Data::Text(new.to_owned()),
-                                expires_at: now + ttl,
-                            }))
-                        }
-                        Data::Text(text) => {
-                            *result = Ok(Swapped::Changed(text.clone()));
-                            Op::Nop
-                        }
-                        Data::Log(_) => {
-                            *result = Err(wrong_type());
-                            Op::Nop
-                        }
-                    },
-                    Some(_) => Op::Remove,
-                    None => Op::Nop,
-                };
-                ready(op)
-            })
-            .await;
-        outcome
+        self.compute_text(key, Swapped::Missing, |text, _, now| {
+            if text == expected {
+                (Step::Write(new.to_owned(), now + ttl), Swapped::Done)
+            } else {
+                (Step::Keep, Swapped::Changed(text.to_owned()))
+            }
+        })
+        .await
     }
 }
