@@ -16,6 +16,8 @@ contract! {
     threads compare_and_set_writes_only_over_the_expected_text,
     threads reload_swaps_a_cached_value_and_leaves_a_missing_one,
     threads concurrent_reloads_leave_the_newest_load,
+    threads reload_seen_swaps_the_written_value_unless_another_writer_came_first,
+    threads concurrent_writers_swapping_their_own_rows_leave_the_newest,
 }
 
 async fn compare_and_set_writes_only_over_the_expected_text(h: &Harness) {
@@ -123,5 +125,117 @@ async fn concurrent_reloads_leave_the_newest_load(h: &Harness) {
     assert!(newest >= 40, "every reload loaded at least once");
     if let Some(p) = h.cache.profile(user).await.unwrap() {
         assert_eq!(p.followers_count, newest, "an older load was left last");
+    }
+}
+
+async fn reload_seen_swaps_the_written_value_unless_another_writer_came_first(h: &Harness) {
+    let user = UserId(4);
+    let key = Key::Profile(user);
+    let rendered = h.cache.render(&key);
+    let fresh = |n: u64| {
+        let mut p = profile(4);
+        p.followers_count = n;
+        p
+    };
+    let followers = || async {
+        h.cache
+            .profile(user)
+            .await
+            .unwrap()
+            .map(|p| p.followers_count)
+    };
+    let read = || async {
+        h.cache
+            .store()
+            .get_many(std::slice::from_ref(&rendered))
+            .await
+            .unwrap()
+            .pop()
+            .flatten()
+    };
+    let loads = AtomicU64::new(0);
+    let load = |n: u64| {
+        let loads = &loads;
+        move || async move {
+            loads.fetch_add(1, Ordering::SeqCst);
+            Ok::<_, ()>(Some(fresh(n)))
+        }
+    };
+    h.cache.cache_profile(&fresh(1)).await.unwrap();
+
+    // Nobody wrote since the text was read: the writer's value goes in,
+    // and nothing is loaded.
+    let seen = read().await;
+    let outcome = h.cache.reload_seen(&key, seen, fresh(2), load(99)).await;
+    assert_eq!(outcome, Ok(Ok(true)));
+    assert_eq!(followers().await, Some(2));
+    assert_eq!(loads.load(Ordering::SeqCst), 0);
+
+    // Another writer swapped after the text was read: the value in hand may
+    // be older than theirs, so it is loaded afresh instead.
+    let seen = read().await;
+    h.cache.cache_profile(&fresh(5)).await.unwrap();
+    let outcome = h.cache.reload_seen(&key, seen, fresh(3), load(6)).await;
+    assert_eq!(outcome, Ok(Ok(true)));
+    assert_eq!(followers().await, Some(6), "the stale value was swapped in");
+    assert_eq!(loads.load(Ordering::SeqCst), 1);
+
+    // Nothing was read: a plain reload, which loads.
+    let outcome = h.cache.reload_seen(&key, None, fresh(8), load(7)).await;
+    assert_eq!(outcome, Ok(Ok(true)));
+    assert_eq!(followers().await, Some(7));
+    assert_eq!(loads.load(Ordering::SeqCst), 2);
+}
+
+async fn concurrent_writers_swapping_their_own_rows_leave_the_newest(h: &Harness) {
+    // Each writer reads the cached text, then commits (takes the next
+    // counter value, as its row would show), then swaps its row in. Whatever
+    // the interleaving, the value left is the newest committed or loaded.
+    let user = UserId(5);
+    let key = Key::Profile(user);
+    let rendered = h.cache.render(&key);
+    let mut first = profile(5);
+    first.followers_count = 0;
+    h.cache.cache_profile(&first).await.unwrap();
+    let counter = Arc::new(AtomicU64::new(0));
+    let mut tasks = Vec::new();
+    for _ in 0..40 {
+        let (cache, counter, key, rendered) = (
+            h.cache.clone(),
+            counter.clone(),
+            key.clone(),
+            rendered.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let seen = cache
+                .store()
+                .get_many(std::slice::from_ref(&rendered))
+                .await
+                .unwrap()
+                .pop()
+                .flatten();
+            tokio::task::yield_now().await;
+            let mut mine = profile(5);
+            mine.followers_count = counter.fetch_add(1, Ordering::SeqCst) + 1;
+            tokio::task::yield_now().await;
+            cache
+                .reload_seen(&key, seen, mine, || {
+                    let counter = counter.clone();
+                    async move {
+                        let mut p = profile(5);
+                        p.followers_count = counter.fetch_add(1, Ordering::SeqCst) + 1;
+                        tokio::task::yield_now().await;
+                        Ok::<_, ()>(Some(p))
+                    }
+                })
+                .await
+        }));
+    }
+    for task in tasks {
+        assert!(task.await.unwrap().unwrap().is_ok());
+    }
+    let newest = counter.load(Ordering::SeqCst);
+    if let Some(p) = h.cache.profile(user).await.unwrap() {
+        assert_eq!(p.followers_count, newest, "an older value was left last");
     }
 }

@@ -33,19 +33,13 @@ impl Cache {
     /// is left to the next reader. Returns whether a value was swapped in;
     /// the outer error is `load`'s (the value is then dropped), the inner
     /// one the cache's (the value is then dropped once the cache is back).
-    pub async fn reload<T, E, F, Fut>(&self, key: &Key, mut load: F) -> Result<CacheResult<bool>, E>
+    pub async fn reload<T, E, F, Fut>(&self, key: &Key, load: F) -> Result<CacheResult<bool>, E>
     where
         T: CacheValue,
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<Option<T>, E>>,
     {
         let rendered = self.render(key);
-        let Some(ttl) = key.ttl() else {
-            return Ok(Err(CacheError::Command(format!(
-                "{} keys take their TTL from the caller",
-                key.family()
-            ))));
-        };
         // Loads of this key in flight in this process read before the
         // write: they must not store what they read.
         self.mark_written(&rendered);
@@ -55,15 +49,71 @@ impl Cache {
             .get_many(std::slice::from_ref(&rendered))
             .await;
         self.on_edit_result(std::slice::from_ref(&rendered), &read);
-        let mut expected = match self.observe(read) {
+        let expected = match self.observe(read) {
             Ok(mut values) => match values.pop().flatten() {
                 Some(text) => text,
                 None => return Ok(Ok(false)),
             },
             Err(e) => return Ok(Err(e)),
         };
+        self.swap_forward(key, rendered, expected, None, load).await
+    }
+
+    /// [`Cache::reload`] for a writer that read the cached text `seen`
+    /// before its write, and whose write answered `value` as it committed
+    /// (so `value` was loaded after `seen` was read): `value` is swapped in
+    /// against `seen` with no load at all, and `load` runs only if another
+    /// writer swapped first. A key that was missing when read goes through
+    /// [`Cache::reload`], since a load older than the write may have filled
+    /// it since.
+    pub async fn reload_seen<T, E, F, Fut>(
+        &self,
+        key: &Key,
+        seen: Option<String>,
+        value: T,
+        load: F,
+    ) -> Result<CacheResult<bool>, E>
+    where
+        T: CacheValue,
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<Option<T>, E>>,
+    {
+        let Some(seen) = seen else {
+            return self.reload(key, load).await;
+        };
+        let rendered = self.render(key);
+        self.mark_written(&rendered);
+        self.swap_forward(key, rendered, seen, Some(value), load)
+            .await
+    }
+
+    /// Swaps in `first` (else a fresh load) against `expected`, loading
+    /// again against whatever another writer left, up to [`ATTEMPTS`] times.
+    async fn swap_forward<T, E, F, Fut>(
+        &self,
+        key: &Key,
+        rendered: String,
+        mut expected: String,
+        mut first: Option<T>,
+        mut load: F,
+    ) -> Result<CacheResult<bool>, E>
+    where
+        T: CacheValue,
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<Option<T>, E>>,
+    {
+        let Some(ttl) = key.ttl() else {
+            return Ok(Err(CacheError::Command(format!(
+                "{} keys take their TTL from the caller",
+                key.family()
+            ))));
+        };
         for _ in 0..ATTEMPTS {
-            let value = match load().await {
+            let loaded = match first.take() {
+                Some(value) => Ok(Some(value)),
+                None => load().await,
+            };
+            let value = match loaded {
                 Ok(Some(value)) => value,
                 Ok(None) => return Ok(self.delete(std::slice::from_ref(key)).await.map(|_| false)),
                 Err(e) => {

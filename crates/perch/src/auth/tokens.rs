@@ -4,6 +4,8 @@
 //! Only HS256 is accepted: a token whose header names another algorithm
 //! (`none`, an RSA or EC one) is refused before its signature is looked at.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -47,6 +49,9 @@ impl Claims {
     }
 }
 
+/// Tokens remembered as verified, at most; the memo starts over when full.
+const VERIFIED_CAP: usize = 8192;
+
 /// Signs and verifies tokens with the server's secret.
 #[derive(Clone)]
 pub struct TokenKeys {
@@ -54,6 +59,12 @@ pub struct TokenKeys {
     decoding: DecodingKey,
     validation: Validation,
     lifetime: Duration,
+    /// Tokens whose signature was checked, with their claims: every
+    /// authenticated request presents one, and checking it again (base64,
+    /// HMAC, JSON) cost more than the rest of a cached read's own work.
+    /// A token is its own key (the same text carries the same signature);
+    /// only its expiry needs checking again.
+    verified: Arc<Mutex<HashMap<Box<str>, Claims>>>,
 }
 
 impl std::fmt::Debug for TokenKeys {
@@ -78,6 +89,7 @@ impl TokenKeys {
             decoding: DecodingKey::from_secret(secret),
             validation,
             lifetime,
+            verified: Arc::default(),
         }
     }
 
@@ -103,13 +115,24 @@ impl TokenKeys {
     /// Checks a token's algorithm, signature, `exp` and `nbf`; `None` for any
     /// token that fails (the caller answers 401 without saying why).
     pub fn verify(&self, token: &str) -> Option<Claims> {
+        let now = Utc::now().timestamp();
+        let unexpired = |claims: &Claims| now <= claims.exp.saturating_add(LEEWAY_SECS as i64);
+        let verified = self.verified.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(claims) = verified.get(token) {
+            return unexpired(claims).then(|| claims.clone());
+        }
+        drop(verified);
         let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).ok()?;
         let claims = data.claims;
         // A token from the future (beyond the leeway) was not issued by us.
-        let now = Utc::now().timestamp();
         if claims.iat > now + LEEWAY_SECS as i64 || claims.account_id().is_none() {
             return None;
         }
+        let mut verified = self.verified.lock().unwrap_or_else(|e| e.into_inner());
+        if verified.len() >= VERIFIED_CAP {
+            verified.clear();
+        }
+        verified.insert(token.into(), claims.clone());
         Some(claims)
     }
 }
@@ -188,5 +211,18 @@ mod tests {
         // Garbage.
         assert!(k.verify("not.a.token").is_none());
         assert!(k.verify("").is_none());
+    }
+
+    #[test]
+    fn a_remembered_token_still_expires() {
+        let k = keys();
+        // Accepted for about one more second: `exp` + leeway = now + 1.
+        let issued = Utc::now() - chrono::Duration::seconds(3600 + LEEWAY_SECS as i64 - 1);
+        let (token, claims) = k.issue(42, "read", issued).unwrap();
+        assert_eq!(k.verify(&token), Some(claims.clone()));
+        // The second time from the memo, with the same claims.
+        assert_eq!(k.verify(&token), Some(claims));
+        std::thread::sleep(std::time::Duration::from_millis(2100));
+        assert!(k.verify(&token).is_none(), "expired while remembered");
     }
 }

@@ -218,7 +218,8 @@ pub async fn seed_storage(
                 let at = now_ms();
                 let made = follows::follow(&state.db, state.next_id(at), follower, followee, at)
                     .await
-                    .context("making a follow")?;
+                    .context("making a follow")?
+                    .changed();
                 bar.inc(1);
                 anyhow::Ok(made)
             }

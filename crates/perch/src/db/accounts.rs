@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use super::{Db, StoreError, on_pool};
 
 /// One account as stored.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Deserialize)]
 pub struct AccountRow {
     /// Snowflake id.
     pub id: i64,

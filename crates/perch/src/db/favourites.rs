@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use super::statuses::{self, StatusRow};
-use super::{Db, Page, StoreError, on_pool, write_tx};
+use super::{Db, Page, Pool, StoreError, on_pool, write_tx};
 
 /// A status the account liked, with the favourite's id (the paging cursor)
 /// and time.
@@ -30,7 +30,8 @@ pub enum Favourited {
     New(StatusRow),
 }
 
-/// Likes a status, raising its count in the same transaction.
+/// Likes a status, raising its count with it: on PostgreSQL in one
+/// statement (one round trip), on SQLite in one transaction.
 pub async fn favourite(
     db: &Db,
     id: i64,
@@ -38,10 +39,37 @@ pub async fn favourite(
     status_id: i64,
     at: DateTime<Utc>,
 ) -> Result<Favourited, StoreError> {
-    const INSERT: &str = "INSERT INTO favourites (id, account_id, status_id, created_at) \
-         VALUES ($1, $2, $3, $4) ON CONFLICT (account_id, status_id) DO NOTHING";
+    macro_rules! insert {
+        () => {
+            "INSERT INTO favourites (id, account_id, status_id, created_at) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (account_id, status_id) DO NOTHING"
+        };
+    }
+    const PG: &str = concat!(
+        "WITH liked AS (",
+        insert!(),
+        " RETURNING status_id) ",
+        statuses::favourites_step!("+", "IN (SELECT status_id FROM liked)")
+    );
+    if let Pool::Postgres(pool) = &db.pool {
+        db.count_query();
+        return match sqlx::query_as::<_, StatusRow>(PG)
+            .bind(id)
+            .bind(account_id)
+            .bind(status_id)
+            .bind(at)
+            .fetch_optional(pool)
+            .await
+        {
+            Ok(row) => Ok(row.map_or(Favourited::Already, Favourited::New)),
+            Err(sqlx::Error::Database(e)) if e.is_foreign_key_violation() => {
+                Ok(Favourited::NoStatus)
+            }
+            Err(e) => Err(e.into()),
+        };
+    }
     let outcome = write_tx!(db, |tx| {
-        let inserted = match sqlx::query(INSERT)
+        let inserted = match sqlx::query(insert!())
             .bind(id)
             .bind(account_id)
             .bind(status_id)
@@ -68,16 +96,35 @@ pub async fn favourite(
     Ok(outcome)
 }
 
-/// Takes a like back, lowering the count in the same transaction. Returns
-/// the status as it now is when there was a like.
+/// Takes a like back, lowering the count with it (one statement on
+/// PostgreSQL, one transaction on SQLite). Returns the status as it now is
+/// when there was a like.
 pub async fn unfavourite(
     db: &Db,
     account_id: i64,
     status_id: i64,
 ) -> Result<Option<StatusRow>, StoreError> {
-    const DELETE: &str = "DELETE FROM favourites WHERE account_id = $1 AND status_id = $2";
+    macro_rules! delete {
+        () => {
+            "DELETE FROM favourites WHERE account_id = $1 AND status_id = $2"
+        };
+    }
+    const PG: &str = concat!(
+        "WITH unliked AS (",
+        delete!(),
+        " RETURNING status_id) ",
+        statuses::favourites_step!("-", "IN (SELECT status_id FROM unliked)")
+    );
+    if let Pool::Postgres(pool) = &db.pool {
+        db.count_query();
+        return Ok(sqlx::query_as::<_, StatusRow>(PG)
+            .bind(account_id)
+            .bind(status_id)
+            .fetch_optional(pool)
+            .await?);
+    }
     let row = write_tx!(db, |tx| {
-        let removed = sqlx::query(DELETE)
+        let removed = sqlx::query(delete!())
             .bind(account_id)
             .bind(status_id)
             .execute(&mut *tx)

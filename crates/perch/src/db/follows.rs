@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use super::accounts::AccountRow;
-use super::{Db, Page, StoreError, on_pool, write_tx};
+use super::{Db, Page, Pool, StoreError, on_pool};
 
 /// An account on the other end of a follow, with the follow's id (the paging
 /// cursor) and time.
@@ -19,75 +19,217 @@ pub struct FollowEdge {
     pub account: AccountRow,
 }
 
-/// Makes `follower` follow `followee`. Returns `true` when the follow is new,
-/// `false` when it already existed (nothing changes then); `NotFound` when
-/// either account does not exist.
+/// What a follow or an unfollow changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FollowChange {
+    /// Nothing: the follow already existed, or there was none to end.
+    Unchanged,
+    /// The follow was made or ended.
+    Changed {
+        /// The follower as it now is (its `following_count` changed).
+        follower: Box<AccountRow>,
+        /// The followed account as it now is (its `followers_count` changed).
+        followee: Box<AccountRow>,
+        /// Whether the followed account follows the follower.
+        followed_by: bool,
+    },
+}
+
+impl FollowChange {
+    /// Whether anything changed.
+    pub fn changed(&self) -> bool {
+        matches!(self, FollowChange::Changed { .. })
+    }
+}
+
+/// An account row changed by a follow, and whether the other account
+/// follows back.
+#[derive(sqlx::FromRow)]
+struct Changed {
+    #[sqlx(flatten)]
+    account: AccountRow,
+    followed_by: bool,
+}
+
+/// Both accounts' counters in one statement, `$1` the follower, `$2` the
+/// followee, `$3` the step (+1, -1). One statement takes both row locks in
+/// the scan's order; one statement per account would take them in opposite
+/// orders when two accounts follow each other at once, and deadlock.
+macro_rules! counters {
+    ($only_if:literal) => {
+        concat!(
+            "UPDATE accounts SET \
+             followers_count = followers_count + CASE WHEN id = $2 THEN $3 ELSE 0 END, \
+             following_count = following_count + CASE WHEN id = $1 THEN $3 ELSE 0 END \
+             WHERE id IN ($1, $2)",
+            $only_if,
+            " RETURNING *"
+        )
+    };
+}
+
+/// Whether the followee (`$2`) follows the follower (`$1`) back.
+macro_rules! followed_by {
+    () => {
+        "EXISTS (SELECT 1 FROM follows WHERE follower_id = $2 AND followee_id = $1)"
+    };
+}
+
+/// Makes `follower` follow `followee`; `NotFound` when either account does
+/// not exist. On PostgreSQL this is one statement (the row, both counters
+/// and the relationship back: one round trip, no transaction to open and
+/// close); on SQLite, one transaction.
 pub async fn follow(
     db: &Db,
     id: i64,
     follower: i64,
     followee: i64,
     at: DateTime<Utc>,
-) -> Result<bool, StoreError> {
-    const INSERT: &str = "INSERT INTO follows (id, follower_id, followee_id, created_at) \
-         VALUES ($1, $2, $3, $4) ON CONFLICT (follower_id, followee_id) DO NOTHING";
-    const BUMP_FOLLOWERS: &str =
-        "UPDATE accounts SET followers_count = followers_count + 1 WHERE id = $1";
-    const BUMP_FOLLOWING: &str =
-        "UPDATE accounts SET following_count = following_count + 1 WHERE id = $1";
-    let created = write_tx!(db, |tx| {
-        let inserted = sqlx::query(INSERT)
-            .bind(id)
-            .bind(follower)
-            .bind(followee)
-            .bind(at)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
-            == 1;
-        if inserted {
-            sqlx::query(BUMP_FOLLOWERS)
-                .bind(followee)
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query(BUMP_FOLLOWING)
+) -> Result<FollowChange, StoreError> {
+    const SQLITE: &str = "INSERT INTO follows (id, follower_id, followee_id, created_at) \
+         VALUES ($3, $1, $2, $4) ON CONFLICT (follower_id, followee_id) DO NOTHING";
+    const PG: &str = concat!(
+        "WITH made AS (INSERT INTO follows (id, follower_id, followee_id, created_at) \
+         VALUES ($4, $1, $2, $5) ON CONFLICT (follower_id, followee_id) DO NOTHING RETURNING 1), \
+         up AS (",
+        counters!(" AND EXISTS (SELECT 1 FROM made)"),
+        ") SELECT up.*, ",
+        followed_by!(),
+        " AS followed_by FROM up"
+    );
+    db.count_query();
+    match &db.pool {
+        Pool::Postgres(pool) => {
+            let rows = sqlx::query_as::<_, Changed>(PG)
                 .bind(follower)
-                .execute(&mut *tx)
+                .bind(followee)
+                .bind(1_i64)
+                .bind(id)
+                .bind(at)
+                .fetch_all(pool)
                 .await?;
+            assemble(rows, follower, followee)
         }
-        inserted
-    });
-    Ok(created)
+        Pool::Sqlite(pool) => {
+            let _turn = db.sqlite_writer.lock().await;
+            let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+            let made = sqlx::query(SQLITE)
+                .bind(follower)
+                .bind(followee)
+                .bind(id)
+                .bind(at)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+                == 1;
+            let change = sqlite_counters(&mut tx, made, follower, followee, 1).await?;
+            tx.commit().await?;
+            Ok(change)
+        }
+    }
 }
 
-/// Ends a follow. Returns `true` when there was one to end.
-pub async fn unfollow(db: &Db, follower: i64, followee: i64) -> Result<bool, StoreError> {
-    const DELETE: &str = "DELETE FROM follows WHERE follower_id = $1 AND followee_id = $2";
-    const LOWER_FOLLOWERS: &str =
-        "UPDATE accounts SET followers_count = followers_count - 1 WHERE id = $1";
-    const LOWER_FOLLOWING: &str =
-        "UPDATE accounts SET following_count = following_count - 1 WHERE id = $1";
-    let removed = write_tx!(db, |tx| {
-        let removed = sqlx::query(DELETE)
-            .bind(follower)
-            .bind(followee)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
-            == 1;
-        if removed {
-            sqlx::query(LOWER_FOLLOWERS)
+/// Ends a follow; [`FollowChange::Unchanged`] when there was none. One
+/// statement on PostgreSQL, one transaction on SQLite, as [`follow`].
+pub async fn unfollow(db: &Db, follower: i64, followee: i64) -> Result<FollowChange, StoreError> {
+    const SQLITE: &str = "DELETE FROM follows WHERE follower_id = $1 AND followee_id = $2";
+    const PG: &str = concat!(
+        "WITH ended AS (DELETE FROM follows WHERE follower_id = $1 AND followee_id = $2 \
+         RETURNING 1), up AS (",
+        counters!(" AND EXISTS (SELECT 1 FROM ended)"),
+        ") SELECT up.*, ",
+        followed_by!(),
+        " AS followed_by FROM up"
+    );
+    db.count_query();
+    match &db.pool {
+        Pool::Postgres(pool) => {
+            let rows = sqlx::query_as::<_, Changed>(PG)
+                .bind(follower)
+                .bind(followee)
+                .bind(-1_i64)
+                .fetch_all(pool)
+                .await?;
+            assemble(rows, follower, followee)
+        }
+        Pool::Sqlite(pool) => {
+            let _turn = db.sqlite_writer.lock().await;
+            let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+            let ended = sqlx::query(SQLITE)
+                .bind(follower)
                 .bind(followee)
                 .execute(&mut *tx)
-                .await?;
-            sqlx::query(LOWER_FOLLOWING)
-                .bind(follower)
-                .execute(&mut *tx)
-                .await?;
+                .await?
+                .rows_affected()
+                == 1;
+            let change = sqlite_counters(&mut tx, ended, follower, followee, -1).await?;
+            tx.commit().await?;
+            Ok(change)
         }
-        removed
-    });
-    Ok(removed)
+    }
+}
+
+/// SQLite's second half of a follow change, in its transaction: when the
+/// follow row changed, both counters and the relationship back.
+async fn sqlite_counters(
+    tx: &mut sqlx::SqliteConnection,
+    changed: bool,
+    follower: i64,
+    followee: i64,
+    step: i64,
+) -> Result<FollowChange, StoreError> {
+    if !changed {
+        return Ok(FollowChange::Unchanged);
+    }
+    let accounts = sqlx::query_as::<_, AccountRow>(counters!(""))
+        .bind(follower)
+        .bind(followee)
+        .bind(step)
+        .fetch_all(&mut *tx)
+        .await?;
+    let followed_by: bool = sqlx::query_scalar(concat!("SELECT ", followed_by!()))
+        .bind(follower)
+        .bind(followee)
+        .fetch_one(&mut *tx)
+        .await?;
+    assemble(
+        accounts
+            .into_iter()
+            .map(|account| Changed {
+                account,
+                followed_by,
+            })
+            .collect(),
+        follower,
+        followee,
+    )
+}
+
+/// The change from the rows a follow change answered: none when the follow
+/// row did not change; both accounts when it did.
+fn assemble(rows: Vec<Changed>, follower: i64, followee: i64) -> Result<FollowChange, StoreError> {
+    if rows.is_empty() {
+        return Ok(FollowChange::Unchanged);
+    }
+    let followed_by = rows.iter().any(|r| r.followed_by);
+    let mut accounts = rows.into_iter().map(|r| r.account);
+    let (mut mine, mut theirs) = (None, None);
+    for account in accounts.by_ref() {
+        if account.id == follower {
+            mine = Some(account);
+        } else if account.id == followee {
+            theirs = Some(account);
+        }
+    }
+    match (mine, theirs) {
+        (Some(follower), Some(followee)) => Ok(FollowChange::Changed {
+            follower: Box::new(follower),
+            followee: Box::new(followee),
+            followed_by,
+        }),
+        // The follow row changed, so both accounts existed: one went since.
+        _ => Err(StoreError::NotFound),
+    }
 }
 
 /// One page of the accounts following `account_id`, newest follow first.

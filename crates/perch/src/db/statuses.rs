@@ -3,7 +3,8 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Db, Page, StoreError, on_pool, write_tx};
+use super::accounts::AccountRow;
+use super::{Db, Page, Pool, StoreError, on_pool, write_tx};
 
 /// One status as stored.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -67,53 +68,117 @@ macro_rules! status_columns {
          favourites_count, created_at"
     };
 }
+pub(super) use status_columns;
 const SELECT: &str = concat!("SELECT ", status_columns!(), " FROM statuses");
 
+/// Moves the favourite count of the statuses whose id is `$which` by
+/// `$sign` 1, answering them as they now are.
+macro_rules! favourites_step {
+    ($sign:literal, $which:literal) => {
+        concat!(
+            "UPDATE statuses SET favourites_count = favourites_count ",
+            $sign,
+            " 1 WHERE id ",
+            $which,
+            " RETURNING ",
+            $crate::db::statuses::status_columns!()
+        )
+    };
+}
+pub(super) use favourites_step;
+
 /// One more favourite on a status, answering the row as it now is.
-pub(super) const FAVOURITES_UP: &str = concat!(
-    "UPDATE statuses SET favourites_count = favourites_count + 1 WHERE id = $1 RETURNING ",
-    status_columns!()
-);
+pub(super) const FAVOURITES_UP: &str = favourites_step!("+", "= $1");
 
 /// One favourite less on a status, answering the row as it now is.
-pub(super) const FAVOURITES_DOWN: &str = concat!(
-    "UPDATE statuses SET favourites_count = favourites_count - 1 WHERE id = $1 RETURNING ",
-    status_columns!()
-);
+pub(super) const FAVOURITES_DOWN: &str = favourites_step!("-", "= $1");
 
 /// Stores a status and bumps its author's counters; `NotFound` when the
 /// author does not exist.
 pub async fn create(db: &Db, new: &NewStatus) -> Result<StatusRow, StoreError> {
-    const INSERT: &str = concat!(
-        "INSERT INTO statuses (id, account_id, content, sensitive, spoiler_text, \
-         media_urls, visibility, language, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
-         RETURNING ",
-        status_columns!()
+    Ok(post(db, new).await?.0)
+}
+
+/// A status row with its author's row as JSON text (PostgreSQL's answer to
+/// [`post`]: one statement cannot answer two row types).
+#[derive(sqlx::FromRow)]
+struct Posted {
+    #[sqlx(flatten)]
+    status: StatusRow,
+    author: String,
+}
+
+/// Stores a status and bumps its author's counters, answering both rows as
+/// they now are; `NotFound` when the author does not exist. On PostgreSQL
+/// one statement (one round trip), on SQLite one transaction.
+pub async fn post(db: &Db, new: &NewStatus) -> Result<(StatusRow, AccountRow), StoreError> {
+    macro_rules! insert {
+        () => {
+            concat!(
+                "INSERT INTO statuses (id, account_id, content, sensitive, spoiler_text, \
+                 media_urls, visibility, language, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ",
+                status_columns!()
+            )
+        };
+    }
+    macro_rules! bump {
+        () => {
+            "UPDATE accounts SET statuses_count = statuses_count + 1, \
+             last_status_at = $9 WHERE id = $2 RETURNING *"
+        };
+    }
+    const PG: &str = concat!(
+        "WITH s AS (",
+        insert!(),
+        "), a AS (",
+        bump!(),
+        ") SELECT s.*, row_to_json(a)::text AS author FROM s, a"
     );
-    const BUMP: &str = "UPDATE accounts SET statuses_count = statuses_count + 1, \
-         last_status_at = $2 WHERE id = $1";
+    // The bump, alone, with its placeholders renumbered.
+    const SQLITE_BUMP: &str = "UPDATE accounts SET statuses_count = statuses_count + 1, \
+         last_status_at = $2 WHERE id = $1 RETURNING *";
     let media = serde_json::to_string(&new.media_urls).unwrap_or_else(|_| "[]".into());
-    let row = write_tx!(db, |tx| {
-        let row = sqlx::query_as::<_, StatusRow>(INSERT)
-            .bind(new.id)
-            .bind(new.account_id)
-            .bind(&new.content)
-            .bind(new.sensitive)
-            .bind(&new.spoiler_text)
-            .bind(&media)
-            .bind(&new.visibility)
-            .bind(new.language.as_deref())
-            .bind(new.created_at)
-            .fetch_one(&mut *tx)
-            .await?;
-        sqlx::query(BUMP)
-            .bind(new.account_id)
-            .bind(new.created_at)
-            .execute(&mut *tx)
-            .await?;
-        row
-    });
-    Ok(row)
+    macro_rules! bind_status {
+        ($query:expr) => {
+            $query
+                .bind(new.id)
+                .bind(new.account_id)
+                .bind(&new.content)
+                .bind(new.sensitive)
+                .bind(&new.spoiler_text)
+                .bind(&media)
+                .bind(&new.visibility)
+                .bind(new.language.as_deref())
+                .bind(new.created_at)
+        };
+    }
+    db.count_query();
+    match &db.pool {
+        Pool::Postgres(pool) => {
+            let posted = bind_status!(sqlx::query_as::<_, Posted>(PG))
+                .fetch_optional(pool)
+                .await?
+                .ok_or(StoreError::NotFound)?;
+            let author = serde_json::from_str(&posted.author)
+                .map_err(|e| StoreError::Database(sqlx::Error::Decode(e.into())))?;
+            Ok((posted.status, author))
+        }
+        Pool::Sqlite(pool) => {
+            let _turn = db.sqlite_writer.lock().await;
+            let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+            let status = bind_status!(sqlx::query_as::<_, StatusRow>(insert!()))
+                .fetch_one(&mut *tx)
+                .await?;
+            let author = sqlx::query_as::<_, AccountRow>(SQLITE_BUMP)
+                .bind(new.account_id)
+                .bind(new.created_at)
+                .fetch_one(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok((status, author))
+        }
+    }
 }
 
 /// The status with this id.

@@ -44,6 +44,33 @@ pub(crate) async fn reload(state: &AppState, user: UserId) -> perch_cache::Cache
     }
 }
 
+/// [`reload`] for a write that read the profile's cached text `seen` (in
+/// its first round trip, before committing) and got the account `row` back
+/// from its commit: the row is swapped in with no query (see
+/// [`perch_cache::Cache::reload_seen`]).
+pub(crate) async fn reload_seen(
+    state: &AppState,
+    seen: Option<String>,
+    row: &accounts::AccountRow,
+) -> perch_cache::CacheResult<bool> {
+    let key = Key::Profile(UserId(row.id));
+    let value = convert::profile(row, &state.base_url);
+    let reloaded = state
+        .cache
+        .reload_seen(&key, seen, value, || async {
+            let row = accounts::by_id(&state.db, row.id).await?;
+            Ok::<_, ApiError>(row.map(|r| convert::profile(&r, &state.base_url)))
+        })
+        .await;
+    match reloaded {
+        Ok(outcome) => outcome,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot reload a profile; dropped it");
+            Ok(false)
+        }
+    }
+}
+
 /// Loads (and caches) a profile that a fetch missed.
 pub(crate) async fn load(
     state: &AppState,

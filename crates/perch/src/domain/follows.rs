@@ -3,9 +3,10 @@
 
 use perch_cache::{FollowEntry, Key, Profile, Update, UserId};
 
-use super::auth::{self, Caller};
-use super::fetch::fetch_with_profiles;
+use super::auth::Caller;
+use super::fetch::{fetch, fetch_with_profiles};
 use super::{DomainResult, Paged, accounts, convert, tolerate};
+use crate::db::follows::FollowChange;
 use crate::db::{self, Page, follows, now_ms};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -32,53 +33,54 @@ pub enum Direction {
 
 /// Follows (`on`) or unfollows `target`. Both cached lists are changed in
 /// place (atomically, only where cached in full) and both cached profiles
-/// are dropped (their counters changed).
+/// are swapped for the rows the write answered (their counters changed).
+///
+/// The profiles' cached texts are read with the caller's blacklist entry,
+/// before the write: what makes swapping in the write's rows safe (see
+/// [`perch_cache::Cache::reload_seen`]). On PostgreSQL the write is one
+/// statement, which also answers the relationship.
 pub async fn follow(
     state: &AppState,
     caller: &Caller,
     target: i64,
     on: bool,
 ) -> DomainResult<Relationship> {
-    auth::check_blacklist(state, caller).await?;
+    let me = UserId(caller.account_id);
+    let them = UserId(target);
+    let mut seen = fetch(
+        state,
+        Some(caller),
+        vec![Key::Profile(me), Key::Profile(them)],
+    )
+    .await?;
     if target == caller.account_id {
         return Err(ApiError::unprocessable("You cannot follow yourself"));
     }
-    let me = UserId(caller.account_id);
-    let them = UserId(target);
-    if on {
+    let change = if on {
         let now = now_ms();
         let follow_id = state.next_id(now);
-        let created = follows::follow(&state.db, follow_id, caller.account_id, target, now)
+        let change = follows::follow(&state.db, follow_id, caller.account_id, target, now)
             .await
             .map_err(|e| match e {
                 db::StoreError::NotFound => ApiError::NotFound,
                 other => other.into(),
             })?;
-        if created {
-            let rows = db::accounts::by_ids(&state.db, &[caller.account_id, target]).await?;
-            let find = |id: i64| rows.iter().find(|r| r.id == id);
-            if let (Some(mine), Some(theirs)) = (find(caller.account_id), find(target)) {
-                let at = now.into();
-                let follower = convert::follow_entry_for(mine, follow_id, at, &state.base_url);
-                let followed = convert::follow_entry_for(theirs, follow_id, at, &state.base_url);
-                tolerate(
-                    "follow_lists",
-                    state.cache.add_follow(&follower, &followed).await,
-                );
-            }
-            counters(state, me, them).await;
+        if let FollowChange::Changed {
+            follower, followee, ..
+        } = &change
+        {
+            let at = now.into();
+            let follower = convert::follow_entry_for(follower, follow_id, at, &state.base_url);
+            let followed = convert::follow_entry_for(followee, follow_id, at, &state.base_url);
+            tolerate(
+                "follow_lists",
+                state.cache.add_follow(&follower, &followed).await,
+            );
         }
+        change
     } else {
-        let removed = follows::unfollow(&state.db, caller.account_id, target).await?;
-        if !removed {
-            // Nothing taken back: an unknown account is 404; a known one
-            // answers its relationship. (Checked only here: a removed
-            // follow proves the account exists.)
-            db::accounts::by_id(&state.db, target)
-                .await?
-                .ok_or(ApiError::NotFound)?;
-        }
-        if removed {
+        let change = follows::unfollow(&state.db, caller.account_id, target).await?;
+        if change.changed() {
             match state.cache.remove_follow(me, them).await {
                 Ok(update) => {
                     // A list at its cap was dropped rather than shortened
@@ -93,11 +95,40 @@ pub async fn follow(
                 }
                 Err(e) => tolerate("follow_lists", Err::<(), _>(e)),
             }
-            counters(state, me, them).await;
+        } else {
+            // Nothing taken back: an unknown account is 404; a known one
+            // answers its relationship. (Checked only here: a removed
+            // follow proves the account exists.)
+            db::accounts::by_id(&state.db, target)
+                .await?
+                .ok_or(ApiError::NotFound)?;
+        }
+        change
+    };
+    match change {
+        FollowChange::Changed {
+            follower,
+            followee,
+            followed_by,
+        } => {
+            // Both accounts' counters changed.
+            let (mine, theirs) = tokio::join!(
+                accounts::reload_seen(state, seen.take_raw(0), &follower),
+                accounts::reload_seen(state, seen.take_raw(1), &followee)
+            );
+            tolerate("profile_reload", mine);
+            tolerate("profile_reload", theirs);
+            Ok(Relationship {
+                id: target,
+                following: on,
+                followed_by,
+            })
+        }
+        FollowChange::Unchanged => {
+            let mut rel = relationships(state, caller, &[target]).await?;
+            rel.pop().ok_or(ApiError::NotFound)
         }
     }
-    let mut rel = relationships(state, caller, &[target]).await?;
-    rel.pop().ok_or(ApiError::NotFound)
 }
 
 /// Reloads a follow list that an edit dropped.
@@ -121,19 +152,6 @@ async fn refill(state: &AppState, account_id: i64, direction: Direction) {
     if let Err(e) = reloaded {
         tracing::warn!(error = %e, "cannot reload a follow list");
     }
-}
-
-/// Both accounts' counters changed: their cached profiles are loaded again
-/// and swapped in place ([`perch_cache::Cache::reload`]), so that readers (a
-/// popular account has many) never find them missing, nor older than
-/// before.
-async fn counters(state: &AppState, me: UserId, them: UserId) {
-    let (mine, theirs) = tokio::join!(
-        super::accounts::reload(state, me),
-        super::accounts::reload(state, them)
-    );
-    tolerate("profile_reload", mine);
-    tolerate("profile_reload", theirs);
 }
 
 /// One page of an account's followers or following, newest follow first.

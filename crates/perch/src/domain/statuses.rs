@@ -6,7 +6,7 @@ use std::sync::Arc;
 use perch_cache::{Key, PostSummary, Profile, RateDecision, RateRule, Subject, UserId};
 
 use super::auth::{self, Caller};
-use super::convert::Post;
+use super::convert::{self, Post};
 use super::fetch::{Fetched, fetch};
 use super::{DomainResult, Paged, accounts, tolerate};
 use crate::db::{self, Page, now_ms, statuses};
@@ -42,17 +42,20 @@ pub struct NewPost {
 
 /// Posts a status: rate limited (the seed's 10 a minute), committed, then
 /// pushed onto the cached lists that hold it; the author's cached profile is
-/// reloaded in place (its count and last-status time changed).
+/// swapped for the row the write answered (its count and last-status time
+/// changed), its cached text having been read with the caller's blacklist
+/// entry, before the write (see [`perch_cache::Cache::reload_seen`]).
 pub async fn post(
     state: &AppState,
     caller: &Caller,
     new: NewPost,
 ) -> DomainResult<(StatusView, RateDecision)> {
-    auth::check_blacklist(state, caller).await?;
-    let subject = Subject::user(UserId(caller.account_id));
+    let author_id = UserId(caller.account_id);
+    let mut seen = fetch(state, Some(caller), vec![Key::Profile(author_id)]).await?;
+    let subject = Subject::user(author_id);
     let decision = auth::rate_check(state, &subject, "post_status", RateRule::SEED).await?;
     let now = now_ms();
-    let row = statuses::create(
+    let (row, author_row) = statuses::post(
         &state.db,
         &statuses::NewStatus {
             id: state.next_id(now),
@@ -72,10 +75,15 @@ pub async fn post(
         other => other.into(),
     })?;
     let post = Post::from_row(&row);
-    let author_id = UserId(caller.account_id);
-    // Its count and last-status time changed.
-    tolerate("profile_reload", accounts::reload(state, author_id).await);
-    let author = accounts::get(state, None, caller.account_id).await?;
+    match accounts::reload_seen(state, seen.take_raw(0), &author_row).await {
+        // Not cached: cache it, as readers of the timeline will want it
+        // next (through a fresh load: see `Fetched::fill`).
+        Ok(false) if seen.cache_up => {
+            accounts::load(state, &seen, caller.account_id).await?;
+        }
+        other => tolerate("profile_reload", other),
+    }
+    let author = convert::profile(&author_row, &state.base_url);
     tolerate(
         "posts_push",
         state.cache.add_user_post(author_id, &post.summary()).await,

@@ -114,8 +114,17 @@ async fn a_follow_leaves_cached_profiles_cached_with_the_new_counts(app: &ApiApp
     let bob = app.user("bob").await;
     app.account(&alice.id, None).await;
     app.account(&bob.id, None).await;
+    // alice follows bob first, so bob's follow is followed back.
+    app.follow(&alice, &bob, true).await;
     for on in [true, false] {
-        app.follow(&bob, &alice, on).await;
+        // The write itself is one query: the follow, both counters and the
+        // relationship come back from it, and the profiles cached before
+        // it are swapped for its rows with no load.
+        let before = costs(app);
+        let rel = app.follow(&bob, &alice, on).await;
+        assert_eq!(costs(app).0 - before.0, 1, "follow={on}");
+        assert_eq!(rel["following"], on);
+        assert_eq!(rel["followed_by"], true);
         let before = costs(app);
         let seen = app.account(&alice.id, None).await;
         let me = app.account(&bob.id, None).await;
@@ -123,5 +132,15 @@ async fn a_follow_leaves_cached_profiles_cached_with_the_new_counts(app: &ApiApp
         assert_eq!(after.0 - before.0, 0, "no query after follow={on}");
         assert_eq!(seen["followers_count"], u64::from(on));
         assert_eq!(me["following_count"], u64::from(on));
+        assert_eq!(me["followers_count"], 1);
     }
+    // Posting too: one query, and the author's profile is current after it.
+    let before = costs(app);
+    app.post_status(&bob, "hello").await;
+    assert_eq!(costs(app).0 - before.0, 1, "post");
+    let before = costs(app);
+    let me = app.account(&bob.id, None).await;
+    assert_eq!(costs(app).0 - before.0, 0, "no query after posting");
+    assert_eq!(me["statuses_count"], 1);
+    assert!(me["last_status_at"].is_string(), "{me}");
 }

@@ -27,7 +27,7 @@ async fn hundred_concurrent_follows_count_exactly_hundred(t: &TestDb) {
         })
         .collect();
     for task in tasks {
-        assert!(task.await.unwrap().unwrap());
+        assert!(task.await.unwrap().unwrap().changed());
     }
     let star = accounts::by_id(&t.db, star.id).await.unwrap().unwrap();
     assert_eq!(star.followers_count, 100);

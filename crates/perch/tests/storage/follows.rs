@@ -1,6 +1,7 @@
 //! Follows: both counters move with the row, repeats change nothing, lists
 //! page newest follow first.
 
+use perch::db::follows::FollowChange;
 use perch::db::{Page, accounts, follows, now_ms};
 
 use crate::common::TestDb;
@@ -8,6 +9,7 @@ use crate::on_both_databases;
 
 on_both_databases!(
     follow_and_unfollow_keep_both_counters,
+    mutual_follows_at_once_keep_counters,
     following_an_unknown_account_is_not_found,
     lists_are_newest_follow_first_and_page,
     relations_say_who_follows_whom,
@@ -21,23 +23,82 @@ async fn counts(t: &TestDb, id: i64) -> (i64, i64) {
 async fn follow_and_unfollow_keep_both_counters(t: &TestDb) {
     let alice = t.account("alice").await;
     let bob = t.account("bob").await;
-    assert!(
+    follows::follow(&t.db, t.id(), bob.id, alice.id, now_ms())
+        .await
+        .unwrap();
+    // The change answers both accounts as they now are, and that bob
+    // follows alice back.
+    match follows::follow(&t.db, t.id(), alice.id, bob.id, now_ms())
+        .await
+        .unwrap()
+    {
+        FollowChange::Changed {
+            follower,
+            followee,
+            followed_by,
+        } => {
+            assert_eq!((follower.id, followee.id), (alice.id, bob.id));
+            assert_eq!((follower.followers_count, follower.following_count), (1, 1));
+            assert_eq!((followee.followers_count, followee.following_count), (1, 1));
+            assert!(followed_by);
+        }
+        FollowChange::Unchanged => panic!("a new follow changed nothing"),
+    }
+    assert_eq!(
         follows::follow(&t.db, t.id(), alice.id, bob.id, now_ms())
             .await
-            .unwrap()
+            .unwrap(),
+        FollowChange::Unchanged
     );
-    assert!(
-        !follows::follow(&t.db, t.id(), alice.id, bob.id, now_ms())
-            .await
-            .unwrap()
-    );
-    assert_eq!(counts(t, bob.id).await, (1, 0));
-    assert_eq!(counts(t, alice.id).await, (0, 1));
+    assert_eq!(counts(t, bob.id).await, (1, 1));
+    assert_eq!(counts(t, alice.id).await, (1, 1));
 
-    assert!(follows::unfollow(&t.db, alice.id, bob.id).await.unwrap());
-    assert!(!follows::unfollow(&t.db, alice.id, bob.id).await.unwrap());
-    assert_eq!(counts(t, bob.id).await, (0, 0));
-    assert_eq!(counts(t, alice.id).await, (0, 0));
+    match follows::unfollow(&t.db, alice.id, bob.id).await.unwrap() {
+        FollowChange::Changed {
+            follower,
+            followee,
+            followed_by,
+        } => {
+            assert_eq!(follower.following_count, 0);
+            assert_eq!(followee.followers_count, 0);
+            assert!(followed_by);
+        }
+        FollowChange::Unchanged => panic!("an ended follow changed nothing"),
+    }
+    assert_eq!(
+        follows::unfollow(&t.db, alice.id, bob.id).await.unwrap(),
+        FollowChange::Unchanged
+    );
+    assert_eq!(counts(t, bob.id).await, (0, 1));
+    assert_eq!(counts(t, alice.id).await, (1, 0));
+    let FollowChange::Changed { followed_by, .. } =
+        follows::unfollow(&t.db, bob.id, alice.id).await.unwrap()
+    else {
+        panic!("bob's follow was there to end");
+    };
+    assert!(!followed_by, "alice no longer follows bob");
+}
+
+/// Two accounts following each other at the same moment, over and over:
+/// each follow moves both accounts' counters, and neither may deadlock nor
+/// lose a step.
+async fn mutual_follows_at_once_keep_counters(t: &TestDb) {
+    let alice = t.account("alice").await;
+    let bob = t.account("bob").await;
+    for _ in 0..15 {
+        let (a, b) = tokio::join!(
+            follows::follow(&t.db, t.id(), alice.id, bob.id, now_ms()),
+            follows::follow(&t.db, t.id(), bob.id, alice.id, now_ms())
+        );
+        assert!(a.unwrap().changed() && b.unwrap().changed());
+        assert_eq!(counts(t, alice.id).await, (1, 1));
+        let (a, b) = tokio::join!(
+            follows::unfollow(&t.db, alice.id, bob.id),
+            follows::unfollow(&t.db, bob.id, alice.id)
+        );
+        assert!(a.unwrap().changed() && b.unwrap().changed());
+        assert_eq!(counts(t, bob.id).await, (0, 0));
+    }
 }
 
 async fn following_an_unknown_account_is_not_found(t: &TestDb) {

@@ -44,6 +44,34 @@ async fn posting_bumps_the_authors_counters(t: &TestDb) {
     assert_eq!(a.statuses_count, 1);
     assert_eq!(a.last_status_at, Some(s.created_at));
     assert_eq!(statuses::count(&t.db).await.unwrap(), 1);
+    // Posting also answers the author as it now is: what the cache takes.
+    let (second, author) = statuses::post(
+        &t.db,
+        &NewStatus {
+            id: t.id(),
+            account_id: alice.id,
+            content: "again".into(),
+            sensitive: true,
+            spoiler_text: "cw".into(),
+            media_urls: vec![],
+            visibility: "public".into(),
+            language: Some("en".into()),
+            created_at: now_ms(),
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        statuses::by_id(&t.db, second.id).await.unwrap(),
+        Some(second.clone())
+    );
+    assert_eq!(author.statuses_count, 2);
+    assert_eq!(author.last_status_at, Some(second.created_at));
+    assert_eq!(
+        Some(author),
+        accounts::by_id(&t.db, alice.id).await.unwrap(),
+        "the answered author is the stored one, times included"
+    );
 }
 
 async fn posting_for_an_unknown_account_is_not_found(t: &TestDb) {
