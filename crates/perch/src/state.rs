@@ -44,8 +44,9 @@ pub struct AppState {
     pub likes_memo: Arc<perch_cache::DecodeMemo<Vec<perch_cache::LikeEntry>>>,
     /// The public timeline's posts, converted once per change.
     pub timeline_posts: Arc<crate::domain::timelines::TimelinePosts>,
-    /// Follow lists decoded once per change (the hot ones are long).
-    pub follow_memo: Arc<perch_cache::DecodeMemo<Vec<perch_cache::FollowEntry>>>,
+    /// Follow lists read for their first page once per change (the hot
+    /// ones are long: see `domain::follow_head`).
+    pub follow_memo: Arc<perch_cache::DecodeMemo<crate::domain::follow_head::FollowHead>>,
     /// Each Status's JSON, rendered once per change of its inputs.
     pub status_json: Arc<crate::http::render::StatusMemo>,
     /// `https://domain` (or `http://` for a loopback domain).

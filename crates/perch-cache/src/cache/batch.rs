@@ -201,6 +201,21 @@ impl Cache {
         raw: Option<String>,
         memo: &DecodeMemo<T>,
     ) -> Option<Arc<T>> {
+        self.decode_memo_with(key, raw, memo, |text| serde_json::from_str(text))
+            .await
+    }
+
+    /// [`Cache::decode_memo`] with `parse` instead of the value's own
+    /// decoding: for a reader that needs only part of a long value (a
+    /// follow list's first page and its length), which it may read for a
+    /// fraction of the cost. A text `parse` refuses is corrupt.
+    pub async fn decode_memo_with<T>(
+        &self,
+        key: &Key,
+        raw: Option<String>,
+        memo: &DecodeMemo<T>,
+        parse: impl FnOnce(&str) -> serde_json::Result<T>,
+    ) -> Option<Arc<T>> {
         let text = raw?;
         let rendered = self.render(key);
         {
@@ -212,7 +227,7 @@ impl Cache {
                 return Some(value.clone());
             }
         }
-        let value: Arc<T> = Arc::new(self.decode_value(key, Some(text.clone())).await?);
+        let value = Arc::new(self.decode_with(key, &rendered, Some(&text), parse).await?);
         let mut seen = memo.seen.lock().unwrap_or_else(|e| e.into_inner());
         if seen.values.len() >= memo.max_keys || seen.bytes + text.len() > memo.max_bytes {
             seen.values.clear();

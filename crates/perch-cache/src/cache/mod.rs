@@ -215,12 +215,27 @@ impl Cache {
         rendered: &str,
         text: Option<String>,
     ) -> Option<T> {
+        self.decode_with(key, rendered, text.as_deref(), |text| {
+            serde_json::from_str(text)
+        })
+        .await
+    }
+
+    /// Decodes like [`Cache::decode`] with `parse`, which may read less
+    /// than the whole value (a list's first elements).
+    pub(crate) async fn decode_with<T>(
+        &self,
+        key: &Key,
+        rendered: &str,
+        text: Option<&str>,
+        parse: impl FnOnce(&str) -> serde_json::Result<T>,
+    ) -> Option<T> {
         let family = key.family();
         let Some(text) = text else {
             self.inner.stats.miss(family);
             return None;
         };
-        match serde_json::from_str(&text) {
+        match parse(text) {
             Ok(value) => {
                 self.inner.stats.hit(family);
                 Some(value)

@@ -1,10 +1,13 @@
 //! Follows: following and unfollowing, the followers and following lists
 //! through `followers:{id}` and `following:{id}`, relationships.
 
+use std::sync::Arc;
+
 use perch_cache::{FollowEntry, Key, Profile, Update, UserId};
 
 use super::auth::Caller;
 use super::fetch::{fetch, fetch_with_profiles};
+use super::follow_head::FollowHead;
 use super::{DomainResult, Paged, accounts, convert, tolerate};
 use crate::db::follows::FollowChange;
 use crate::db::{self, Page, follows, now_ms};
@@ -163,7 +166,7 @@ pub async fn list(
     account_id: i64,
     direction: Direction,
     page: Page,
-) -> DomainResult<Paged<std::sync::Arc<Profile>>> {
+) -> DomainResult<Paged<Arc<Profile>>> {
     let user = UserId(account_id);
     let key = match direction {
         Direction::Followers => Key::Followers(user),
@@ -171,14 +174,16 @@ pub async fn list(
     };
     let cap = key.max_len().unwrap_or(1000);
     let keys = vec![key.clone(), Key::Profile(user)];
+    let first_page = page == Page::first(page.limit);
     // The accounts of the page as the list was last read: it most likely
     // has not changed since, so their profiles come in the same round trip.
-    let guessed: Vec<i64> = if page == Page::first(page.limit) {
+    let guessed: Vec<i64> = if first_page {
         state
             .cache
             .memo_last(&key, &state.follow_memo)
             .map(|list| {
-                list.iter()
+                list.head
+                    .iter()
                     .take(usize::try_from(page.limit).unwrap_or(0))
                     .map(|e| e.user_id)
                     .collect()
@@ -188,7 +193,22 @@ pub async fn list(
         Vec::new()
     };
     let (mut fetched, prefetched) = fetch_with_profiles(state, caller, keys, &guessed).await?;
-    let listed = match fetched.take_memo(state, 0, &state.follow_memo).await {
+    // A first page needs only the list's head (see `follow_head`); a later
+    // one may lie anywhere in it.
+    let raw = fetched.take_raw(0);
+    let cached = if first_page {
+        state
+            .cache
+            .decode_memo_with(&key, raw, &state.follow_memo, FollowHead::parse)
+            .await
+    } else {
+        state
+            .cache
+            .decode_value::<Vec<FollowEntry>>(&key, raw)
+            .await
+            .map(|list| Arc::new(FollowHead::whole(list)))
+    };
+    let listed = match cached {
         Some(list) => Some(list),
         None => fetched
             .fill(state, &key, || async {
@@ -201,22 +221,21 @@ pub async fn list(
                 ))
             })
             .await?
-            .map(std::sync::Arc::new),
+            .map(|list| Arc::new(FollowHead::whole(list))),
     };
-    let entries = listed.unwrap_or_default();
+    let list = listed.unwrap_or_else(|| Arc::new(FollowHead::whole(Vec::new())));
     // Serve from the cached list when it answers the page in full: the page
     // lies inside it, or the list is shorter than its cap (so it is all).
-    let from_cache = page.min_id.is_none()
-        && page.since_id.is_none()
-        && entries.iter().all(|e| e.follow_id.is_some());
+    let from_cache = page.min_id.is_none() && page.since_id.is_none() && list.cursors_known;
     let chosen: Vec<(i64, i64)> = if from_cache {
-        let firsts: Vec<(i64, i64)> = entries
+        let firsts: Vec<(i64, i64)> = list
+            .head
             .iter()
             .filter_map(|e| Some((e.follow_id?, e.user_id)))
             .filter(|(fid, _)| page.max_id.is_none_or(|max| *fid < max))
             .take(usize::try_from(page.limit).unwrap_or(0))
             .collect();
-        if firsts.len() as i64 >= page.limit || entries.len() < cap {
+        if firsts.len() as i64 >= page.limit || list.len < cap {
             firsts
         } else {
             from_db(state, account_id, direction, page).await?

@@ -14,6 +14,7 @@ pub mod accounts;
 pub mod auth;
 pub mod convert;
 pub mod fetch;
+pub mod follow_head;
 pub mod follows;
 pub mod likes;
 pub mod revocations;

@@ -1,0 +1,146 @@
+//! A cached follow list as a first-page read needs it: its first entries,
+//! its length, and whether every entry carries its paging cursor.
+//!
+//! A popular account's list holds up to 1,000 entries (about 137 KB of
+//! JSON), and it changes with every follow of that account, so readers
+//! decode it again often. Decoding all of it costs about half a
+//! millisecond; a first page shows at most [`HEAD`] entries, and of the
+//! rest only their number and cursors matter, which are read without
+//! building them.
+
+use std::fmt;
+
+use perch_cache::FollowEntry;
+use serde::Deserializer;
+use serde::de::{IgnoredAny, SeqAccess, Visitor};
+
+/// Entries decoded in full: the largest page a client may ask for.
+pub const HEAD: usize = 80;
+
+/// A follow list as read for its first page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FollowHead {
+    /// The first entries, newest follow first ([`HEAD`] of them at most, or
+    /// all of them when made by [`FollowHead::whole`]).
+    pub head: Vec<FollowEntry>,
+    /// How many entries the list holds.
+    pub len: usize,
+    /// Whether every entry carries its follow id (the paging cursor).
+    pub cursors_known: bool,
+}
+
+impl FollowHead {
+    /// Reads a list's JSON: the first [`HEAD`] entries in full, the others
+    /// only counted and checked for a cursor. Fails on text that is not a
+    /// list of objects, or whose first entries are not follow entries.
+    pub fn parse(text: &str) -> serde_json::Result<FollowHead> {
+        let mut de = serde_json::Deserializer::from_str(text);
+        let head = (&mut de).deserialize_seq(HeadVisitor)?;
+        de.end()?;
+        Ok(head)
+    }
+
+    /// A list decoded in full (every entry is in the head).
+    pub fn whole(entries: Vec<FollowEntry>) -> FollowHead {
+        FollowHead {
+            len: entries.len(),
+            cursors_known: entries.iter().all(|e| e.follow_id.is_some()),
+            head: entries,
+        }
+    }
+}
+
+/// An entry past the head: only whether it has a follow id.
+#[derive(serde::Deserialize)]
+struct Cursor {
+    #[serde(rename = "followId", default)]
+    follow_id: Option<IgnoredAny>,
+}
+
+struct HeadVisitor;
+
+impl<'de> Visitor<'de> for HeadVisitor {
+    type Value = FollowHead;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a follow list")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<FollowHead, A::Error> {
+        let mut head = Vec::with_capacity(HEAD.min(seq.size_hint().unwrap_or(HEAD)));
+        let mut cursors_known = true;
+        while head.len() < HEAD {
+            let Some(entry) = seq.next_element::<FollowEntry>()? else {
+                break;
+            };
+            cursors_known &= entry.follow_id.is_some();
+            head.push(entry);
+        }
+        let mut len = head.len();
+        if len == HEAD {
+            while let Some(rest) = seq.next_element::<Cursor>()? {
+                len += 1;
+                cursors_known &= rest.follow_id.is_some();
+            }
+        }
+        Ok(FollowHead {
+            head,
+            len,
+            cursors_known,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(i: i64, cursor: bool) -> FollowEntry {
+        FollowEntry {
+            user_id: 1000 + i,
+            username: format!("u{i}"),
+            display_name: format!("User {i}"),
+            profile_image_url: String::new(),
+            followed_at: serde_json::from_str("\"2026-12-01T05:36:30.123Z\"").unwrap(),
+            follow_id: cursor.then_some(5000 + i),
+        }
+    }
+
+    #[test]
+    fn reads_the_head_and_counts_the_rest() {
+        for n in [0, 1, HEAD - 1, HEAD, HEAD + 1, 1000] {
+            let list: Vec<FollowEntry> = (0..n as i64).map(|i| entry(i, true)).collect();
+            let text = serde_json::to_string(&list).unwrap();
+            let read = FollowHead::parse(&text).unwrap();
+            assert_eq!(read.len, n, "{n}");
+            assert_eq!(read.head, list[..n.min(HEAD)].to_vec(), "{n}");
+            assert!(read.cursors_known);
+            assert_eq!(FollowHead::whole(list).len, n);
+        }
+    }
+
+    #[test]
+    fn a_missing_cursor_anywhere_is_seen() {
+        for missing in [0, HEAD - 1, HEAD, 999] {
+            let list: Vec<FollowEntry> = (0..1000).map(|i| entry(i, i != missing as i64)).collect();
+            let text = serde_json::to_string(&list).unwrap();
+            assert!(
+                !FollowHead::parse(&text).unwrap().cursors_known,
+                "{missing}"
+            );
+            assert!(!FollowHead::whole(list).cursors_known);
+        }
+    }
+
+    #[test]
+    fn garbage_is_refused() {
+        for text in ["", "{}", "[1]", "[{}]", "[", "[] x"] {
+            assert!(FollowHead::parse(text).is_err(), "{text}");
+        }
+        // Past the head, an entry must still be an object.
+        let list: Vec<FollowEntry> = (0..HEAD as i64).map(|i| entry(i, true)).collect();
+        let text = serde_json::to_string(&list).unwrap();
+        let bad = format!("{},7]", &text[..text.len() - 1]);
+        assert!(FollowHead::parse(&bad).is_err());
+    }
+}
