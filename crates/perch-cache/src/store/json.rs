@@ -113,6 +113,31 @@ fn join<'a>(items: impl IntoIterator<Item = &'a str>, capacity: usize) -> String
 }
 
 fn push(text: &str, element: &str, id_field: &str, id: &str, cap: usize) -> Result<String, Stop> {
+    // Nothing to take out: the element goes first and the others' first
+    // `cap - 1` follow as they were written, found without parsing.
+    if surely_absent(text, id)
+        && let Some((start, end)) = super::scan::first_elements(text, cap.saturating_sub(1))
+    {
+        let mut out = String::with_capacity(element.len() + (end - start) + 3);
+        out.push('[');
+        out.push_str(element);
+        if end > start {
+            out.push(',');
+            out.push_str(&text[start..end]);
+        }
+        out.push(']');
+        return Ok(out);
+    }
+    push_parsed(text, element, id_field, id, cap)
+}
+
+fn push_parsed(
+    text: &str,
+    element: &str,
+    id_field: &str,
+    id: &str,
+    cap: usize,
+) -> Result<String, Stop> {
     let mut out = vec![element];
     for item in elements(text)? {
         if out.len() >= cap {
@@ -390,6 +415,24 @@ mod tests {
             remove_(r#"[{"postId":"1","other":"2"}]"#, "2", 20),
             Ok(None)
         );
+    }
+
+    #[test]
+    fn pushing_an_absent_id_unparsed_writes_what_parsing_would() {
+        // Lists of every length around the cap, with strings that look like
+        // structure, pushed with ids they do not hold.
+        let entry = |i: usize| format!(r#"{{"postId":"{i}","t":"a]}},{{[b","n":[{i},{{}}]}}"#);
+        for len in 0..8 {
+            let list: Vec<String> = (0..len).map(entry).collect();
+            let text = format!("[{}]", list.join(","));
+            for cap in 1..8 {
+                let element = r#"{"postId":"99"}"#;
+                let fast = push(&text, element, "postId", "99", cap);
+                let parsed = push_parsed(&text, element, "postId", "99", cap);
+                assert_eq!(fast, parsed, "len {len} cap {cap}");
+                assert!(surely_absent(&text, "99"), "the unparsed way was taken");
+            }
+        }
     }
 
     #[test]

@@ -22,6 +22,7 @@ mod cas;
 mod json;
 pub mod memory;
 pub mod redis;
+mod scan;
 
 pub use self::memory::{MemoryConfig, MemoryStore};
 pub use self::redis::{RedisConfig, RedisStore};
