@@ -7,6 +7,13 @@
 //! there is one SQL text and one code path per operation. The `Any` driver
 //! is avoided on purpose: it cannot carry timestamps.
 //!
+//! The hot writes (posting, following, favouriting and their undoing) are
+//! the exception: on PostgreSQL each is one statement, a data-modifying
+//! CTE that also answers the rows it changed, because each statement there
+//! costs a round trip and a server process's wake-up, and `BEGIN` and
+//! `COMMIT` are statements too. SQLite runs the same steps in one
+//! transaction; the storage tests run both.
+//!
 //! One module per aggregate: [`accounts`], [`statuses`], [`follows`],
 //! [`favourites`], [`apps`], [`tokens`], [`meta`]. Counters shown by the API
 //! (followers, following, statuses, favourites) are changed in the same
