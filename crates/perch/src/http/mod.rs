@@ -68,6 +68,9 @@ pub fn router(state: AppState) -> Router {
                     StatusCode::SERVICE_UNAVAILABLE,
                     timeout,
                 ))
+                .layer(middleware::from_fn(move |req: Request, next: Next| {
+                    read_body_first(req, next, body_limit)
+                }))
                 // Refuses an over-long body by its Content-Length before any
                 // handler runs; DefaultBodyLimit bounds bodies streamed
                 // without one as the extractors read them.
@@ -89,6 +92,40 @@ fn trace_layer() -> TraceLayer<
         // The path only: query strings can carry tokens.
         tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), id = %id)
     })
+}
+
+/// Reads a request's body in full (at most `limit` bytes) before the
+/// handler runs. A handler that takes no body (a follow, which Mastodon
+/// clients send with form fields) could otherwise answer before the body
+/// has arrived; hyper, finding it unread, then closes the connection, and
+/// the client's next request on it fails ("closed without response").
+async fn read_body_first(req: Request, next: Next, limit: usize) -> Response {
+    let headers = req.headers();
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    let chunked = headers.contains_key(header::TRANSFER_ENCODING);
+    match declared {
+        Some(n) if n > limit as u64 => return StatusCode::PAYLOAD_TOO_LARGE.into_response(),
+        Some(0) | None if !chunked => return next.run(req).await,
+        _ => {}
+    }
+    let (parts, body) = req.into_parts();
+    let mut chunks = body.into_data_stream();
+    let mut bytes = Vec::new();
+    while let Some(chunk) = futures::StreamExt::next(&mut chunks).await {
+        let Ok(chunk) = chunk else {
+            // The client went away, or sent a malformed chunked body.
+            return StatusCode::BAD_REQUEST.into_response();
+        };
+        if bytes.len() + chunk.len() > limit {
+            return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    next.run(Request::from_parts(parts, Body::from(bytes)))
+        .await
 }
 
 /// Turns any error answer that is not JSON yet (from the router or a

@@ -13,6 +13,7 @@ mod cache_keys;
 mod client_library;
 mod costs;
 mod invalidation;
+mod keep_alive;
 mod oauth;
 mod ops;
 mod paging;
