@@ -28,20 +28,7 @@ pub async fn get(state: &AppState, caller: Option<&Caller>, id: i64) -> DomainRe
 /// it instead.
 pub(crate) async fn reload(state: &AppState, user: UserId) -> perch_cache::CacheResult<bool> {
     let key = Key::Profile(user);
-    let reloaded = state
-        .cache
-        .reload(&key, || async {
-            let row = accounts::by_id(&state.db, user.0).await?;
-            Ok::<_, ApiError>(row.map(|r| convert::profile(&r, &state.base_url)))
-        })
-        .await;
-    match reloaded {
-        Ok(outcome) => outcome,
-        Err(e) => {
-            tracing::warn!(error = %e, "cannot reload a profile; dropped it");
-            Ok(false)
-        }
-    }
+    settle(state.cache.reload(&key, || fresh(state, user.0)).await)
 }
 
 /// [`reload`] for a write that read the profile's cached text `seen` (in
@@ -55,20 +42,28 @@ pub(crate) async fn reload_seen(
 ) -> perch_cache::CacheResult<bool> {
     let key = Key::Profile(UserId(row.id));
     let value = convert::profile(row, &state.base_url);
-    let reloaded = state
-        .cache
-        .reload_seen(&key, seen, value, || async {
-            let row = accounts::by_id(&state.db, row.id).await?;
-            Ok::<_, ApiError>(row.map(|r| convert::profile(&r, &state.base_url)))
-        })
-        .await;
-    match reloaded {
-        Ok(outcome) => outcome,
-        Err(e) => {
-            tracing::warn!(error = %e, "cannot reload a profile; dropped it");
-            Ok(false)
-        }
-    }
+    settle(
+        state
+            .cache
+            .reload_seen(&key, seen, value, || fresh(state, row.id))
+            .await,
+    )
+}
+
+/// The profile of account `id` as the database has it now.
+async fn fresh(state: &AppState, id: i64) -> DomainResult<Option<Profile>> {
+    let row = accounts::by_id(&state.db, id).await?;
+    Ok(row.map(|r| convert::profile(&r, &state.base_url)))
+}
+
+/// A reload's outcome; a load that failed has dropped the value.
+fn settle(
+    reloaded: Result<perch_cache::CacheResult<bool>, ApiError>,
+) -> perch_cache::CacheResult<bool> {
+    reloaded.unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "cannot reload a profile; dropped it");
+        Ok(false)
+    })
 }
 
 /// Loads (and caches) a profile that a fetch missed.
@@ -78,12 +73,7 @@ pub(crate) async fn load(
     id: i64,
 ) -> DomainResult<Option<Profile>> {
     let key = Key::Profile(UserId(id));
-    fetched
-        .fill(state, &key, || async {
-            let row = accounts::by_id(&state.db, id).await?;
-            Ok(row.map(|r| convert::profile(&r, &state.base_url)))
-        })
-        .await
+    fetched.fill(state, &key, || fresh(state, id)).await
 }
 
 /// Profiles' cached text fetched ahead, by account id (`None`: a miss).
