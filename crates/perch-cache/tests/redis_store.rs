@@ -1,8 +1,9 @@
 //! The Redis store alone: a down or silent Redis gives typed errors within
 //! the timeout (and `get_or_load` falls back), the memory-policy check and
 //! its `CONFIG SET` (on a private `redis-server`, never the shared one), and
-//! scripts reloaded after `SCRIPT FLUSH` (`NOSCRIPT`), and edits from two
-//! processes racing on one key.
+//! scripts reloaded after `SCRIPT FLUSH` (`NOSCRIPT`), edits from two
+//! processes racing on one key, and concurrent edits of one key written in
+//! batches.
 
 use std::time::{Duration, Instant};
 
@@ -138,7 +139,7 @@ async fn scripts_are_reloaded_after_a_script_flush() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn edits_from_two_processes_race_without_losing_any() {
-    // Two caches with their own connections and edit locks stand for two
+    // Two caches with their own connections and edit queues stand for two
     // Perch processes: their compare-and-sets of one list conflict, and
     // each conflict must be recomputed from the other's result.
     let server = PrivateRedis::start().await;
@@ -170,4 +171,54 @@ async fn edits_from_two_processes_race_without_losing_any() {
         .collect();
     ids.sort_unstable();
     assert_eq!(ids, (1..=300).collect::<Vec<_>>(), "every add kept, once");
+}
+
+/// How many times the server ran `command` (from `INFO commandstats`).
+fn command_calls(url: &str, command: &str) -> u64 {
+    let mut conn = redis::Client::open(url).unwrap().get_connection().unwrap();
+    let info: String = redis::cmd("INFO")
+        .arg("commandstats")
+        .query(&mut conn)
+        .unwrap();
+    let prefix = format!("cmdstat_{command}:calls=");
+    info.lines()
+        .find_map(|l| l.strip_prefix(prefix.as_str()))
+        .and_then(|rest| rest.split(',').next())
+        .map_or(0, |n| n.parse().unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_edits_of_one_key_are_written_in_batches() {
+    // 200 likes at once on one list: applied one by one they would take
+    // 200 compare-and-sets; queued behind each other, a handful of batches.
+    let server = PrivateRedis::start().await;
+    let cache = Cache::redis(&config(server.url.clone()), KeyPrefix::default()).unwrap();
+    let user = UserId(6);
+    cache.cache_likes(user, &[]).await.unwrap();
+    let before = command_calls(&server.url, "evalsha") + command_calls(&server.url, "eval");
+    let tasks: Vec<_> = (1..=200)
+        .map(|id| {
+            let cache = cache.clone();
+            tokio::spawn(async move { cache.add_like(user, &like(id)).await })
+        })
+        .collect();
+    for task in tasks {
+        assert_eq!(task.await.unwrap().unwrap(), Update::Applied);
+    }
+    let writes =
+        command_calls(&server.url, "evalsha") + command_calls(&server.url, "eval") - before;
+    let mut ids: Vec<i64> = cache
+        .likes(user)
+        .await
+        .unwrap()
+        .expect("the list is still cached")
+        .iter()
+        .map(|l| l.post_id)
+        .collect();
+    ids.sort_unstable();
+    assert_eq!(ids, (1..=200).collect::<Vec<_>>(), "every add kept, once");
+    assert!(
+        (1..50).contains(&writes),
+        "200 concurrent edits took {writes} compare-and-sets"
+    );
 }

@@ -146,19 +146,21 @@ impl Cache {
     ) -> CacheResult<(Update, Update)> {
         let likes = i64::try_from(likes).unwrap_or(i64::MAX);
         let id = post_id.to_string();
-        let mut outcomes = Vec::with_capacity(2);
+        let set = |key: Key| {
+            let id = &id;
+            async move {
+                let rendered = self.render(&key);
+                let update = self
+                    .store()
+                    .list_set_number(&rendered, "postId", id, "likesCount", likes)
+                    .await;
+                self.settle(&key, update).await
+            }
+        };
         // Both keys are tried even when the first fails, so that a failure
-        // of the store is recorded for each (and replayed, see `pending.rs`).
-        for key in [Key::UserPosts(author), Key::PublicTimeline] {
-            let rendered = self.render(&key);
-            let update = self
-                .store()
-                .list_set_number(&rendered, "postId", &id, "likesCount", likes)
-                .await;
-            outcomes.push(self.settle(&key, update).await);
-        }
-        let second = outcomes.pop().unwrap_or(Ok(Update::Missing));
-        let first = outcomes.pop().unwrap_or(Ok(Update::Missing));
+        // of the store is recorded for each (and replayed, see `pending.rs`);
+        // they are different keys, so the two steps run at once.
+        let (first, second) = tokio::join!(set(Key::UserPosts(author)), set(Key::PublicTimeline));
         Ok((first?, second?))
     }
 
@@ -192,13 +194,16 @@ impl Cache {
         followed: &FollowEntry,
     ) -> CacheResult<FollowUpdate> {
         // Both lists are tried even when the first fails, so that a failure
-        // of the store is recorded for each (and replayed, see `pending.rs`).
-        let following = self
-            .push(&Key::Following(UserId(follower.user_id)), followed)
-            .await;
-        let followers = self
-            .push(&Key::Followers(UserId(followed.user_id)), follower)
-            .await;
+        // of the store is recorded for each (and replayed, see `pending.rs`);
+        // they are different keys, so the two steps run at once.
+        let (following_key, followers_key) = (
+            Key::Following(UserId(follower.user_id)),
+            Key::Followers(UserId(followed.user_id)),
+        );
+        let (following, followers) = tokio::join!(
+            self.push(&following_key, followed),
+            self.push(&followers_key, follower)
+        );
         Ok(FollowUpdate {
             following: following?,
             followers: followers?,
@@ -211,12 +216,11 @@ impl Cache {
         follower: UserId,
         followed: UserId,
     ) -> CacheResult<FollowUpdate> {
-        let following = self
-            .pull::<FollowEntry>(&Key::Following(follower), followed.0)
-            .await;
-        let followers = self
-            .pull::<FollowEntry>(&Key::Followers(followed), follower.0)
-            .await;
+        let (following_key, followers_key) = (Key::Following(follower), Key::Followers(followed));
+        let (following, followers) = tokio::join!(
+            self.pull::<FollowEntry>(&following_key, followed.0),
+            self.pull::<FollowEntry>(&followers_key, follower.0)
+        );
         Ok(FollowUpdate {
             following: following?,
             followers: followers?,

@@ -11,10 +11,11 @@
 //! holds now, from which the edit is computed again. Redis only compares
 //! and copies bytes.
 //!
-//! Edits of one key from this process take turns (a striped lock), so they
-//! never make each other's compare-and-set fail; only another process's
-//! edit can. After [`ATTEMPTS`] failures in a row the key is deleted: the
-//! next read reloads it, which is always correct.
+//! Edits of one key from this process are applied in batches by one task
+//! at a time (`store/queue.rs`), so they never make each other's
+//! compare-and-set fail; only another process's edit can. After
+//! [`ATTEMPTS`] failures in a row the key is deleted: the next read reloads
+//! it, which is always correct.
 
 use std::hash::BuildHasher;
 use std::sync::LazyLock;
@@ -22,7 +23,8 @@ use std::time::Duration;
 
 use redis::{Script, Value};
 
-use super::json::{Edit, Stop};
+use super::json::Edit;
+use super::queue::{Combined, Queued, combine};
 use super::redis::RedisStore;
 use super::{Swapped, Update};
 use crate::error::{CacheError, CacheResult};
@@ -32,29 +34,6 @@ static CAS: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("../scr
 /// Compare-and-set attempts before the key is deleted instead.
 pub(super) const ATTEMPTS: usize = 32;
 
-/// Lock stripes: edits of keys in different stripes run in parallel.
-const STRIPES: usize = 64;
-
-/// The striped lock that makes this process's edits of one key take turns.
-pub(super) struct EditLocks {
-    stripes: Vec<tokio::sync::Mutex<()>>,
-    hasher: std::collections::hash_map::RandomState,
-}
-
-impl EditLocks {
-    pub(super) fn new() -> EditLocks {
-        EditLocks {
-            stripes: (0..STRIPES).map(|_| tokio::sync::Mutex::new(())).collect(),
-            hasher: std::collections::hash_map::RandomState::new(),
-        }
-    }
-
-    fn stripe(&self, key: &str) -> &tokio::sync::Mutex<()> {
-        // Modulo of a u64 by a small constant always fits an index.
-        &self.stripes[(self.hasher.hash_one(key) % STRIPES as u64) as usize]
-    }
-}
-
 /// A random pause of up to `attempt` hundred microseconds.
 fn jitter(attempt: usize) -> Duration {
     // A fresh RandomState is randomly keyed: its hash is a random number.
@@ -63,58 +42,146 @@ fn jitter(attempt: usize) -> Duration {
     Duration::from_micros(random % bound.max(1))
 }
 
+/// Answers the edits still queued for a key with an error if the task
+/// applying them stops before it has drained the queue (it cannot, short of
+/// a panic; without this they would wait for ever).
+struct Abandon<'a> {
+    store: &'a RedisStore,
+    key: &'a str,
+    armed: bool,
+}
+
+impl Drop for Abandon<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            self.store.edit_queues().abandon(self.key);
+        }
+    }
+}
+
 impl RedisStore {
     /// Applies `edit` to the value of `key`, keeping its TTL unless `ttl` is
-    /// given (see the module doc).
+    /// given (see the module doc): queued behind the edits of `key` already
+    /// waiting, and applied with them.
     pub(super) async fn edit_text(
         &self,
         key: &str,
         ttl: Option<Duration>,
         edit: Edit<'_>,
     ) -> CacheResult<Update> {
-        let _turn = self.edit_locks().stripe(key).lock().await;
-        let mut cmd = redis::cmd("GET");
-        cmd.arg(key);
-        let mut current: Option<Vec<u8>> = self.query(cmd).await?;
-        for attempt in 0..ATTEMPTS {
+        let (done, outcome) = tokio::sync::oneshot::channel();
+        let queued = Queued {
+            edit: edit.into(),
+            ttl,
+            done,
+        };
+        if self.edit_queues().enqueue(key, queued) {
+            // A task of its own, not this request's: a request dropped half
+            // way (its client gone) must not strand the edits behind it.
+            let store = self.clone();
+            let key = key.to_owned();
+            tokio::spawn(async move { store.drain(&key).await });
+        }
+        outcome
+            .await
+            .unwrap_or_else(|_| Err(CacheError::Command("a cache edit was abandoned".into())))
+    }
+
+    /// Applies the queued edits of `key`, batch after batch, until none are
+    /// waiting.
+    async fn drain(&self, key: &str) {
+        let mut guard = Abandon {
+            store: self,
+            key,
+            armed: true,
+        };
+        // The text this task last wrote: most likely still the value, so
+        // the next batch tries it instead of reading the key again.
+        let mut written: Option<Vec<u8>> = None;
+        while let Some(batch) = self.edit_queues().next_batch(key) {
+            let (outcomes, now) = match self.apply_batch(key, &batch, written.take()).await {
+                Ok((outcomes, now)) => (outcomes.into_iter().map(Ok).collect(), now),
+                Err(e) => (vec![Err(e); batch.len()], None),
+            };
+            written = now;
+            for (queued, outcome) in batch.into_iter().zip(outcomes) {
+                // A waiter that went away needs no answer.
+                let _ = queued.done.send(outcome);
+            }
+        }
+        guard.armed = false;
+    }
+
+    /// Applies `batch` in order with one compare-and-set, reading the key
+    /// first unless `guess` (text this task wrote) is given. Answers each
+    /// edit's outcome and the text the key now holds, when known.
+    async fn apply_batch(
+        &self,
+        key: &str,
+        batch: &[Queued],
+        guess: Option<Vec<u8>>,
+    ) -> CacheResult<(Vec<Update>, Option<Vec<u8>>)> {
+        let n = batch.len();
+        // The last TTL given is restarted (edits of one key give the same).
+        let ttl = batch.iter().rev().find_map(|q| q.ttl);
+        let mut guessed = guess.is_some();
+        let mut current = match guess {
+            Some(text) => Some(text),
+            None => self.get_bytes(key).await?,
+        };
+        let mut attempt = 0;
+        while attempt < ATTEMPTS {
             if attempt >= 2 {
                 // Lost twice in a row to another process: step aside for a
                 // moment of random length so the two stop colliding, then
                 // read afresh (what the last reply said is stale by then).
                 tokio::time::sleep(jitter(attempt)).await;
-                let mut cmd = redis::cmd("GET");
-                cmd.arg(key);
-                current = self.query(cmd).await?;
+                current = self.get_bytes(key).await?;
             }
             let Some(bytes) = current.take() else {
-                return Ok(Update::Missing);
+                return Ok((vec![Update::Missing; n], None));
             };
-            let edited = match std::str::from_utf8(&bytes) {
-                Ok(text) => edit.apply(text),
-                Err(_) => Err(Stop::Corrupt),
+            let combined = match std::str::from_utf8(&bytes) {
+                Ok(text) => combine(text, batch.iter().map(|q| &q.edit)),
+                Err(_) => Combined::Delete(vec![Update::Corrupt; n]),
             };
-            let new = match edited {
-                Ok(Some(new)) => new,
-                Ok(None) => return Ok(Update::NoMatch),
-                Err(stop) => {
+            let new = match combined {
+                Combined::Write(new, outcomes) => (new, outcomes),
+                // Writing nothing, or deleting, on a guess could act on
+                // text the key no longer holds: read it, and apply again.
+                _ if guessed => {
+                    guessed = false;
+                    current = self.get_bytes(key).await?;
+                    continue;
+                }
+                Combined::Unchanged => return Ok((vec![Update::NoMatch; n], Some(bytes))),
+                Combined::Delete(outcomes) => {
                     self.delete_key(key).await?;
-                    return Ok(match stop {
-                        Stop::Corrupt => Update::Corrupt,
-                        Stop::Drop => Update::Dropped,
-                    });
+                    return Ok((outcomes, None));
                 }
             };
-            match self.swap(key, &bytes, &new, ttl).await? {
-                Swapped::Done => return Ok(Update::Applied),
-                Swapped::Missing => return Ok(Update::Missing),
+            let (text, outcomes) = new;
+            match self.swap(key, &bytes, &text, ttl).await? {
+                Swapped::Done => return Ok((outcomes, Some(text.into_bytes()))),
+                Swapped::Missing => return Ok((vec![Update::Missing; n], None)),
                 Swapped::Changed(now) => current = Some(now.into_bytes()),
+            }
+            // A wrong guess is no race lost.
+            if !std::mem::take(&mut guessed) {
+                attempt += 1;
             }
         }
         // Another process keeps changing it: give up the cached copy rather
-        // than the edit.
+        // than the edits.
         tracing::debug!(key, "cache edit lost {ATTEMPTS} races; key deleted");
         self.delete_key(key).await?;
-        Ok(Update::Dropped)
+        Ok((vec![Update::Dropped; n], None))
+    }
+
+    async fn get_bytes(&self, key: &str) -> CacheResult<Option<Vec<u8>>> {
+        let mut cmd = redis::cmd("GET");
+        cmd.arg(key);
+        self.query(cmd).await
     }
 
     /// Writes `new` (TTL restarted at `ttl`, or kept) if `key` still holds

@@ -21,6 +21,7 @@ mod breaker;
 mod cas;
 mod json;
 pub mod memory;
+mod queue;
 pub mod redis;
 mod scan;
 

@@ -96,7 +96,7 @@ pub struct RedisStore {
     conn: Conn,
     timeout: Duration,
     breaker: std::sync::Arc<super::breaker::Breaker>,
-    edit_locks: std::sync::Arc<super::cas::EditLocks>,
+    edit_queues: std::sync::Arc<super::queue::EditQueues>,
 }
 
 impl std::fmt::Debug for RedisStore {
@@ -168,7 +168,7 @@ impl RedisStore {
             conn,
             timeout: config.timeout,
             breaker: std::sync::Arc::new(super::breaker::Breaker::new()),
-            edit_locks: std::sync::Arc::new(super::cas::EditLocks::new()),
+            edit_queues: std::sync::Arc::default(),
         })
     }
 
@@ -200,9 +200,9 @@ impl RedisStore {
             .await
     }
 
-    /// The lock that makes this process's edits of one key take turns.
-    pub(super) fn edit_locks(&self) -> &super::cas::EditLocks {
-        &self.edit_locks
+    /// The edits of each key waiting to be applied (`store/queue.rs`).
+    pub(super) fn edit_queues(&self) -> &super::queue::EditQueues {
+        &self.edit_queues
     }
 
     async fn info(&self) -> CacheResult<Info> {

@@ -59,46 +59,25 @@ pub async fn follow(
     if target == caller.account_id {
         return Err(ApiError::unprocessable("You cannot follow yourself"));
     }
+    let now = now_ms();
+    let follow_id = state.next_id(now);
     let change = if on {
-        let now = now_ms();
-        let follow_id = state.next_id(now);
-        let change = follows::follow(&state.db, follow_id, caller.account_id, target, now)
+        follows::follow(&state.db, follow_id, caller.account_id, target, now)
             .await
             .map_err(|e| match e {
                 db::StoreError::NotFound => ApiError::NotFound,
                 other => other.into(),
-            })?;
-        if let FollowChange::Changed {
-            follower, followee, ..
-        } = &change
-        {
-            let at = now.into();
-            let follower = convert::follow_entry_for(follower, follow_id, at, &state.base_url);
-            let followed = convert::follow_entry_for(followee, follow_id, at, &state.base_url);
-            tolerate(
-                "follow_lists",
-                state.cache.add_follow(&follower, &followed).await,
-            );
-        }
-        change
+            })?
     } else {
-        let change = follows::unfollow(&state.db, caller.account_id, target).await?;
-        if change.changed() {
-            match state.cache.remove_follow(me, them).await {
-                Ok(update) => {
-                    // A list at its cap was dropped rather than shortened
-                    // (it could pass for the whole): reload it now, so that
-                    // a popular account's list stays warm.
-                    if update.followers == Update::Dropped {
-                        refill(state, target, Direction::Followers).await;
-                    }
-                    if update.following == Update::Dropped {
-                        refill(state, caller.account_id, Direction::Following).await;
-                    }
-                }
-                Err(e) => tolerate("follow_lists", Err::<(), _>(e)),
-            }
-        } else {
+        follows::unfollow(&state.db, caller.account_id, target).await?
+    };
+    let FollowChange::Changed {
+        follower,
+        followee,
+        followed_by,
+    } = change
+    else {
+        if !on {
             // Nothing taken back: an unknown account is 404; a known one
             // answers its relationship. (Checked only here: a removed
             // follow proves the account exists.)
@@ -106,32 +85,50 @@ pub async fn follow(
                 .await?
                 .ok_or(ApiError::NotFound)?;
         }
-        change
+        let mut rel = relationships(state, caller, &[target]).await?;
+        return rel.pop().ok_or(ApiError::NotFound);
     };
-    match change {
-        FollowChange::Changed {
-            follower,
-            followee,
-            followed_by,
-        } => {
-            // Both accounts' counters changed.
-            let (mine, theirs) = tokio::join!(
-                accounts::reload_seen(state, seen.take_raw(0), &follower),
-                accounts::reload_seen(state, seen.take_raw(1), &followee)
+    let lists = async {
+        if on {
+            let at = now.into();
+            let follower = convert::follow_entry_for(&follower, follow_id, at, &state.base_url);
+            let followed = convert::follow_entry_for(&followee, follow_id, at, &state.base_url);
+            tolerate(
+                "follow_lists",
+                state.cache.add_follow(&follower, &followed).await,
             );
-            tolerate("profile_reload", mine);
-            tolerate("profile_reload", theirs);
-            Ok(Relationship {
-                id: target,
-                following: on,
-                followed_by,
-            })
+            return;
         }
-        FollowChange::Unchanged => {
-            let mut rel = relationships(state, caller, &[target]).await?;
-            rel.pop().ok_or(ApiError::NotFound)
+        match state.cache.remove_follow(me, them).await {
+            Ok(update) => {
+                // A list at its cap was dropped rather than shortened (it
+                // could pass for the whole): reload it now, so that a
+                // popular account's list stays warm.
+                if update.followers == Update::Dropped {
+                    refill(state, target, Direction::Followers).await;
+                }
+                if update.following == Update::Dropped {
+                    refill(state, caller.account_id, Direction::Following).await;
+                }
+            }
+            Err(e) => tolerate("follow_lists", Err::<(), _>(e)),
         }
-    }
+    };
+    // Both lists and both profiles (whose counters changed) are different
+    // keys: the steps run at once.
+    let (mine, theirs) = (seen.take_raw(0), seen.take_raw(1));
+    let ((), mine, theirs) = tokio::join!(
+        lists,
+        accounts::reload_seen(state, mine, &follower),
+        accounts::reload_seen(state, theirs, &followee)
+    );
+    tolerate("profile_reload", mine);
+    tolerate("profile_reload", theirs);
+    Ok(Relationship {
+        id: target,
+        following: on,
+        followed_by,
+    })
 }
 
 /// Reloads a follow list that an edit dropped.

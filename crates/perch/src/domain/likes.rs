@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use perch_cache::{Key, LikeEntry, Timestamp, UserId};
+use perch_cache::{Key, LikeEntry, Profile, Timestamp, UserId};
 
 use super::auth::{self, Caller};
 use super::convert::{self, Post};
@@ -29,44 +29,53 @@ pub async fn favourite(
 ) -> DomainResult<StatusView> {
     auth::check_blacklist(state, caller).await?;
     let me = UserId(caller.account_id);
-    // The status as last read after the change, for the answer.
-    let mut latest = None;
-    if on {
+    // Each branch answers the status as last read after the change, and its
+    // author; the cache steps of a change run at once (different keys).
+    let (row, author) = if on {
         let now = now_ms();
         let like_id = state.next_id(now);
         match favourites::favourite(&state.db, like_id, caller.account_id, id, now).await? {
             Favourited::NoStatus => return Err(ApiError::NotFound),
             Favourited::New(row) => {
                 let post = Post::from_row(&row);
-                tolerate(
-                    "likes_push",
-                    state
-                        .cache
-                        .add_like(me, &convert::like_entry(&post, like_id, now.into()))
-                        .await,
+                let entry = convert::like_entry(&post, like_id, now.into());
+                let (pushed, latest, author) = tokio::join!(
+                    state.cache.add_like(me, &entry),
+                    set_likes(state, &post),
+                    accounts::get(state, None, row.account_id)
                 );
-                latest = Some(set_likes(state, &post).await.unwrap_or(row));
+                tolerate("likes_push", pushed);
+                (latest.unwrap_or(row), author?)
             }
-            Favourited::Already => {}
+            Favourited::Already => unchanged(state, id).await?,
         }
     } else if let Some(row) = favourites::unfavourite(&state.db, caller.account_id, id).await? {
-        tolerate("likes_remove", state.cache.remove_like(me, id).await);
         let post = Post::from_row(&row);
-        latest = Some(set_likes(state, &post).await.unwrap_or(row));
-    }
-    let row = match latest {
-        Some(row) => row,
-        None => statuses::by_id(&state.db, id)
-            .await?
-            .ok_or(ApiError::NotFound)?,
+        let (removed, latest, author) = tokio::join!(
+            state.cache.remove_like(me, id),
+            set_likes(state, &post),
+            accounts::get(state, None, row.account_id)
+        );
+        tolerate("likes_remove", removed);
+        (latest.unwrap_or(row), author?)
+    } else {
+        unchanged(state, id).await?
     };
-    let author = accounts::get(state, None, row.account_id).await?;
     // The caller's like is now as asked, whatever it was before.
     Ok(StatusView {
         post: std::sync::Arc::new(Post::from_row(&row)),
         author: std::sync::Arc::new(author),
         favourited: on,
     })
+}
+
+/// A status that a (un)favourite did not change, and its author.
+async fn unchanged(state: &AppState, id: i64) -> DomainResult<(statuses::StatusRow, Profile)> {
+    let row = statuses::by_id(&state.db, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let author = accounts::get(state, None, row.account_id).await?;
+    Ok((row, author))
 }
 
 /// Sets the post's `likesCount` in every cached list holding it to the

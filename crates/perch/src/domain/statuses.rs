@@ -75,26 +75,31 @@ pub async fn post(
         other => other.into(),
     })?;
     let post = Post::from_row(&row);
-    match accounts::reload_seen(state, seen.take_raw(0), &author_row).await {
-        // Not cached: cache it, as readers of the timeline will want it
-        // next (through a fresh load: see `Fetched::fill`).
-        Ok(false) if seen.cache_up => {
-            accounts::load(state, &seen, caller.account_id).await?;
-        }
-        other => tolerate("profile_reload", other),
-    }
     let author = convert::profile(&author_row, &state.base_url);
-    tolerate(
-        "posts_push",
-        state.cache.add_user_post(author_id, &post.summary()).await,
+    let profile = async {
+        match accounts::reload_seen(state, seen.take_raw(0), &author_row).await {
+            // Not cached: cache it, as readers of the timeline will want it
+            // next (through a fresh load: see `Fetched::fill`).
+            Ok(false) if seen.cache_up => accounts::load(state, &seen, caller.account_id)
+                .await
+                .map(drop),
+            other => {
+                tolerate("profile_reload", other);
+                Ok(())
+            }
+        }
+    };
+    // Three different keys: the steps run at once, so the answer waits for
+    // the slowest of them rather than for their sum.
+    let (summary, listed) = (post.summary(), post.timeline(&author.username));
+    let (profile, posts, timeline) = tokio::join!(
+        profile,
+        state.cache.add_user_post(author_id, &summary),
+        state.cache.add_public_post(&listed)
     );
-    tolerate(
-        "timeline_push",
-        state
-            .cache
-            .add_public_post(&post.timeline(&author.username))
-            .await,
-    );
+    tolerate("posts_push", posts);
+    tolerate("timeline_push", timeline);
+    profile?;
     state.timeline_posts.posted(caller.account_id);
     Ok((
         StatusView {
