@@ -13,10 +13,24 @@ use crate::domain::revocations::Revocations;
 use crate::domain::sessions::ActivityThrottle;
 use crate::ids::IdGenerator;
 
-/// Shared by every request: cheap to clone (all `Arc`s, pools and handles;
-/// extractors clone it per request, so nothing in it may be costly to copy).
+/// Shared by every request. Extractors and middleware clone it several
+/// times per request, so it is one `Arc`: one reference count to move, not
+/// one per part (each a cache line the two cores pass back and forth).
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// What [`AppState`] shares: settings, the database, the cache and the
+/// in-process helpers around them.
+#[derive(Clone)]
+pub struct Shared {
     /// Validated settings.
     pub settings: Arc<Settings>,
     /// The source of truth.
@@ -99,7 +113,7 @@ impl AppState {
             prefix,
         );
         let base_url = base_url(&settings.domain).into();
-        Ok(AppState {
+        Ok(AppState(Arc::new(Shared {
             keys: Arc::new(TokenKeys::new(jwt_secret, settings.token_ttl)),
             settings,
             db,
@@ -119,7 +133,15 @@ impl AppState {
             follow_memo: Arc::new(perch_cache::DecodeMemo::bounded(512, 32 << 20)),
             profile_memo: Arc::default(),
             started: Instant::now(),
-        })
+        })))
+    }
+
+    /// The same state with queries not counted with the requests' (for
+    /// background work).
+    pub fn uncounted(&self) -> AppState {
+        let mut shared = Shared::clone(&self.0);
+        shared.db = shared.db.uncounted();
+        AppState(Arc::new(shared))
     }
 
     /// A new snowflake id for something created now.

@@ -71,8 +71,8 @@ pub async fn sync(state: &AppState) -> Result<(), db::StoreError> {
 
 /// Keeps the set in step with the database and forgets expired
 /// revocations, until the runtime shuts down.
-pub fn spawn_sync(mut state: AppState) -> tokio::task::JoinHandle<()> {
-    state.db = state.db.uncounted();
+pub fn spawn_sync(state: AppState) -> tokio::task::JoinHandle<()> {
+    let state = state.uncounted();
     tokio::spawn(async move {
         let mut ticks: u64 = 0;
         loop {

@@ -14,9 +14,9 @@ pub const REPLAY_EVERY: Duration = Duration::from_millis(250);
 const REFRESH_CHECK_TICKS: u64 = 120;
 
 /// Runs until the runtime shuts down.
-pub fn spawn(mut state: AppState) -> tokio::task::JoinHandle<()> {
+pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
     // Background work is not counted with the requests' queries.
-    state.db = state.db.uncounted();
+    let state = state.uncounted();
     tokio::spawn(async move {
         let mut ticks: u64 = 0;
         loop {

@@ -1,6 +1,8 @@
 //! Mastodon paging: `limit`, `max_id`, `since_id`, `min_id` in, a `Link`
 //! header out.
 
+use std::fmt::Write as _;
+
 use axum::http::{HeaderMap, HeaderValue, Uri, header};
 use serde::Deserialize;
 
@@ -58,26 +60,37 @@ pub fn link_header<T>(headers: &mut HeaderMap, base: &str, uri: &Uri, page: &Pag
     let (Some(next), Some(prev)) = (page.next_max_id, page.prev_min_id) else {
         return;
     };
-    let kept: Vec<String> = uri
-        .query()
-        .unwrap_or("")
-        .split('&')
-        .filter(|kv| {
+    // Every paged answer carries it: built in one buffer, without a string
+    // per parameter.
+    let query = uri.query().unwrap_or("");
+    let kept = || {
+        query.split('&').filter(|kv| {
             let k = kv.split('=').next().unwrap_or("");
             !kv.is_empty() && !matches!(k, "max_id" | "since_id" | "min_id")
         })
-        .map(str::to_string)
-        .collect();
-    let url = |param: &str, id: i64| {
-        let mut q = kept.clone();
-        q.push(format!("{param}={id}"));
-        format!("<{base}{}?{}>", uri.path(), q.join("&"))
     };
-    let value = format!(
-        "{}; rel=\"next\", {}; rel=\"prev\"",
-        url("max_id", next),
-        url("min_id", prev)
-    );
+    let path = uri.path();
+    let mut value = String::with_capacity(2 * (base.len() + path.len() + query.len()) + 80);
+    for (param, id, rel) in [("max_id", next, "next"), ("min_id", prev, "prev")] {
+        if rel == "prev" {
+            value.push_str(", ");
+        }
+        value.push('<');
+        value.push_str(base);
+        value.push_str(path);
+        value.push('?');
+        for kv in kept() {
+            value.push_str(kv);
+            value.push('&');
+        }
+        value.push_str(param);
+        value.push('=');
+        // Writing to a String cannot fail.
+        let _ = write!(value, "{id}");
+        value.push_str(">; rel=\"");
+        value.push_str(rel);
+        value.push('"');
+    }
     if let Ok(v) = HeaderValue::from_str(&value) {
         headers.insert(header::LINK, v);
     }
