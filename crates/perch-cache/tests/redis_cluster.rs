@@ -179,6 +179,22 @@ async fn the_seeds_operations_work_on_a_redis_cluster() {
     );
     assert_eq!(cache.followers(user).await.unwrap().unwrap().len(), 1);
 
+    // Whole values and a list's first bytes, in several slots, in one call.
+    let keys = [
+        Key::Profile(UserId(7)),
+        Key::Followers(user),
+        Key::PublicTimeline,
+        Key::Profile(user),
+    ];
+    let values = cache
+        .fetch_raw_heads(&keys, &[None, Some(5), Some(1 << 20), None])
+        .await
+        .unwrap();
+    assert_eq!(values[0], None);
+    assert_eq!(values[1].as_deref().map(str::len), Some(5));
+    assert!(values[2].as_deref().is_some_and(|t| t.ends_with(']')));
+    assert!(values[3].is_some());
+
     // Batch invalidation: six keys of one user share a hash tag, one DEL.
     let removed = cache.invalidate_user(user).await.unwrap();
     assert_eq!(removed, 3, "profile, posts and followers were cached");

@@ -27,9 +27,21 @@ impl Cache {
     /// Reads several keys in one round trip, undecoded and uncounted (decode
     /// each with [`Cache::decode_value`]).
     pub async fn fetch_raw(&self, keys: &[Key]) -> CacheResult<Vec<Option<String>>> {
+        self.fetch_raw_heads(keys, &[]).await
+    }
+
+    /// Reads like [`Cache::fetch_raw`], but of each key given a byte count
+    /// only that many first bytes: for a long list of which only the first
+    /// entries are wanted (read them with [`crate::list_prefix`]). Missing
+    /// counts stand for keys read whole.
+    pub async fn fetch_raw_heads(
+        &self,
+        keys: &[Key],
+        heads: &[Option<usize>],
+    ) -> CacheResult<Vec<Option<String>>> {
         self.settle_pending().await?;
         let rendered: Vec<String> = keys.iter().map(|k| self.render(k)).collect();
-        self.observe(self.inner.backend.get_many(&rendered).await)
+        self.observe(self.inner.backend.get_many_heads(&rendered, heads).await)
     }
 
     /// Decodes a value read by [`Cache::fetch_raw`] for `key`, counting the

@@ -19,11 +19,12 @@ use crate::ratelimit::RateDecision;
 
 mod breaker;
 mod cas;
+mod heads;
 mod json;
 pub mod memory;
 mod queue;
 pub mod redis;
-mod scan;
+pub(crate) mod scan;
 
 pub use self::memory::{MemoryConfig, MemoryStore};
 pub use self::redis::{RedisConfig, RedisStore};
@@ -81,6 +82,28 @@ pub trait Store: Send + Sync {
         &self,
         keys: &[String],
     ) -> impl Future<Output = CacheResult<Vec<Option<String>>>> + Send;
+
+    /// Reads several keys in one round trip like [`Store::get_many`], but
+    /// of each key given a byte count only that many first bytes
+    /// (`GETRANGE`), cut back to a whole character: for a long list of
+    /// which the reader needs only the first entries (see
+    /// [`crate::list_prefix`]). On a Cluster the whole and the partial
+    /// reads are sent at once, one call each.
+    fn get_many_heads(
+        &self,
+        keys: &[String],
+        heads: &[Option<usize>],
+    ) -> impl Future<Output = CacheResult<Vec<Option<String>>>> + Send {
+        async move {
+            let mut values = self.get_many(keys).await?;
+            for (value, head) in values.iter_mut().zip(heads) {
+                if let (Some(text), Some(n)) = (value.as_mut(), head) {
+                    scan::truncate_at_char(text, *n);
+                }
+            }
+            Ok(values)
+        }
+    }
 
     /// Writes a value with a TTL (`SET key value PX ttl`).
     fn set(
@@ -201,6 +224,14 @@ impl Store for Backend {
 
     async fn get_many(&self, keys: &[String]) -> CacheResult<Vec<Option<String>>> {
         delegate!(self, s => s.get_many(keys))
+    }
+
+    async fn get_many_heads(
+        &self,
+        keys: &[String],
+        heads: &[Option<usize>],
+    ) -> CacheResult<Vec<Option<String>>> {
+        delegate!(self, s => s.get_many_heads(keys, heads))
     }
 
     async fn set(&self, key: &str, value: &str, ttl: Duration) -> CacheResult<()> {

@@ -93,7 +93,7 @@ impl ConnectionLike for Conn {
 /// The Redis store. Cheap to clone; clones share the connection.
 #[derive(Clone)]
 pub struct RedisStore {
-    conn: Conn,
+    pub(super) conn: Conn,
     timeout: Duration,
     breaker: std::sync::Arc<super::breaker::Breaker>,
     edit_queues: std::sync::Arc<super::queue::EditQueues>,
@@ -243,6 +243,14 @@ impl Store for RedisStore {
         let mut cmd = redis::cmd("MGET");
         cmd.arg(keys);
         self.query(cmd).await
+    }
+
+    async fn get_many_heads(
+        &self,
+        keys: &[String],
+        heads: &[Option<usize>],
+    ) -> CacheResult<Vec<Option<String>>> {
+        self.read_heads(keys, heads).await
     }
 
     async fn set(&self, key: &str, value: &str, ttl: Duration) -> CacheResult<()> {

@@ -47,6 +47,88 @@ pub(super) fn first_elements(text: &str, keep: usize) -> Option<(usize, usize)> 
     Some((start, end))
 }
 
+/// Of `text`, the first bytes of a JSON array of objects (the whole array,
+/// or only its first bytes as a head read gives them): the end of its last
+/// complete element, and whether the array closes after it (`text` is the
+/// whole array). `text[..end]` with `]` appended is then a whole array of
+/// the complete elements. `None` when `text` is not an array of objects as
+/// far as it goes.
+pub(crate) fn complete_prefix(text: &str) -> Option<(usize, bool)> {
+    let bytes = text.as_bytes();
+    let mut at = skip_space(bytes, 0);
+    if bytes.get(at) != Some(&b'[') {
+        return None;
+    }
+    at = skip_space(bytes, at + 1);
+    let mut end = at;
+    match bytes.get(at) {
+        None => return Some((end, false)),
+        Some(b']') => return trailing_only_space(bytes, at + 1).then_some((end, true)),
+        _ => {}
+    }
+    loop {
+        match bytes.get(at) {
+            Some(b'{') => {}
+            None => return Some((end, false)),
+            Some(_) => return None,
+        }
+        // An object that does not close before the text ends was cut.
+        let Some(close) = object_end(bytes, at) else {
+            return Some((end, false));
+        };
+        end = close;
+        at = skip_space(bytes, close);
+        match bytes.get(at) {
+            Some(b',') => at = skip_space(bytes, at + 1),
+            Some(b']') => return trailing_only_space(bytes, at + 1).then_some((end, true)),
+            None => return Some((end, false)),
+            Some(_) => return None,
+        }
+    }
+}
+
+/// A JSON array of objects read whole or only in its first bytes (see
+/// [`super::Store::get_many_heads`]), as a whole array of the elements it
+/// holds complete, and whether that is the whole list. `None` when the text
+/// is not an array of objects as far as it goes.
+pub fn list_prefix(text: &str) -> Option<(std::borrow::Cow<'_, str>, bool)> {
+    match complete_prefix(text)? {
+        (_, true) => Some((std::borrow::Cow::Borrowed(text), true)),
+        (end, false) => {
+            let mut closed = String::with_capacity(end + 1);
+            closed.push_str(&text[..end]);
+            closed.push(']');
+            Some((std::borrow::Cow::Owned(closed), false))
+        }
+    }
+}
+
+/// Cuts `text` to at most `n` bytes, back to a whole character.
+pub(crate) fn truncate_at_char(text: &mut String, n: usize) {
+    if n >= text.len() {
+        return;
+    }
+    let mut end = n;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text.truncate(end);
+}
+
+/// The first bytes of a value as text: a character cut by the end is left
+/// out (as is anything after bytes that are not UTF-8).
+pub(crate) fn head_text(bytes: Vec<u8>) -> String {
+    match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => {
+            let valid = e.utf8_error().valid_up_to();
+            let mut bytes = e.into_bytes();
+            bytes.truncate(valid);
+            String::from_utf8(bytes).unwrap_or_default()
+        }
+    }
+}
+
 fn skip_space(bytes: &[u8], mut at: usize) -> usize {
     while matches!(bytes.get(at), Some(b' ' | b'\n' | b'\r' | b'\t')) {
         at += 1;
@@ -107,6 +189,41 @@ mod tests {
         assert_eq!(kept(text, 9), Some(&text[1..text.len() - 1]));
         assert_eq!(kept(" [ ] ", 5), Some(""));
         assert_eq!(kept("[ {} , {} ]", 5), Some("{} , {}"));
+    }
+
+    #[test]
+    fn finds_the_complete_elements_of_a_cut_list() {
+        let text = r#"[{"a":"}\"{"},{"b":[1,{"c":"]"}]},{"d":{}}]"#;
+        let first = r#"[{"a":"}\"{"}"#.len();
+        let second = r#"[{"a":"}\"{"},{"b":[1,{"c":"]"}]}"#.len();
+        assert_eq!(complete_prefix(text), Some((text.len() - 1, true)));
+        for cut in 0..text.len() {
+            let expected = match cut {
+                0 => None,
+                c if c < first => Some((1, false)),
+                c if c < second => Some((first, false)),
+                c if c < text.len() - 1 => Some((second, false)),
+                _ => Some((text.len() - 1, false)),
+            };
+            assert_eq!(complete_prefix(&text[..cut]), expected, "cut at {cut}");
+        }
+        assert_eq!(complete_prefix(" [ ] "), Some((3, true)));
+        assert_eq!(complete_prefix("[ {} , {"), Some((4, false)));
+        for bad in ["{}", "[1", "[{},1", "[{} {}", "[{}] x", "[{}}"] {
+            assert_eq!(complete_prefix(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn cuts_text_at_a_whole_character() {
+        let mut text = String::from("ab\u{e9}c");
+        truncate_at_char(&mut text, 3);
+        assert_eq!(text, "ab");
+        let mut text = String::from("ab\u{e9}c");
+        truncate_at_char(&mut text, 4);
+        assert_eq!(text, "ab\u{e9}");
+        assert_eq!(head_text("ab\u{e9}".as_bytes()[..3].to_vec()), "ab");
+        assert_eq!(head_text(b"abc".to_vec()), "abc");
     }
 
     #[test]

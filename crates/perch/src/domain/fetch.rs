@@ -29,6 +29,18 @@ pub async fn fetch(
     caller: Option<&Caller>,
     keys: Vec<Key>,
 ) -> DomainResult<Fetched> {
+    fetch_heads(state, caller, keys, &[]).await
+}
+
+/// Reads like [`fetch`], but of each key given a byte count (`heads`, in
+/// the order of `keys`; missing counts read whole) only its first bytes:
+/// see [`perch_cache::Cache::fetch_raw_heads`].
+pub async fn fetch_heads(
+    state: &AppState,
+    caller: Option<&Caller>,
+    keys: Vec<Key>,
+    heads: &[Option<usize>],
+) -> DomainResult<Fetched> {
     let blacklist = match caller {
         Some(c) => Some(Key::Blacklist(
             TokenId::new(&c.claims.jti).map_err(|_| ApiError::Unauthorized)?,
@@ -38,7 +50,12 @@ pub async fn fetch(
     let mut all = Vec::with_capacity(keys.len() + 1);
     all.extend(blacklist.iter().cloned());
     all.extend(keys.iter().cloned());
-    let (mut raw, cache_up) = match state.cache.fetch_raw(&all).await {
+    let mut all_heads = Vec::with_capacity(all.len());
+    if !heads.is_empty() {
+        all_heads.extend(blacklist.iter().map(|_| None));
+        all_heads.extend_from_slice(heads);
+    }
+    let (mut raw, cache_up) = match state.cache.fetch_raw_heads(&all, &all_heads).await {
         Ok(raw) => (raw, true),
         Err(_) => (vec![None; all.len()], false),
     };
@@ -63,6 +80,7 @@ pub async fn fetch_with_profiles(
     state: &AppState,
     caller: Option<&Caller>,
     mut keys: Vec<Key>,
+    heads: &[Option<usize>],
     guessed: &[i64],
 ) -> DomainResult<(Fetched, super::accounts::Prefetched)> {
     let first = keys.len();
@@ -71,7 +89,7 @@ pub async fn fetch_with_profiles(
             .iter()
             .map(|id| Key::Profile(perch_cache::UserId(*id))),
     );
-    let mut fetched = fetch(state, caller, keys).await?;
+    let mut fetched = fetch_heads(state, caller, keys, heads).await?;
     let prefetched = guessed
         .iter()
         .enumerate()

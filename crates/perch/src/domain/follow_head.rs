@@ -17,16 +17,29 @@ use serde::de::{IgnoredAny, SeqAccess, Visitor};
 /// Entries decoded in full: the largest page a client may ask for.
 pub const HEAD: usize = 80;
 
+/// Bytes of a list read for a first page of `limit` entries: room for
+/// entries of 400 bytes (long names in multi-byte letters; a typical entry
+/// takes 135). A popular account's whole list is up to 137 KB, and the rest
+/// is not needed: its length only tells whether a short page is the list's
+/// end, which a list shorter than this answers by being read whole (and
+/// the database, when a page does not fit in the bytes read).
+pub fn head_bytes(limit: i64) -> usize {
+    usize::try_from(limit.clamp(1, HEAD as i64)).unwrap_or(HEAD) * 400 + 256
+}
+
 /// A follow list as read for its first page.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FollowHead {
     /// The first entries, newest follow first ([`HEAD`] of them at most, or
     /// all of them when made by [`FollowHead::whole`]).
     pub head: Vec<FollowEntry>,
-    /// How many entries the list holds.
+    /// How many entries the list holds (when [`FollowHead::whole`]), or
+    /// how many were read (when not).
     pub len: usize,
-    /// Whether every entry carries its follow id (the paging cursor).
+    /// Whether every entry read carries its follow id (the paging cursor).
     pub cursors_known: bool,
+    /// Whether the whole list was read; if not, it holds more than `len`.
+    pub whole: bool,
 }
 
 impl FollowHead {
@@ -40,12 +53,28 @@ impl FollowHead {
         Ok(head)
     }
 
+    /// Reads a list's JSON like [`FollowHead::parse`] from its first
+    /// `read` bytes ([`head_bytes`]): the entries the text holds complete,
+    /// and not whole if the text may have been cut (it is within a
+    /// character of `read` bytes long); a shorter text was read whole.
+    pub fn parse_head(text: &str, read: usize) -> serde_json::Result<FollowHead> {
+        let maybe_cut = text.len() + 4 > read;
+        match perch_cache::list_prefix(text) {
+            Some((prefix, false)) if maybe_cut => Ok(FollowHead {
+                whole: false,
+                ..Self::parse(&prefix)?
+            }),
+            _ => Self::parse(text),
+        }
+    }
+
     /// A list decoded in full (every entry is in the head).
     pub fn whole(entries: Vec<FollowEntry>) -> FollowHead {
         FollowHead {
             len: entries.len(),
             cursors_known: entries.iter().all(|e| e.follow_id.is_some()),
             head: entries,
+            whole: true,
         }
     }
 }
@@ -87,6 +116,7 @@ impl<'de> Visitor<'de> for HeadVisitor {
             head,
             len,
             cursors_known,
+            whole: true,
         })
     }
 }
@@ -117,6 +147,26 @@ mod tests {
             assert!(read.cursors_known);
             assert_eq!(FollowHead::whole(list).len, n);
         }
+    }
+
+    #[test]
+    fn a_list_read_in_part_gives_the_entries_it_holds_complete() {
+        let list: Vec<FollowEntry> = (0..1000).map(|i| entry(i, true)).collect();
+        let text = serde_json::to_string(&list).unwrap();
+        let read = head_bytes(HEAD as i64);
+        assert!(text.len() > read);
+        let mut cut = read;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let head = FollowHead::parse_head(&text[..cut], read).unwrap();
+        assert!(!head.whole);
+        assert!(head.cursors_known);
+        assert!(head.len >= HEAD, "a page of 80 fits: {}", head.len);
+        assert_eq!(head.head, list[..HEAD].to_vec());
+        assert!(FollowHead::parse_head(&text, text.len() + 1).unwrap().whole);
+        // Shorter than what was asked: read whole, so a cut text is corrupt.
+        assert!(FollowHead::parse_head(&text[..read / 2], read).is_err());
     }
 
     #[test]

@@ -7,7 +7,7 @@ use perch_cache::{FollowEntry, Key, Profile, Update, UserId};
 
 use super::auth::Caller;
 use super::fetch::{fetch, fetch_with_profiles};
-use super::follow_head::FollowHead;
+use super::follow_head::{FollowHead, head_bytes};
 use super::{DomainResult, Paged, accounts, convert, tolerate};
 use crate::db::follows::FollowChange;
 use crate::db::{self, Page, follows, now_ms};
@@ -189,14 +189,24 @@ pub async fn list(
     } else {
         Vec::new()
     };
-    let (mut fetched, prefetched) = fetch_with_profiles(state, caller, keys, &guessed).await?;
+    // A first page needs only the list's first bytes (see `follow_head`).
+    let read = head_bytes(page.limit);
+    let heads = if first_page {
+        vec![Some(read)]
+    } else {
+        Vec::new()
+    };
+    let (mut fetched, prefetched) =
+        fetch_with_profiles(state, caller, keys, &heads, &guessed).await?;
     // A first page needs only the list's head (see `follow_head`); a later
     // one may lie anywhere in it.
     let raw = fetched.take_raw(0);
     let cached = if first_page {
         state
             .cache
-            .decode_memo_with(&key, raw, &state.follow_memo, FollowHead::parse)
+            .decode_memo_with(&key, raw, &state.follow_memo, |text| {
+                FollowHead::parse_head(text, read)
+            })
             .await
     } else {
         state
@@ -232,7 +242,7 @@ pub async fn list(
             .filter(|(fid, _)| page.max_id.is_none_or(|max| *fid < max))
             .take(usize::try_from(page.limit).unwrap_or(0))
             .collect();
-        if firsts.len() as i64 >= page.limit || list.len < cap {
+        if firsts.len() as i64 >= page.limit || (list.whole && list.len < cap) {
             firsts
         } else {
             from_db(state, account_id, direction, page).await?

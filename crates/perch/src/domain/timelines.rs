@@ -58,7 +58,7 @@ pub async fn public(
     } else {
         Vec::new()
     };
-    let (mut fetched, prefetched) = fetch_with_profiles(state, caller, keys, &guessed).await?;
+    let (mut fetched, prefetched) = fetch_with_profiles(state, caller, keys, &[], &guessed).await?;
     let posts: Vec<Arc<Post>> = if first_page && page.limit <= cap {
         let raw = fetched.take_raw(0);
         let cached = match state

@@ -11,6 +11,7 @@ on_both_stacks!(
     a_cached_read_costs_one_round_trip_and_no_query,
     a_follow_leaves_cached_profiles_cached_with_the_new_counts,
     a_cached_follow_list_costs_one_round_trip_and_no_query,
+    a_long_follow_list_is_read_in_part_for_its_first_page,
 );
 
 /// Storage calls and cache round trips the server has made so far.
@@ -105,6 +106,54 @@ async fn a_cached_follow_list_costs_one_round_trip_and_no_query(app: &ApiApp) {
     let later = format!("{followers}?max_id=999999999999999999");
     let (queries, trips) = cost_of!(app, app.get(&later, token).await.expect(200));
     assert_eq!((queries, trips), (0, 2), "{later}");
+}
+
+async fn a_long_follow_list_is_read_in_part_for_its_first_page(app: &ApiApp) {
+    // 200 followers with long names: the cached list is longer than the
+    // bytes a first page reads, yet the page is whole and costs no query.
+    let alice = app.user("alice").await;
+    let mut fans = Vec::new();
+    for i in 0..200 {
+        let fan = app.user(&format!("a_rather_long_username_{i:03}")).await;
+        app.follow(&fan, &alice, true).await;
+        fans.push(fan.username);
+    }
+    let followers = format!("/api/v1/accounts/{}/followers", alice.id);
+    let first = format!("{followers}?limit=80");
+    let (queries, trips) = cost_of!(app, app.get(&first, None).await.expect(200));
+    assert_eq!((queries, trips), (0, 1), "{first}");
+    let key = perch_cache::Key::Followers(perch_cache::UserId(alice.id.parse().unwrap()));
+    let state = &app.app.state;
+    let read = state.cache.memo_last(&key, &state.follow_memo).unwrap();
+    assert!(!read.whole && read.len >= 80, "read in part: {}", read.len);
+    let cached = state.cache.fetch_raw(&[key]).await.unwrap();
+    let cached_len = cached[0].as_deref().map_or(0, str::len);
+    assert!(
+        cached_len > 80 * 400 + 256,
+        "the list is {cached_len} bytes"
+    );
+    let newest_first: Vec<&String> = fans.iter().rev().collect();
+    let page = app.get(&first, None).await.expect(200);
+    let names: Vec<&str> = page
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["username"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, newest_first[..80]);
+    // The next page, through the Link header, holds the rest.
+    let page = app.get(&followers, None).await.expect(200);
+    let next = crate::support::link(&page, "next").expect("Link rel=next");
+    let rest = app.get(&next, None).await.expect(200);
+    let names: Vec<&str> = rest
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["username"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, newest_first[40..80]);
 }
 
 async fn a_follow_leaves_cached_profiles_cached_with_the_new_counts(app: &ApiApp) {
