@@ -23,6 +23,7 @@ mod heads;
 mod json;
 pub mod memory;
 mod queue;
+mod rate;
 pub mod redis;
 pub(crate) mod scan;
 

@@ -16,13 +16,11 @@
 //!   be one round trip.
 
 use std::future::Future;
-use std::sync::LazyLock;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
 use redis::cluster_async::ClusterConnection;
-use redis::{Cmd, Pipeline, RedisFuture, RedisResult, Script, Value};
+use redis::{Cmd, Pipeline, RedisFuture, RedisResult, Value};
 
 use super::json::Edit;
 use super::{KeyTtl, Store, Update};
@@ -51,9 +49,6 @@ impl RedisConfig {
         }
     }
 }
-
-static RATE_LIMIT: LazyLock<Script> =
-    LazyLock::new(|| Script::new(include_str!("../scripts/rate_limit.lua")));
 
 /// A connection to one server or to a Cluster.
 #[derive(Clone)]
@@ -106,20 +101,6 @@ impl std::fmt::Debug for RedisStore {
             .field("timeout", &self.timeout)
             .finish_non_exhaustive()
     }
-}
-
-/// Makes each rate-limit log member unique, across processes too.
-static NONCE: LazyLock<(u64, AtomicU64)> = LazyLock::new(|| {
-    let seed = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as u64)
-        ^ u64::from(std::process::id()).rotate_left(32);
-    (seed, AtomicU64::new(0))
-});
-
-fn nonce() -> String {
-    let (seed, counter) = &*NONCE;
-    format!("{seed:x}.{:x}", counter.fetch_add(1, Ordering::Relaxed))
 }
 
 impl RedisStore {
@@ -351,22 +332,7 @@ impl Store for RedisStore {
         limit: u32,
         window: Duration,
     ) -> CacheResult<RateDecision> {
-        let window_us = u64::try_from(window.as_micros()).unwrap_or(u64::MAX).max(1);
-        let mut invocation = RATE_LIMIT.key(key);
-        invocation.arg(limit).arg(window_us).arg(nonce());
-        let reply: (i64, i64, i64, i64, i64) = self
-            .call(|mut conn| async move { invocation.invoke_async(&mut conn).await })
-            .await?;
-        let (allowed, count, oldest, newest, now) = reply;
-        let age = |t: i64| Duration::from_micros(now.saturating_sub(t).max(0).unsigned_abs());
-        Ok(RateDecision::from_log(
-            allowed == 1,
-            limit,
-            window,
-            u32::try_from(count).unwrap_or(u32::MAX),
-            age(oldest),
-            age(newest),
-        ))
+        self.rate_log(key, limit, window).await
     }
 
     async fn health(&self) -> CacheResult<HealthReport> {
