@@ -191,6 +191,17 @@ pub async fn by_id(db: &Db, id: i64) -> Result<Option<StatusRow>, StoreError> {
     Ok(row)
 }
 
+/// A status's favourites count alone (`None`: no such status): the re-read
+/// that settles a cached likes count, one small row instead of the status.
+pub async fn favourites_count(db: &Db, id: i64) -> Result<Option<i64>, StoreError> {
+    const SQL: &str = "SELECT favourites_count FROM statuses WHERE id = $1";
+    let count = on_pool!(db, |pool| sqlx::query_scalar::<_, i64>(SQL)
+        .bind(id)
+        .fetch_optional(pool)
+        .await)?;
+    Ok(count)
+}
+
 /// The statuses with these ids, in no particular order.
 pub async fn by_ids(db: &Db, ids: &[i64]) -> Result<Vec<StatusRow>, StoreError> {
     if ids.is_empty() {

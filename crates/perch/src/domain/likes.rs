@@ -45,7 +45,7 @@ pub async fn favourite(
                     accounts::get(state, None, row.account_id)
                 );
                 tolerate("likes_push", pushed);
-                (latest.unwrap_or(row), author?)
+                (with_count(row, latest), author?)
             }
             Favourited::Already => unchanged(state, id).await?,
         }
@@ -57,7 +57,7 @@ pub async fn favourite(
             accounts::get(state, None, row.account_id)
         );
         tolerate("likes_remove", removed);
-        (latest.unwrap_or(row), author?)
+        (with_count(row, latest), author?)
     } else {
         unchanged(state, id).await?
     };
@@ -67,6 +67,14 @@ pub async fn favourite(
         author: std::sync::Arc::new(author),
         favourited: on,
     })
+}
+
+/// The status a write answered, with its count as last read after it.
+fn with_count(row: statuses::StatusRow, latest: Option<i64>) -> statuses::StatusRow {
+    statuses::StatusRow {
+        favourites_count: latest.unwrap_or(row.favourites_count),
+        ..row
+    }
 }
 
 /// A status that a (un)favourite did not change, and its author.
@@ -82,9 +90,9 @@ async fn unchanged(state: &AppState, id: i64) -> DomainResult<(statuses::StatusR
 /// database's count. Concurrent likes would otherwise set their counts in
 /// any order and leave an older one last; so after setting, the count is
 /// read again and set again until the database agrees with what was set:
-/// whichever writer sets last sets the final count. Returns the status as
+/// whichever writer sets last sets the final count. Returns the count as
 /// last read, when it was.
-async fn set_likes(state: &AppState, post: &Post) -> Option<statuses::StatusRow> {
+async fn set_likes(state: &AppState, post: &Post) -> Option<i64> {
     let author = UserId(post.author_id);
     let mut count = post.likes_count;
     let mut latest = None;
@@ -93,12 +101,12 @@ async fn set_likes(state: &AppState, post: &Post) -> Option<statuses::StatusRow>
             tolerate("likes_count", Err::<(), _>(e));
             return latest;
         }
-        let row = match statuses::by_id(&state.db, post.id).await {
-            Ok(Some(row)) => row,
+        let now = match statuses::favourites_count(&state.db, post.id).await {
+            Ok(Some(now)) => now,
             _ => return latest,
         };
-        let now = u64::try_from(row.favourites_count).unwrap_or(0);
-        latest = Some(row);
+        latest = Some(now);
+        let now = u64::try_from(now).unwrap_or(0);
         if now == count {
             return latest;
         }
