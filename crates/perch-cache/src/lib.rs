@@ -38,7 +38,7 @@ pub mod stats;
 pub mod store;
 
 pub use cache::Cache;
-pub use cache::batch::{DecodeMemo, SharedDecode};
+pub use cache::memo::{DecodeMemo, SharedDecode};
 pub use cache::social::{FollowUpdate, ProfileCounter};
 pub use entry::{
     ActorType, CacheValue, CollectionEntry, FollowEntry, LikeEntry, PostSummary, Profile, Session,

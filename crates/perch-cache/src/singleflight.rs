@@ -9,6 +9,7 @@
 use std::any::Any;
 use std::collections::HashMap;
 use std::future::Future;
+use std::hash::BuildHasher;
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::OnceCell;
@@ -86,5 +87,60 @@ impl SingleFlight {
     /// How many keys are in flight (for tests).
     pub fn in_flight(&self) -> usize {
         self.flights.lock().map_or(0, |f| f.len())
+    }
+}
+
+/// Turns to load keys, for loads that share one flight for several keys
+/// (a page's missing profiles): such a flight is keyed by its whole set, so
+/// two pages missing overlapping sets would each load the keys they share.
+/// Each takes the turns of its keys first (striped locks, taken in order),
+/// and one that had to wait reads its keys again before loading, so a key
+/// is loaded once even when the other's values were still being written.
+pub(crate) struct LoadTurns {
+    stripes: Vec<tokio::sync::Mutex<()>>,
+    hasher: std::collections::hash_map::RandomState,
+}
+
+/// Stripes: loads of keys in different stripes run in parallel.
+const TURN_STRIPES: usize = 64;
+
+impl Default for LoadTurns {
+    fn default() -> Self {
+        LoadTurns {
+            stripes: (0..TURN_STRIPES)
+                .map(|_| tokio::sync::Mutex::new(()))
+                .collect(),
+            hasher: std::collections::hash_map::RandomState::new(),
+        }
+    }
+}
+
+impl LoadTurns {
+    /// Takes the turns of `keys`; true when another load held one of them
+    /// (so the caller must read its keys again).
+    pub(crate) async fn take<'a>(
+        &'a self,
+        keys: impl Iterator<Item = &'a str>,
+    ) -> (Vec<tokio::sync::MutexGuard<'a, ()>>, bool) {
+        // A u64 modulo a small constant always fits an index.
+        let mut stripes: Vec<usize> = keys
+            .map(|k| (self.hasher.hash_one(k) % TURN_STRIPES as u64) as usize)
+            .collect();
+        // In one order for everyone, so two takers never wait on each other.
+        stripes.sort_unstable();
+        stripes.dedup();
+        let mut waited = false;
+        let mut guards = Vec::with_capacity(stripes.len());
+        for i in stripes {
+            let guard = match self.stripes[i].try_lock() {
+                Ok(guard) => guard,
+                Err(_) => {
+                    waited = true;
+                    self.stripes[i].lock().await
+                }
+            };
+            guards.push(guard);
+        }
+        (guards, waited)
     }
 }

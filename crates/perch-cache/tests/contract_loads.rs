@@ -12,6 +12,7 @@ contract! {
     threads a_write_during_a_load_keeps_the_loaded_value_out,
     threads a_load_without_writes_is_cached,
     threads overlapping_loads_each_see_the_write_between,
+    threads overlapping_batches_load_a_shared_key_once,
     threads memoized_decodes_follow_the_text,
 }
 
@@ -103,6 +104,51 @@ async fn overlapping_loads_each_see_the_write_between(h: &Harness) {
     // The slow load saw the write although another load began after it.
     let cached = h.cache.profile(user).await.unwrap().map(|p| p.display_name);
     assert_eq!(cached.as_deref(), Some("fresh"));
+}
+
+async fn overlapping_batches_load_a_shared_key_once(h: &Harness) {
+    let keys = |ids: [i64; 2]| ids.map(|id| Key::Profile(UserId(id))).to_vec();
+    let loaded = std::sync::Arc::new(std::sync::Mutex::new(Vec::<i64>::new()));
+    let (started_tx, started_rx) = oneshot::channel::<()>();
+    let (release_tx, release_rx) = oneshot::channel::<()>();
+    // Page one misses profiles 21 and 22 and loads them slowly...
+    let cache = h.cache.clone();
+    let log = loaded.clone();
+    let first = tokio::spawn(async move {
+        let ids = [21, 22];
+        cache
+            .fill_many(&keys(ids), true, |missing| async move {
+                log.lock().unwrap().extend(missing.iter().map(|i| ids[*i]));
+                let _ = started_tx.send(());
+                let _ = release_rx.await;
+                Ok::<_, ()>(missing.iter().map(|i| Some(profile(ids[*i]))).collect())
+            })
+            .await
+    });
+    started_rx.await.unwrap();
+    // ...while page two, missing 22 and 23, asks too: a different set, so
+    // not the same flight, but 22 must not be loaded a second time.
+    let cache = h.cache.clone();
+    let log = loaded.clone();
+    let second = tokio::spawn(async move {
+        let ids = [22, 23];
+        cache
+            .fill_many(&keys(ids), true, |missing| async move {
+                log.lock().unwrap().extend(missing.iter().map(|i| ids[*i]));
+                Ok::<_, ()>(missing.iter().map(|i| Some(profile(ids[*i]))).collect())
+            })
+            .await
+    });
+    // Page two reaches its load (or its wait for the turn) meanwhile.
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    release_tx.send(()).unwrap();
+    let first = first.await.unwrap().unwrap();
+    let second = second.await.unwrap().unwrap();
+    assert!(first.iter().chain(&second).all(Option::is_some));
+    assert_eq!(second[0].as_ref().map(|p| p.user_id), Some(22));
+    let mut loaded = loaded.lock().unwrap().clone();
+    loaded.sort_unstable();
+    assert_eq!(loaded, vec![21, 22, 23], "each profile loaded once");
 }
 
 async fn memoized_decodes_follow_the_text(h: &Harness) {

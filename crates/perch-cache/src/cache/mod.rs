@@ -26,6 +26,7 @@ use crate::store::{Backend, MemoryConfig, MemoryStore, RedisConfig, RedisStore, 
 
 pub mod auth;
 pub mod batch;
+pub mod memo;
 mod pending;
 mod reload;
 pub mod social;
@@ -41,6 +42,8 @@ struct Inner {
     prefix: KeyPrefix,
     stats: Stats,
     flights: SingleFlight,
+    /// Turns to load keys in batches (see `fill_many`).
+    load_turns: crate::singleflight::LoadTurns,
     /// Keys being loaded by this process, and whether a write touched them
     /// since the load began (see `batch.rs`).
     loading: std::sync::Mutex<std::collections::HashMap<String, batch::Loading>>,
@@ -66,6 +69,7 @@ impl Cache {
                 prefix,
                 stats: Stats::default(),
                 flights: SingleFlight::new(),
+                load_turns: Default::default(),
                 loading: Default::default(),
                 pending: Default::default(),
             }),

@@ -1,0 +1,170 @@
+//! Decoding once per change of a value's text: the last text read for a
+//! key and what it decoded to are kept, and a read of the same text again
+//! reuses the value instead of parsing it. [`SharedDecode`] for one hot key
+//! (the public timeline), [`DecodeMemo`] for many (profiles, likes lists,
+//! follow lists' heads), bounded in keys and bytes.
+
+use std::sync::{Arc, Mutex};
+
+use crate::entry::CacheValue;
+use crate::key::Key;
+
+use super::Cache;
+
+impl Cache {
+    /// Decodes like [`Cache::decode_value`], but reuses the value decoded
+    /// last time when the text read is the same: for one hot key (the public
+    /// timeline, ~20 KB of JSON) read by most requests, this saves parsing it
+    /// on every one. Counts the hit or miss as usual.
+    pub async fn decode_shared<T: CacheValue>(
+        &self,
+        key: &Key,
+        raw: Option<String>,
+        memo: &SharedDecode<T>,
+    ) -> Option<Arc<T>> {
+        let text = raw?;
+        {
+            let last = memo.last.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some((seen, value)) = last.as_ref()
+                && *seen == text
+            {
+                self.inner.stats.hit(key.family());
+                return Some(value.clone());
+            }
+        }
+        let value: Arc<T> = Arc::new(self.decode_value(key, Some(text.clone())).await?);
+        let mut last = memo.last.lock().unwrap_or_else(|e| e.into_inner());
+        *last = Some((text, value.clone()));
+        Some(value)
+    }
+
+    /// Decodes like [`Cache::decode_value`], reusing the value decoded last
+    /// time for the same key when its text is unchanged: for many small hot
+    /// keys (the profiles of a page's authors, decoded on every request).
+    pub async fn decode_memo<T: CacheValue>(
+        &self,
+        key: &Key,
+        raw: Option<String>,
+        memo: &DecodeMemo<T>,
+    ) -> Option<Arc<T>> {
+        self.decode_memo_with(key, raw, memo, |text| serde_json::from_str(text))
+            .await
+    }
+
+    /// [`Cache::decode_memo`] with `parse` instead of the value's own
+    /// decoding: for a reader that needs only part of a long value (a
+    /// follow list's first page and its length), which it may read for a
+    /// fraction of the cost. A text `parse` refuses is corrupt.
+    pub async fn decode_memo_with<T>(
+        &self,
+        key: &Key,
+        raw: Option<String>,
+        memo: &DecodeMemo<T>,
+        parse: impl FnOnce(&str) -> serde_json::Result<T>,
+    ) -> Option<Arc<T>> {
+        let text = raw?;
+        let rendered = self.render(key);
+        {
+            let seen = memo.seen.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some((last, value)) = seen.values.get(&rendered)
+                && *last == text
+            {
+                self.inner.stats.hit(key.family());
+                return Some(value.clone());
+            }
+        }
+        let value = Arc::new(self.decode_with(key, &rendered, Some(&text), parse).await?);
+        let mut seen = memo.seen.lock().unwrap_or_else(|e| e.into_inner());
+        if seen.values.len() >= memo.max_keys || seen.bytes + text.len() > memo.max_bytes {
+            seen.values.clear();
+            seen.bytes = 0;
+        }
+        seen.bytes += text.len();
+        if let Some((old, _)) = seen.values.insert(rendered, (text, value.clone())) {
+            seen.bytes = seen.bytes.saturating_sub(old.len());
+        }
+        Some(value)
+    }
+
+    /// The value `memo` decoded last for `key`, if any: what the key most
+    /// likely still holds, for a reader that wants to guess what else to
+    /// fetch with it.
+    pub fn memo_last<T>(&self, key: &Key, memo: &DecodeMemo<T>) -> Option<Arc<T>> {
+        let rendered = self.render(key);
+        let seen = memo.seen.lock().unwrap_or_else(|e| e.into_inner());
+        seen.values.get(&rendered).map(|(_, value)| value.clone())
+    }
+}
+
+/// The last text decoded for one key and its value (see
+/// [`Cache::decode_shared`]).
+pub struct SharedDecode<T> {
+    last: Mutex<Option<(String, Arc<T>)>>,
+}
+
+impl<T> Default for SharedDecode<T> {
+    fn default() -> Self {
+        SharedDecode {
+            last: Mutex::new(None),
+        }
+    }
+}
+
+impl<T> SharedDecode<T> {
+    /// The value decoded last, if any: what the key most likely still holds,
+    /// for a reader that wants to guess what else to fetch with it.
+    pub fn last(&self) -> Option<Arc<T>> {
+        let last = self.last.lock().unwrap_or_else(|e| e.into_inner());
+        last.as_ref().map(|(_, value)| value.clone())
+    }
+}
+
+impl<T> std::fmt::Debug for SharedDecode<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SharedDecode").finish_non_exhaustive()
+    }
+}
+
+/// The last text decoded for each of many keys and its value (see
+/// [`Cache::decode_memo`]); starts over when it would hold more keys or
+/// text than its bounds.
+pub struct DecodeMemo<T> {
+    seen: Mutex<Remembered<T>>,
+    max_keys: usize,
+    max_bytes: usize,
+}
+
+struct Remembered<T> {
+    values: std::collections::HashMap<String, (String, Arc<T>)>,
+    bytes: usize,
+}
+
+impl<T> DecodeMemo<T> {
+    /// Keys remembered at most by default.
+    pub const CAPACITY: usize = 10_000;
+
+    /// A memo of at most `max_keys` keys and `max_bytes` of text (the
+    /// decoded values take about as much again).
+    pub fn bounded(max_keys: usize, max_bytes: usize) -> Self {
+        DecodeMemo {
+            seen: Mutex::new(Remembered {
+                values: std::collections::HashMap::new(),
+                bytes: 0,
+            }),
+            max_keys,
+            max_bytes,
+        }
+    }
+}
+
+impl<T> Default for DecodeMemo<T> {
+    fn default() -> Self {
+        DecodeMemo::bounded(DecodeMemo::<T>::CAPACITY, 64 << 20)
+    }
+}
+
+impl<T> std::fmt::Debug for DecodeMemo<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DecodeMemo").finish_non_exhaustive()
+    }
+}
