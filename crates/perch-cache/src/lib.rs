@@ -49,7 +49,7 @@ pub use health::{HealthReport, MemoryPolicy, PolicyCheck};
 pub use key::{Endpoint, Family, Key, KeyPrefix, Segment, Subject, TokenId, UserId};
 pub use ratelimit::{RateDecision, RateRule};
 pub use stats::{BlacklistStats, FamilyStats};
-pub use store::scan::list_prefix;
+pub use store::scan::{elements_len, list_prefix};
 pub use store::{
     Backend, KeyTtl, MemoryConfig, MemoryStore, RedisConfig, RedisStore, Store, Swapped, Update,
 };

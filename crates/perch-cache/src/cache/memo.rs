@@ -22,6 +22,20 @@ impl Cache {
         raw: Option<String>,
         memo: &SharedDecode<T>,
     ) -> Option<Arc<T>> {
+        self.decode_shared_with(key, raw, memo, |text| serde_json::from_str(text))
+            .await
+    }
+
+    /// [`Cache::decode_shared`] with `parse` instead of the value's own
+    /// decoding: for a reader of the key's first bytes only (a timeline's
+    /// first page). A text `parse` refuses is corrupt.
+    pub async fn decode_shared_with<T>(
+        &self,
+        key: &Key,
+        raw: Option<String>,
+        memo: &SharedDecode<T>,
+        parse: impl FnOnce(&str) -> serde_json::Result<T>,
+    ) -> Option<Arc<T>> {
         let text = raw?;
         {
             let last = memo.last.lock().unwrap_or_else(|e| e.into_inner());
@@ -32,7 +46,8 @@ impl Cache {
                 return Some(value.clone());
             }
         }
-        let value: Arc<T> = Arc::new(self.decode_value(key, Some(text.clone())).await?);
+        let rendered = self.render(key);
+        let value = Arc::new(self.decode_with(key, &rendered, Some(&text), parse).await?);
         let mut last = memo.last.lock().unwrap_or_else(|e| e.into_inner());
         *last = Some((text, value.clone()));
         Some(value)

@@ -47,6 +47,14 @@ pub(super) fn first_elements(text: &str, keep: usize) -> Option<(usize, usize)> 
     Some((start, end))
 }
 
+/// How many bytes of the JSON array of objects `text` hold its first `n`
+/// elements (all of them if it has fewer): the length of a head read
+/// ([`super::Store::get_many_heads`]) that would give them complete. `None`
+/// when `text` is cut before them, or is not an array of objects.
+pub fn elements_len(text: &str, n: usize) -> Option<usize> {
+    first_elements(text, n).map(|(_, end)| end)
+}
+
 /// Of `text`, the first bytes of a JSON array of objects (the whole array,
 /// or only its first bytes as a head read gives them): the end of its last
 /// complete element, and whether the array closes after it (`text` is the
@@ -189,6 +197,18 @@ mod tests {
         assert_eq!(kept(text, 9), Some(&text[1..text.len() - 1]));
         assert_eq!(kept(" [ ] ", 5), Some(""));
         assert_eq!(kept("[ {} , {} ]", 5), Some("{} , {}"));
+    }
+
+    #[test]
+    fn measures_the_first_elements() {
+        let text = r#"[{"a":1}, {"b":"}"},{"c":3}]"#;
+        assert_eq!(elements_len(text, 1), Some(8));
+        assert_eq!(elements_len(text, 2), text.find(r#",{"c"#));
+        assert_eq!(elements_len(text, 9), Some(text.len() - 1));
+        // Cut inside the second element: its end is not known.
+        assert_eq!(elements_len(&text[..12], 2), None);
+        assert_eq!(elements_len(&text[..12], 1), Some(8));
+        assert_eq!(elements_len("{}", 1), None);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! statuses) for its first page.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use perch_cache::{Key, KeyTtl, TimelinePost, UserId};
 
@@ -48,7 +49,8 @@ pub async fn public(
     }
     // The authors of the page as it was last read: it most likely has not
     // changed since, so their profiles come in the same round trip.
-    let guessed: Vec<i64> = if first_page && page.limit <= cap {
+    let cached_page = first_page && page.limit <= cap;
+    let guessed: Vec<i64> = if cached_page {
         let mut ids = authors_of(state.timeline_memo.last().as_deref(), page.limit);
         // Whoever posted here since will be on top of the new list.
         ids.extend(state.timeline_posts.recent_authors());
@@ -58,20 +60,23 @@ pub async fn public(
     } else {
         Vec::new()
     };
-    let (mut fetched, prefetched) = fetch_with_profiles(state, caller, keys, &[], &guessed).await?;
-    let posts: Vec<Arc<Post>> = if first_page && page.limit <= cap {
-        let raw = fetched.take_raw(0);
-        let cached = match state
-            .cache
-            .decode_shared(&key, raw, &state.timeline_memo)
-            .await
-        {
-            Some(list) => Some(list),
-            None => fetched
+    // A first page needs only the list's first bytes (about 8 KB of 20).
+    let read = state.timeline_posts.head_bytes(page.limit);
+    let heads = if cached_page {
+        vec![Some(read)]
+    } else {
+        Vec::new()
+    };
+    let (mut fetched, prefetched) =
+        fetch_with_profiles(state, caller, keys, &heads, &guessed).await?;
+    let posts: Vec<Arc<Post>> = if cached_page {
+        let mut cached = cached_head(state, fetched.take_raw(0), read, page.limit).await;
+        if cached.is_none() {
+            cached = fetched
                 .fill(state, &key, || load(state, cap))
                 .await?
-                .map(Arc::new),
-        };
+                .map(Arc::new);
+        }
         match cached {
             Some(list) => state
                 .timeline_posts
@@ -94,6 +99,42 @@ pub async fn public(
     Ok(Paged::new(views, &ids))
 }
 
+/// The cached list as a first page of `limit` posts needs it, from its
+/// first `read` bytes: `None` when it is missing or corrupt. When the text
+/// was cut before `limit` whole posts (they are longer than the last ones
+/// were), the list is read again whole.
+async fn cached_head(
+    state: &AppState,
+    raw: Option<String>,
+    read: usize,
+    limit: i64,
+) -> Option<Arc<Vec<TimelinePost>>> {
+    let key = Key::PublicTimeline;
+    let maybe_cut = raw.as_ref().is_some_and(|text| text.len() + 4 > read);
+    let list = state
+        .cache
+        .decode_shared_with(&key, raw, &state.timeline_memo, |text| {
+            state.timeline_posts.parse_head(text, maybe_cut)
+        })
+        .await?;
+    if !maybe_cut || list.len() as i64 >= limit {
+        return Some(list);
+    }
+    let whole = state
+        .cache
+        .fetch_raw(std::slice::from_ref(&key))
+        .await
+        .ok()?
+        .pop()
+        .flatten();
+    state
+        .cache
+        .decode_shared_with(&key, whole, &state.timeline_memo, |text| {
+            state.timeline_posts.parse_head(text, false)
+        })
+        .await
+}
+
 /// The posts of the last decoded `timeline:public`, converted once per
 /// change of it rather than once per read.
 #[derive(Debug, Default)]
@@ -102,7 +143,12 @@ pub struct TimelinePosts {
     /// The authors of the last few posts made through this process: the
     /// list read next most likely starts with them.
     recent: std::sync::Mutex<std::collections::VecDeque<i64>>,
+    /// Bytes the list's first [`HEAD_SIZES`] posts took when last decoded.
+    head_len: [AtomicUsize; 2],
 }
+
+/// Page sizes whose bytes are measured: the default and the largest.
+const HEAD_SIZES: [usize; 2] = [20, 40];
 
 /// Recent authors remembered.
 const RECENT_AUTHORS: usize = 8;
@@ -119,6 +165,37 @@ impl TimelinePosts {
             recent.pop_back();
         }
         recent.push_front(author);
+    }
+
+    /// Bytes to read of the list for a first page of `limit` posts: what
+    /// its first posts took when it was last decoded, with room for longer
+    /// ones (a post's text is up to 500 characters); unmeasured, 1 KB a
+    /// post.
+    pub fn head_bytes(&self, limit: i64) -> usize {
+        let limit = usize::try_from(limit).unwrap_or(0);
+        let Some(i) = HEAD_SIZES.iter().position(|n| limit <= *n) else {
+            return limit * 1024;
+        };
+        match self.head_len[i].load(Ordering::Relaxed) {
+            0 => HEAD_SIZES[i] * 1024,
+            // Rounded up, so that small changes keep the same read (and
+            // the memo its text).
+            len => (len + len / 4 + 512).next_multiple_of(1024),
+        }
+    }
+
+    /// Decodes the list from `text`, read whole or (`maybe_cut`) in its
+    /// first bytes, and measures its first posts for [`Self::head_bytes`].
+    pub fn parse_head(&self, text: &str, maybe_cut: bool) -> serde_json::Result<Vec<TimelinePost>> {
+        for (len, n) in self.head_len.iter().zip(HEAD_SIZES) {
+            if let Some(bytes) = perch_cache::elements_len(text, n) {
+                len.store(bytes, Ordering::Relaxed);
+            }
+        }
+        match perch_cache::list_prefix(text) {
+            Some((prefix, false)) if maybe_cut => serde_json::from_str(&prefix),
+            _ => serde_json::from_str(text),
+        }
     }
 
     /// The authors of the last few posts made through this process.
