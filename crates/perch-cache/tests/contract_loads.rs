@@ -14,6 +14,7 @@ contract! {
     threads overlapping_loads_each_see_the_write_between,
     threads overlapping_batches_load_a_shared_key_once,
     threads memoized_decodes_follow_the_text,
+    threads memoized_page_decodes_follow_each_text,
 }
 
 async fn a_write_during_a_load_keeps_the_loaded_value_out(h: &Harness) {
@@ -194,4 +195,31 @@ async fn memoized_decodes_follow_the_text(h: &Harness) {
     );
     let hits = h.cache.stats().iter().map(|s| s.hits).sum::<u64>();
     assert_eq!(hits, 3, "memoized reads count as hits");
+}
+
+async fn memoized_page_decodes_follow_each_text(h: &Harness) {
+    let keys: Vec<Key> = [31, 32, 33].map(|id| Key::Profile(UserId(id))).to_vec();
+    let memo = DecodeMemo::<Profile>::default();
+    h.cache.cache_profile(&profile(31)).await.unwrap();
+    h.cache.cache_profile(&profile(32)).await.unwrap();
+    let page = || async {
+        let raw = h.cache.fetch_raw(&keys).await.unwrap();
+        h.cache.decode_memo_many(&keys, raw, &memo).await
+    };
+    let first = page().await;
+    assert_eq!(first[0].as_ref().map(|p| p.user_id), Some(31));
+    assert_eq!(first[1].as_ref().map(|p| p.user_id), Some(32));
+    assert!(first[2].is_none(), "a miss stays a miss");
+    let mut changed = profile(32);
+    changed.display_name = "Changed".into();
+    h.cache.cache_profile(&changed).await.unwrap();
+    let second = page().await;
+    let same = |a: &Option<std::sync::Arc<Profile>>, b: &Option<std::sync::Arc<Profile>>| {
+        std::sync::Arc::ptr_eq(a.as_ref().unwrap(), b.as_ref().unwrap())
+    };
+    assert!(same(&first[0], &second[0]), "same text, same value");
+    assert!(!same(&first[1], &second[1]));
+    assert_eq!(second[1].as_ref().unwrap().display_name, "Changed");
+    let hits = h.cache.stats().iter().map(|s| s.hits).sum::<u64>();
+    assert_eq!(hits, 4, "memoized and decoded reads count as hits");
 }

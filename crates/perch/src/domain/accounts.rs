@@ -110,13 +110,14 @@ pub async fn many(
                 Err(_) => cache_up = false,
             }
         }
-        for (id, text) in texts {
-            let key = Key::Profile(UserId(id));
-            if let Some(p) = state
-                .cache
-                .decode_memo(&key, text, &state.profile_memo)
-                .await
-            {
+        let (ids, raws): (Vec<i64>, Vec<Option<String>>) = texts.into_iter().unzip();
+        let keys: Vec<Key> = ids.iter().map(|id| Key::Profile(UserId(*id))).collect();
+        let decoded = state
+            .cache
+            .decode_memo_many(&keys, raws, &state.profile_memo)
+            .await;
+        for (id, profile) in ids.into_iter().zip(decoded) {
+            if let Some(p) = profile {
                 found.insert(id, p);
             }
         }
