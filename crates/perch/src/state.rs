@@ -61,6 +61,8 @@ pub struct Shared {
     /// Follow lists read for their first page once per change (the hot
     /// ones are long: see `domain::follow_head`).
     pub follow_memo: Arc<perch_cache::DecodeMemo<crate::domain::follow_head::FollowHead>>,
+    /// The public timeline's first page as last answered.
+    pub timeline_page: Arc<crate::domain::timeline_page::PageMemo>,
     /// Each Status's JSON, rendered once per change of its inputs.
     pub status_json: Arc<crate::http::render::StatusMemo>,
     /// `https://domain` (or `http://` for a loopback domain).
@@ -126,6 +128,7 @@ impl AppState {
             timeline_memo: Arc::default(),
             account_json: Arc::default(),
             status_json: Arc::default(),
+            timeline_page: Arc::default(),
             timeline_posts: Arc::default(),
             // One per active user; a full list (500 likes) is ~100 KB.
             likes_memo: Arc::new(perch_cache::DecodeMemo::bounded(10_000, 32 << 20)),

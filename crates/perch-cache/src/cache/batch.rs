@@ -199,6 +199,13 @@ impl Cache {
         }
     }
 
+    /// Counts `n` hits of `key`'s family found by a batched read whose
+    /// values the caller used without decoding them (their text was the
+    /// same as a result it kept).
+    pub fn count_hits(&self, key: &Key, n: u64) {
+        self.inner.stats.hits(key.family(), n);
+    }
+
     /// Counts a blacklist check made from a batched read.
     pub fn note_blacklist_check(&self, revoked: bool) {
         self.inner.stats.blacklist_check(revoked);

@@ -20,6 +20,7 @@ pub mod likes;
 pub mod revocations;
 pub mod sessions;
 pub mod statuses;
+pub mod timeline_page;
 pub mod timelines;
 pub mod upkeep;
 

@@ -252,10 +252,21 @@ pub(crate) async fn render_with(
     posts: Vec<Arc<Post>>,
     prefetched: accounts::Prefetched,
 ) -> DomainResult<Vec<StatusView>> {
-    let author_ids: Vec<i64> = posts.iter().map(|p| p.author_id).collect();
-    let authors = accounts::many(state, &author_ids, fetched.cache_up, prefetched).await?;
     let ids: Vec<i64> = posts.iter().map(|p| p.id).collect();
     let liked = super::likes::liked_set(state, caller, fetched, likes_index, &ids).await?;
+    render_liked(state, fetched.cache_up, posts, prefetched, &liked).await
+}
+
+/// [`render_with`] once the caller's likes among `posts` are known.
+pub(crate) async fn render_liked(
+    state: &AppState,
+    cache_up: bool,
+    posts: Vec<Arc<Post>>,
+    prefetched: accounts::Prefetched,
+    liked: &std::collections::HashSet<i64>,
+) -> DomainResult<Vec<StatusView>> {
+    let author_ids: Vec<i64> = posts.iter().map(|p| p.author_id).collect();
+    let authors = accounts::many(state, &author_ids, cache_up, prefetched).await?;
     Ok(posts
         .into_iter()
         .filter_map(|post| {

@@ -9,7 +9,8 @@ use perch_cache::{Key, KeyTtl, TimelinePost, UserId};
 use super::auth::Caller;
 use super::convert::Post;
 use super::fetch::{fetch, fetch_with_profiles};
-use super::statuses::{StatusView, render, render_with};
+use super::statuses::{StatusView, render, render_liked};
+use super::timeline_page::{PageInputs, StoredPage};
 use super::{DomainResult, Paged};
 use crate::db::{Page, accounts, statuses};
 use crate::state::AppState;
@@ -34,12 +35,22 @@ pub async fn refresh_if_expiring(state: &AppState) -> DomainResult<bool> {
 /// How long before expiry the public timeline is reloaded.
 pub const REFRESH_BEFORE: std::time::Duration = std::time::Duration::from_secs(120);
 
+/// A page of the public timeline, as [`public`] answers it.
+#[derive(Debug)]
+pub enum PublicPage {
+    /// The stored first page, unchanged (see `timeline_page`).
+    Stored(Arc<StoredPage>),
+    /// A page built now, with what it was built from when it may be stored
+    /// for the next readers.
+    Built(Paged<StatusView>, Option<PageInputs>),
+}
+
 /// One page of the public timeline, newest first.
 pub async fn public(
     state: &AppState,
     caller: Option<&Caller>,
     page: Page,
-) -> DomainResult<Paged<StatusView>> {
+) -> DomainResult<PublicPage> {
     let first_page = page.max_id.is_none() && page.since_id.is_none() && page.min_id.is_none();
     let key = Key::PublicTimeline;
     let cap = key.max_len().unwrap_or(50) as i64;
@@ -69,8 +80,32 @@ pub async fn public(
     };
     let (mut fetched, prefetched) =
         fetch_with_profiles(state, caller, keys, &heads, &guessed).await?;
+    let mut liked = None;
+    let mut built_from = None;
     let posts: Vec<Arc<Post>> = if cached_page {
-        let mut cached = cached_head(state, fetched.take_raw(0), read, page.limit).await;
+        let raw = fetched.take_raw(0);
+        if let Some(text) = raw.as_deref()
+            && let Some(stored) = state.timeline_page.matching(page.limit, text, &prefetched)
+        {
+            let ids = &stored.inputs.ids;
+            let set = super::likes::liked_set(state, caller, &mut fetched, 1, ids).await?;
+            if set.is_empty() {
+                state.cache.count_hits(&key, 1);
+                for (id, _) in &stored.inputs.authors {
+                    state.cache.count_hits(&Key::Profile(UserId(*id)), 1);
+                }
+                return Ok(PublicPage::Stored(stored));
+            }
+            liked = Some(set);
+        }
+        let text = raw.clone();
+        let mut cached = match cached_head(state, raw, read, page.limit).await {
+            Some((list, from_head)) => {
+                built_from = text.filter(|_| from_head);
+                Some(list)
+            }
+            None => None,
+        };
         if cached.is_none() {
             cached = fetched
                 .fill(state, &key, || load(state, cap))
@@ -95,8 +130,17 @@ pub async fn public(
             .collect()
     };
     let ids: Vec<i64> = posts.iter().map(|p| p.id).collect();
-    let views = render_with(state, caller, &mut fetched, 1, posts, prefetched).await?;
-    Ok(Paged::new(views, &ids))
+    let liked = match liked {
+        Some(set) => set,
+        None => super::likes::liked_set(state, caller, &mut fetched, 1, &ids).await?,
+    };
+    // A page the caller liked nothing on is every such reader's page.
+    let inputs = built_from.filter(|_| liked.is_empty()).and_then(|list| {
+        let authors: Vec<i64> = posts.iter().map(|p| p.author_id).collect();
+        PageInputs::of(page.limit, list, ids.clone(), &authors, &prefetched)
+    });
+    let views = render_liked(state, fetched.cache_up, posts, prefetched, &liked).await?;
+    Ok(PublicPage::Built(Paged::new(views, &ids), inputs))
 }
 
 /// The cached list as a first page of `limit` posts needs it, from its
@@ -108,7 +152,7 @@ async fn cached_head(
     raw: Option<String>,
     read: usize,
     limit: i64,
-) -> Option<Arc<Vec<TimelinePost>>> {
+) -> Option<(Arc<Vec<TimelinePost>>, bool)> {
     let key = Key::PublicTimeline;
     let maybe_cut = raw.as_ref().is_some_and(|text| text.len() + 4 > read);
     let list = state
@@ -118,7 +162,7 @@ async fn cached_head(
         })
         .await?;
     if !maybe_cut || list.len() as i64 >= limit {
-        return Some(list);
+        return Some((list, true));
     }
     let whole = state
         .cache
@@ -133,6 +177,7 @@ async fn cached_head(
             state.timeline_posts.parse_head(text, false)
         })
         .await
+        .map(|list| (list, false))
 }
 
 /// The posts of the last decoded `timeline:public`, converted once per

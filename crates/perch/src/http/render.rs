@@ -10,6 +10,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use axum::body::Bytes;
 use axum::http::{HeaderMap, HeaderValue, Uri, header};
 use axum::response::{IntoResponse, Response};
 use perch_cache::Profile;
@@ -19,6 +20,7 @@ use super::paging::link_header;
 use crate::domain::Paged;
 use crate::domain::convert::Post;
 use crate::domain::statuses::StatusView;
+use crate::domain::timeline_page::StoredPage;
 use crate::state::AppState;
 
 /// Statuses remembered at most; past it the memo starts over.
@@ -108,7 +110,7 @@ impl StatusMemo {
 
 /// A JSON array answered from already rendered elements.
 #[derive(Debug)]
-pub struct JsonArray(Vec<u8>);
+pub struct JsonArray(Bytes);
 
 impl JsonArray {
     /// `[a,b,…]` from the elements' JSON texts.
@@ -123,7 +125,12 @@ impl JsonArray {
             body.extend_from_slice(e.as_ref().as_bytes());
         }
         body.push(b']');
-        JsonArray(body)
+        JsonArray(Bytes::from(body))
+    }
+
+    /// The body, shared (for keeping it: see `domain::timeline_page`).
+    pub fn bytes(&self) -> Bytes {
+        self.0.clone()
     }
 }
 
@@ -138,6 +145,15 @@ impl IntoResponse for JsonArray {
         )
             .into_response()
     }
+}
+
+/// The stored first page of the public timeline, answered as it is, with
+/// the `Link` header of its posts.
+pub fn stored_page(state: &AppState, uri: &Uri, page: &StoredPage) -> (HeaderMap, JsonArray) {
+    let mut headers = HeaderMap::new();
+    let cursors: Paged<()> = Paged::new(Vec::new(), &page.inputs.ids);
+    link_header(&mut headers, &state.base_url, uri, &cursors);
+    (headers, JsonArray(page.body.clone()))
 }
 
 /// A page of Statuses as a handler answers it: the stored JSON of each,

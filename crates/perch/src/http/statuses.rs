@@ -13,9 +13,10 @@ use super::entities::Status;
 use super::extract::{Body, Query, lenient};
 use super::instance::MAX_STATUS_CHARS;
 use super::paging::PageQuery;
-use super::render::{JsonArray, status_page};
+use super::render::{JsonArray, status_page, stored_page};
 use super::validate;
 use crate::domain::statuses::{self, NewPost};
+use crate::domain::timelines::PublicPage;
 use crate::domain::{likes, timelines};
 use crate::error::{ApiError, ErrorBody, rate_limit_headers};
 use crate::state::AppState;
@@ -288,8 +289,18 @@ async fn public(
         // Perch does not federate yet: there are no remote statuses.
         return Ok((HeaderMap::new(), JsonArray::join::<&str>(&[])));
     }
-    let page = timelines::public(&state, caller.as_ref(), page_req).await?;
-    Ok(status_page(&state, &uri, &page))
+    Ok(
+        match timelines::public(&state, caller.as_ref(), page_req).await? {
+            PublicPage::Stored(stored) => stored_page(&state, &uri, &stored),
+            PublicPage::Built(page, inputs) => {
+                let (headers, body) = status_page(&state, &uri, &page);
+                if let Some(inputs) = inputs {
+                    state.timeline_page.store(inputs, body.bytes());
+                }
+                (headers, body)
+            }
+        },
+    )
 }
 
 #[utoipa::path(

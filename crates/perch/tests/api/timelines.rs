@@ -1,12 +1,14 @@
 //! The home timeline (API.md: the statuses of the accounts the caller
 //! follows and its own, newest first).
 
+use reqwest::Method;
 use serde_json::Value;
 
-use crate::support::{ApiApp, ids, list};
+use crate::support::{ApiApp, Body, ids, list};
 
 on_both_stacks!(home_timeline_shows_own_and_followed_statuses_newest_first);
 on_both_stacks!(public_first_page_stays_whole_when_posts_grow_longer);
+on_both_stacks!(public_first_page_follows_every_change);
 
 async fn home_timeline_shows_own_and_followed_statuses_newest_first(app: &ApiApp) {
     let alice = app.user("alice").await;
@@ -78,4 +80,48 @@ async fn public_first_page_stays_whole_when_posts_grow_longer(app: &ApiApp) {
         .cloned()
         .collect();
     assert_eq!(public("?limit=40").await, ids(&forty));
+}
+
+/// The first page is kept as answered to readers who liked none of its
+/// posts, and answered again while what it was built from is unchanged:
+/// every change of a post, an author or the reader's likes shows at once.
+async fn public_first_page_follows_every_change(app: &ApiApp) {
+    let alice = app.user("alice").await;
+    let bob = app.user("bob").await;
+    let a1 = app.post_status(&alice, "alice 1").await;
+    let b1 = app.post_status(&bob, "bob 1").await;
+    let a1_id = a1["id"].as_str().unwrap().to_owned();
+    // Filled, then read from the cache, then answered as kept.
+    for _ in 0..3 {
+        let page = app.public_timeline(None).await;
+        assert_eq!(ids(&page), ids(&[b1.clone(), a1.clone()]));
+    }
+    let renamed = app
+        .send(
+            Method::PATCH,
+            "/api/v1/accounts/update_credentials",
+            alice.t(),
+            Body::Form(&[("display_name", "Alice Renamed")]),
+        )
+        .await;
+    renamed.expect(200);
+    let page = app.public_timeline(None).await;
+    assert_eq!(page[1]["account"]["display_name"], "Alice Renamed");
+    assert_eq!(app.public_timeline(None).await, page, "kept again");
+    // Bob likes alice's post: his page shows it, everyone's shows the count.
+    app.favourite(&bob, &a1_id, true).await;
+    for _ in 0..2 {
+        let anonymous = app.public_timeline(None).await;
+        assert_eq!(anonymous[1]["favourited"], false);
+        assert_eq!(anonymous[1]["favourites_count"], 1);
+        let bobs = app.public_timeline(Some(&bob)).await;
+        assert_eq!(bobs[1]["favourited"], true, "not the page kept for others");
+        assert_eq!(bobs[1]["favourites_count"], 1);
+        let alices = app.public_timeline(Some(&alice)).await;
+        assert_eq!(alices, anonymous, "alice liked nothing: the kept page");
+    }
+    let a2 = app.post_status(&alice, "alice 2").await;
+    let page = app.public_timeline(None).await;
+    assert_eq!(ids(&page), ids(&[a2, b1, a1]));
+    assert_eq!(page[0]["account"]["statuses_count"], 2);
 }

@@ -1,0 +1,149 @@
+//! The public timeline's first page kept as it was last answered, and
+//! answered again while what it was built from is unchanged.
+//!
+//! A first page is a pure function of the texts read from the cache in its
+//! one round trip: the list's head (posts, counts included), the profiles of
+//! its authors, and whether the reader liked any of its posts. Most readers
+//! liked none, so the page for such readers is kept with those texts, and a
+//! read whose texts are equal to them (compared byte for byte, about 18 KB)
+//! is answered with the stored body: nothing decoded, rendered or joined.
+//! Nothing needs invalidating: any write changes a text, and the next read
+//! builds the page again.
+
+use std::sync::{Arc, Mutex};
+
+use axum::body::Bytes;
+
+use super::accounts::Prefetched;
+
+/// What a first page was built from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageInputs {
+    /// Posts asked for.
+    pub limit: i64,
+    /// The text of the list as read (its head).
+    pub list: String,
+    /// Each author's id and the text of their profile, one per author.
+    pub authors: Vec<(i64, String)>,
+    /// The page's post ids, newest first.
+    pub ids: Vec<i64>,
+}
+
+impl PageInputs {
+    /// The inputs of a page of posts `ids` by `authors` built from `list`,
+    /// if every author's profile text was read with it (only those can be
+    /// compared next time).
+    pub fn of(
+        limit: i64,
+        list: String,
+        ids: Vec<i64>,
+        authors: &[i64],
+        prefetched: &Prefetched,
+    ) -> Option<PageInputs> {
+        let mut distinct = authors.to_vec();
+        distinct.sort_unstable();
+        distinct.dedup();
+        let authors = distinct
+            .into_iter()
+            .map(|id| Some((id, prefetched.get(&id)?.clone()?)))
+            .collect::<Option<Vec<_>>>()?;
+        Some(PageInputs {
+            limit,
+            list,
+            authors,
+            ids,
+        })
+    }
+}
+
+/// A page as answered to a reader who liked none of its posts.
+#[derive(Debug)]
+pub struct StoredPage {
+    /// What it was built from.
+    pub inputs: PageInputs,
+    /// The JSON body.
+    pub body: Bytes,
+}
+
+/// The last first page built (see the module doc).
+#[derive(Debug, Default)]
+pub struct PageMemo {
+    last: Mutex<Option<Arc<StoredPage>>>,
+}
+
+impl PageMemo {
+    /// The stored page, if it was built for `limit` from the same list text
+    /// and its authors' profiles read now have the same texts.
+    pub fn matching(
+        &self,
+        limit: i64,
+        list: &str,
+        prefetched: &Prefetched,
+    ) -> Option<Arc<StoredPage>> {
+        let stored = self
+            .last
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()?;
+        let inputs = &stored.inputs;
+        let same = inputs.limit == limit
+            && inputs.list == list
+            && inputs
+                .authors
+                .iter()
+                .all(|(id, text)| matches!(prefetched.get(id), Some(Some(now)) if now == text));
+        same.then_some(stored)
+    }
+
+    /// Keeps `body`, built from `inputs`, for the next readers.
+    pub fn store(&self, inputs: PageInputs, body: Bytes) {
+        let page = Arc::new(StoredPage { inputs, body });
+        *self.last.lock().unwrap_or_else(|e| e.into_inner()) = Some(page);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(texts: &[(i64, &str)]) -> Prefetched {
+        texts
+            .iter()
+            .map(|(id, t)| (*id, Some((*t).to_owned())))
+            .collect()
+    }
+
+    #[test]
+    fn answers_only_what_was_built_from_the_same_texts() {
+        let memo = PageMemo::default();
+        let prefetched = read(&[(1, "alice"), (2, "bob"), (3, "carol")]);
+        let inputs = PageInputs::of(20, "list".into(), vec![11, 10], &[2, 1, 2], &prefetched);
+        let inputs = inputs.expect("every author was read");
+        assert_eq!(inputs.authors, vec![(1, "alice".into()), (2, "bob".into())]);
+        memo.store(inputs, Bytes::from_static(b"[page]"));
+        let hit = memo.matching(20, "list", &prefetched).expect("same texts");
+        assert_eq!(&hit.body[..], b"[page]");
+        assert_eq!(hit.inputs.ids, vec![11, 10]);
+        // A profile not on the page may change; one on it may not.
+        assert!(
+            memo.matching(20, "list", &read(&[(1, "alice"), (2, "bob")]))
+                .is_some()
+        );
+        assert!(
+            memo.matching(20, "list", &read(&[(1, "alice"), (2, "bob!")]))
+                .is_none()
+        );
+        assert!(memo.matching(20, "list", &read(&[(1, "alice")])).is_none());
+        assert!(memo.matching(20, "list2", &prefetched).is_none());
+        assert!(memo.matching(40, "list", &prefetched).is_none());
+    }
+
+    #[test]
+    fn a_page_whose_authors_were_not_all_read_is_not_kept() {
+        let prefetched = read(&[(1, "alice")]);
+        assert!(PageInputs::of(20, "list".into(), vec![5], &[1, 2], &prefetched).is_none());
+        let mut missing = prefetched.clone();
+        missing.insert(2, None);
+        assert!(PageInputs::of(20, "list".into(), vec![5], &[1, 2], &missing).is_none());
+    }
+}
