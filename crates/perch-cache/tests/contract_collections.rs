@@ -21,6 +21,7 @@ contract! {
     threads follows_update_both_lists,
     threads concurrent_follows_are_all_kept,
     threads concurrent_edits_of_one_list_lose_nothing,
+    threads an_edit_applies_to_what_the_key_holds_not_what_was_last_written,
 }
 
 async fn edits_leave_a_missing_collection_missing(h: &Harness) {
@@ -332,4 +333,45 @@ async fn concurrent_edits_of_one_list_lose_nothing(h: &Harness) {
         .collect();
     expected.sort_unstable();
     assert_eq!(ids, expected);
+}
+
+/// Each edit tries the text this process last wrote before reading the key
+/// (on Redis): when something else wrote the key since (another process, a
+/// reload, a delete), the edit must apply to what the key holds.
+async fn an_edit_applies_to_what_the_key_holds_not_what_was_last_written(h: &Harness) {
+    let user = UserId(41);
+    let key = Key::UserPosts(user);
+    let ids = |list: Option<Vec<perch_cache::PostSummary>>| {
+        list.unwrap().iter().map(|p| p.post_id).collect::<Vec<_>>()
+    };
+    h.cache.cache_user_posts(user, &[post(1)]).await.unwrap();
+    assert_eq!(
+        h.cache.add_user_post(user, &post(2)).await.unwrap(),
+        Update::Applied
+    );
+    // Another writer replaces the list behind this process's back.
+    let other = serde_json::to_string(&vec![post(3)]).unwrap();
+    h.write_raw(&key, &other, Duration::from_secs(600)).await;
+    assert_eq!(
+        h.cache.add_user_post(user, &post(4)).await.unwrap(),
+        Update::Applied
+    );
+    assert_eq!(ids(h.cache.user_posts(user).await.unwrap()), vec![4, 3]);
+    // Deleted behind its back: the edit finds it missing and leaves it so.
+    h.cache.invalidate_user_posts(user).await.unwrap();
+    assert_eq!(
+        h.cache.add_user_post(user, &post(5)).await.unwrap(),
+        Update::Missing
+    );
+    assert_eq!(h.cache.user_posts(user).await.unwrap(), None);
+    // Written again with the very text last written: the guess holds.
+    h.cache
+        .cache_user_posts(user, &[post(4), post(3)])
+        .await
+        .unwrap();
+    assert_eq!(
+        h.cache.add_user_post(user, &post(6)).await.unwrap(),
+        Update::Applied
+    );
+    assert_eq!(ids(h.cache.user_posts(user).await.unwrap()), vec![6, 4, 3]);
 }

@@ -95,9 +95,9 @@ impl RedisStore {
             key,
             armed: true,
         };
-        // The text this task last wrote: most likely still the value, so
-        // the next batch tries it instead of reading the key again.
-        let mut written: Option<Vec<u8>> = None;
+        // The text last written: most likely still the value, so the next
+        // batch tries it instead of reading the key again.
+        let mut written = self.edit_queues().take_written(key);
         while let Some(batch) = self.edit_queues().next_batch(key) {
             let (outcomes, now) = match self.apply_batch(key, &batch, written.take()).await {
                 Ok((outcomes, now)) => (outcomes.into_iter().map(Ok).collect(), now),
@@ -109,11 +109,12 @@ impl RedisStore {
                 let _ = queued.done.send(outcome);
             }
         }
+        self.edit_queues().keep_written(key, written);
         guard.armed = false;
     }
 
     /// Applies `batch` in order with one compare-and-set, reading the key
-    /// first unless `guess` (text this task wrote) is given. Answers each
+    /// first unless `guess` (text last written) is given. Answers each
     /// edit's outcome and the text the key now holds, when known.
     async fn apply_batch(
         &self,

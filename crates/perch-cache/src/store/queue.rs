@@ -138,7 +138,25 @@ pub(super) struct Queued {
 #[derive(Debug, Default)]
 pub(super) struct EditQueues {
     waiting: Mutex<HashMap<String, Vec<Queued>>>,
+    /// The text each key was last written with by this process's edits:
+    /// most likely still its value, so the next task applying edits of it
+    /// tries that instead of reading the key first (a hot list, like the
+    /// public timeline, is edited many times a second, each time by a new
+    /// task). A wrong guess only costs a compare-and-set that fails.
+    written: Mutex<Written>,
 }
+
+/// Texts last written, bounded in keys and bytes.
+#[derive(Debug, Default)]
+struct Written {
+    texts: HashMap<String, Vec<u8>>,
+    bytes: usize,
+}
+
+/// Keys whose last written text is kept at most.
+const WRITTEN_KEYS: usize = 256;
+/// Bytes of last written texts kept at most.
+const WRITTEN_BYTES: usize = 8 << 20;
 
 impl EditQueues {
     /// Queues an edit of `key`. True when no task is applying edits of
@@ -168,6 +186,34 @@ impl EditQueues {
             return None;
         }
         Some(std::mem::take(queue))
+    }
+
+    /// The text `key` was last written with by an edit of this process, if
+    /// kept (it is handed over: the task applying edits holds it).
+    pub(super) fn take_written(&self, key: &str) -> Option<Vec<u8>> {
+        let mut written = self.written.lock().unwrap_or_else(|e| e.into_inner());
+        let text = written.texts.remove(key)?;
+        written.bytes -= text.len();
+        Some(text)
+    }
+
+    /// Keeps `text` as what `key` was last written with (or forgets it when
+    /// `None`: the key's value is not known); starts over when full.
+    pub(super) fn keep_written(&self, key: &str, text: Option<Vec<u8>>) {
+        let mut written = self.written.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(old) = written.texts.remove(key) {
+            written.bytes -= old.len();
+        }
+        let Some(text) = text else { return };
+        if text.len() > WRITTEN_BYTES / 4 {
+            return;
+        }
+        if written.texts.len() >= WRITTEN_KEYS || written.bytes + text.len() > WRITTEN_BYTES {
+            written.texts.clear();
+            written.bytes = 0;
+        }
+        written.bytes += text.len();
+        written.texts.insert(key.to_owned(), text);
     }
 
     /// Drops `key`'s queue: the edits waiting in it are answered with an
