@@ -61,6 +61,8 @@ pub struct Shared {
     /// Follow lists read for their first page once per change (the hot
     /// ones are long: see `domain::follow_head`).
     pub follow_memo: Arc<perch_cache::DecodeMemo<crate::domain::follow_head::FollowHead>>,
+    /// How much of a follow list a first page reads.
+    pub follow_head_size: Arc<crate::domain::follow_head::HeadSize>,
     /// The public timeline's first page as last answered.
     pub timeline_page: Arc<crate::domain::timeline_page::PageMemo>,
     /// Each Status's JSON, rendered once per change of its inputs.
@@ -134,6 +136,7 @@ impl AppState {
             likes_memo: Arc::new(perch_cache::DecodeMemo::bounded(10_000, 32 << 20)),
             // A few hundred hot lists; a long one is ~200 KB of text.
             follow_memo: Arc::new(perch_cache::DecodeMemo::bounded(512, 32 << 20)),
+            follow_head_size: Arc::default(),
             profile_memo: Arc::default(),
             started: Instant::now(),
         })))

@@ -9,6 +9,7 @@
 //! building them.
 
 use std::fmt;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use perch_cache::FollowEntry;
 use serde::Deserializer;
@@ -17,14 +18,69 @@ use serde::de::{IgnoredAny, SeqAccess, Visitor};
 /// Entries decoded in full: the largest page a client may ask for.
 pub const HEAD: usize = 80;
 
-/// Bytes of a list read for a first page of `limit` entries: room for
-/// entries of 400 bytes (long names in multi-byte letters; a typical entry
-/// takes 135). A popular account's whole list is up to 137 KB, and the rest
-/// is not needed: its length only tells whether a short page is the list's
-/// end, which a list shorter than this answers by being read whole (and
-/// the database, when a page does not fit in the bytes read).
+/// Bytes of a list read for a first page of `limit` entries at most: room
+/// for entries of 400 bytes (long names in multi-byte letters; a typical
+/// entry takes 135). A popular account's whole list is up to 137 KB, and
+/// the rest is not needed: its length only tells whether a short page is
+/// the list's end, which a list shorter than this answers by being read
+/// whole (and the database, when a page does not fit in the bytes read).
 pub fn head_bytes(limit: i64) -> usize {
-    usize::try_from(limit.clamp(1, HEAD as i64)).unwrap_or(HEAD) * 400 + 256
+    usize::try_from(limit.clamp(1, HEAD as i64)).unwrap_or(HEAD) * MAX_ENTRY + 256
+}
+
+/// The largest entry [`head_bytes`] makes room for.
+const MAX_ENTRY: usize = 400;
+
+/// The bytes a first page reads, sized by the entries of the lists read
+/// lately rather than for the longest entries there could be: a page of 40
+/// typical entries takes 5.4 KB, not 16 KB.
+#[derive(Debug, Default)]
+pub struct HeadSize {
+    /// The largest average entry of the lists decoded lately, in bytes;
+    /// 0 before the first.
+    entry: AtomicUsize,
+}
+
+impl HeadSize {
+    /// Bytes to read for a first page of `limit` entries: half as much
+    /// again as the entries measured lately take, never more than
+    /// [`head_bytes`]; rounded up to a whole KB, so that a list read again
+    /// gives the same text (and the memo its decoded value).
+    pub fn bytes(&self, limit: i64) -> usize {
+        let entries = usize::try_from(limit.clamp(1, HEAD as i64)).unwrap_or(HEAD);
+        let per = match self.entry.load(Ordering::Relaxed) {
+            0 => MAX_ENTRY,
+            n => (n + n / 2).min(MAX_ENTRY),
+        };
+        (entries * per + 256)
+            .next_multiple_of(1024)
+            .min(head_bytes(limit))
+    }
+
+    /// Measures the entries of `head`, decoded from `text`: a list of
+    /// longer entries raises the size at once; shorter ones lower it by a
+    /// little each time.
+    pub fn measure(&self, text: &str, head: &FollowHead) {
+        let n = head.head.len();
+        if n < 8 {
+            return;
+        }
+        let Some(bytes) = perch_cache::elements_len(text, n) else {
+            return;
+        };
+        let average = bytes / n;
+        let old = self.entry.load(Ordering::Relaxed);
+        self.entry
+            .store(average.max(old - old / 32), Ordering::Relaxed);
+    }
+
+    /// Notes that a page did not fit in what was read: the next reads take
+    /// twice as much (up to [`head_bytes`]).
+    pub fn too_short(&self) {
+        let old = self.entry.load(Ordering::Relaxed);
+        let raised = if old == 0 { MAX_ENTRY } else { old * 2 };
+        self.entry.store(raised.min(MAX_ENTRY), Ordering::Relaxed);
+    }
 }
 
 /// A follow list as read for its first page.
@@ -167,6 +223,36 @@ mod tests {
         assert!(FollowHead::parse_head(&text, text.len() + 1).unwrap().whole);
         // Shorter than what was asked: read whole, so a cut text is corrupt.
         assert!(FollowHead::parse_head(&text[..read / 2], read).is_err());
+    }
+
+    #[test]
+    fn reads_are_sized_by_the_entries_measured() {
+        let size = HeadSize::default();
+        assert_eq!(size.bytes(40), head_bytes(40), "unmeasured: the most");
+        let list: Vec<FollowEntry> = (0..100).map(|i| entry(i, true)).collect();
+        let text = serde_json::to_string(&list).unwrap();
+        size.measure(&text, &FollowHead::parse(&text).unwrap());
+        let per = serde_json::to_string(&list[..HEAD]).unwrap().len() / HEAD;
+        let read = size.bytes(40);
+        assert!(
+            read >= 40 * per * 3 / 2 && read < 40 * per * 2 + 1024,
+            "{read}"
+        );
+        // The page fits in what is read.
+        let cut = &text[..read.min(text.len())];
+        assert!(FollowHead::parse_head(cut, read).unwrap().head.len() >= 40);
+        // Longer entries raise it at once; a page cut short doubles it.
+        let long: Vec<FollowEntry> = (0..100)
+            .map(|i| FollowEntry {
+                display_name: "Ä".repeat(100),
+                ..entry(i, true)
+            })
+            .collect();
+        let long_text = serde_json::to_string(&long).unwrap();
+        size.measure(&long_text, &FollowHead::parse(&long_text).unwrap());
+        assert!(size.bytes(40) > read);
+        size.too_short();
+        assert_eq!(size.bytes(40), head_bytes(40));
     }
 
     #[test]

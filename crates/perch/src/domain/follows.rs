@@ -7,7 +7,7 @@ use perch_cache::{FollowEntry, Key, Profile, Update, UserId};
 
 use super::auth::Caller;
 use super::fetch::{fetch, fetch_with_profiles};
-use super::follow_head::{FollowHead, head_bytes};
+use super::follow_head::FollowHead;
 use super::{DomainResult, Paged, accounts, convert, tolerate};
 use crate::db::follows::FollowChange;
 use crate::db::{self, Page, follows, now_ms};
@@ -190,7 +190,7 @@ pub async fn list(
         Vec::new()
     };
     // A first page needs only the list's first bytes (see `follow_head`).
-    let read = head_bytes(page.limit);
+    let read = state.follow_head_size.bytes(page.limit);
     let heads = if first_page {
         vec![Some(read)]
     } else {
@@ -205,7 +205,9 @@ pub async fn list(
         state
             .cache
             .decode_memo_with(&key, raw, &state.follow_memo, |text| {
-                FollowHead::parse_head(text, read)
+                let head = FollowHead::parse_head(text, read)?;
+                state.follow_head_size.measure(text, &head);
+                Ok(head)
             })
             .await
     } else {
@@ -245,6 +247,9 @@ pub async fn list(
         if firsts.len() as i64 >= page.limit || (list.whole && list.len < cap) {
             firsts
         } else {
+            if first_page && !list.whole {
+                state.follow_head_size.too_short();
+            }
             from_db(state, account_id, direction, page).await?
         }
     } else {
