@@ -89,6 +89,10 @@ pub async fn post(
             }
         }
     };
+    // Noted before the post reaches the cached timeline, so that a reader
+    // who finds it there has already fetched its author's profile with the
+    // list (see `timelines::public`), not in a second round trip.
+    state.timeline_posts.posted(caller.account_id);
     // Three different keys: the steps run at once, so the answer waits for
     // the slowest of them rather than for their sum.
     let (summary, listed) = (post.summary(), post.timeline(&author.username));
@@ -100,7 +104,6 @@ pub async fn post(
     tolerate("posts_push", posts);
     tolerate("timeline_push", timeline);
     profile?;
-    state.timeline_posts.posted(caller.account_id);
     Ok((
         StatusView {
             post: Arc::new(post),
