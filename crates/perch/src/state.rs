@@ -63,6 +63,8 @@ pub struct Shared {
     pub follow_memo: Arc<perch_cache::DecodeMemo<crate::domain::follow_head::FollowHead>>,
     /// How much of a follow list a first page reads.
     pub follow_head_size: Arc<crate::domain::follow_head::HeadSize>,
+    /// The last follows made here, guessed onto follow lists' first pages.
+    pub recent_follows: Arc<crate::domain::follow_head::RecentFollows>,
     /// The public timeline's first page as last answered.
     pub timeline_page: Arc<crate::domain::timeline_page::PageMemo>,
     /// Each Status's JSON, rendered once per change of its inputs.
@@ -137,6 +139,7 @@ impl AppState {
             // A few hundred hot lists; a long one is ~200 KB of text.
             follow_memo: Arc::new(perch_cache::DecodeMemo::bounded(512, 32 << 20)),
             follow_head_size: Arc::default(),
+            recent_follows: Arc::default(),
             profile_memo: Arc::default(),
             started: Instant::now(),
         })))

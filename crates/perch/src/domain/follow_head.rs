@@ -8,7 +8,9 @@
 //! rest only their number and cursors matter, which are read without
 //! building them.
 
+use std::collections::VecDeque;
 use std::fmt;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use perch_cache::FollowEntry;
@@ -80,6 +82,40 @@ impl HeadSize {
         let old = self.entry.load(Ordering::Relaxed);
         let raised = if old == 0 { MAX_ENTRY } else { old * 2 };
         self.entry.store(raised.min(MAX_ENTRY), Ordering::Relaxed);
+    }
+}
+
+/// The last follows made through this process: a first page of a follow
+/// list read just after one fetches the new entry's profile in the same
+/// round trip as the list (the memo's last head does not hold it yet).
+#[derive(Debug, Default)]
+pub struct RecentFollows {
+    /// (follower, followee), newest first.
+    last: Mutex<VecDeque<(i64, i64)>>,
+}
+
+/// Follows remembered.
+const RECENT_FOLLOWS: usize = 32;
+
+impl RecentFollows {
+    /// Notes that `follower` now follows `followee` (before the cached
+    /// lists show it, so that no reader finds it there unguessed).
+    pub fn followed(&self, follower: i64, followee: i64) {
+        let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
+        last.push_front((follower, followee));
+        last.truncate(RECENT_FOLLOWS);
+    }
+
+    /// The accounts lately added to `account`'s followers (or, when
+    /// `followers` is false, to those it follows).
+    pub fn added_to(&self, account: i64, followers: bool) -> Vec<i64> {
+        let last = self.last.lock().unwrap_or_else(|e| e.into_inner());
+        last.iter()
+            .filter_map(|&(follower, followee)| match followers {
+                true => (followee == account).then_some(follower),
+                false => (follower == account).then_some(followee),
+            })
+            .collect()
     }
 }
 
@@ -253,6 +289,25 @@ mod tests {
         assert!(size.bytes(40) > read);
         size.too_short();
         assert_eq!(size.bytes(40), head_bytes(40));
+    }
+
+    #[test]
+    fn recent_follows_are_found_by_either_side() {
+        let recent = RecentFollows::default();
+        recent.followed(1, 2);
+        recent.followed(3, 2);
+        recent.followed(1, 4);
+        assert_eq!(recent.added_to(2, true), vec![3, 1]);
+        assert_eq!(recent.added_to(1, false), vec![4, 2]);
+        assert!(recent.added_to(4, false).is_empty());
+        for i in 0..100 {
+            recent.followed(10 + i, 99);
+        }
+        assert_eq!(recent.added_to(99, true).len(), RECENT_FOLLOWS);
+        assert!(
+            recent.added_to(2, true).is_empty(),
+            "the oldest are forgotten"
+        );
     }
 
     #[test]

@@ -88,6 +88,9 @@ pub async fn follow(
         let mut rel = relationships(state, caller, &[target]).await?;
         return rel.pop().ok_or(ApiError::NotFound);
     };
+    if on {
+        state.recent_follows.followed(caller.account_id, target);
+    }
     let lists = async {
         if on {
             let at = now.into();
@@ -179,13 +182,24 @@ pub async fn list(
             .cache
             .memo_last(&key, &state.follow_memo)
             .map(|list| {
+                // Two more: the page still comes whole after two unfollows.
                 list.head
                     .iter()
-                    .take(usize::try_from(page.limit).unwrap_or(0))
+                    .take(usize::try_from(page.limit + 2).unwrap_or(0))
                     .map(|e| e.user_id)
-                    .collect()
+                    .collect::<Vec<i64>>()
             })
             .unwrap_or_default()
+            .into_iter()
+            // Whoever followed since will be on top of the new list.
+            .chain(
+                state
+                    .recent_follows
+                    .added_to(account_id, direction == Direction::Followers),
+            )
+            .collect::<std::collections::BTreeSet<i64>>()
+            .into_iter()
+            .collect()
     } else {
         Vec::new()
     };
