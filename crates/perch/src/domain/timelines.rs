@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use perch_cache::{Key, KeyTtl, TimelinePost, UserId};
+use perch_cache::{Family, Key, KeyTtl, TimelinePost, UserId};
 
 use super::auth::Caller;
 use super::convert::Post;
@@ -90,10 +90,9 @@ pub async fn public(
             let ids = &stored.inputs.ids;
             let set = super::likes::liked_set(state, caller, &mut fetched, 1, ids).await?;
             if set.is_empty() {
-                state.cache.count_hits(&key, 1);
-                for (id, _) in &stored.inputs.authors {
-                    state.cache.count_hits(&Key::Profile(UserId(*id)), 1);
-                }
+                state.cache.count_hits(Family::PublicTimeline, 1);
+                let authors = stored.inputs.authors.len() as u64;
+                state.cache.count_hits(Family::Profile, authors);
                 return Ok(PublicPage::Stored(stored));
             }
             liked = Some(set);
