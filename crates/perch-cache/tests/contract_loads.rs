@@ -15,6 +15,7 @@ contract! {
     threads overlapping_batches_load_a_shared_key_once,
     threads memoized_decodes_follow_the_text,
     threads memoized_page_decodes_follow_each_text,
+    threads a_full_memo_keeps_the_keys_in_use,
 }
 
 async fn a_write_during_a_load_keeps_the_loaded_value_out(h: &Harness) {
@@ -222,4 +223,32 @@ async fn memoized_page_decodes_follow_each_text(h: &Harness) {
     assert_eq!(second[1].as_ref().unwrap().display_name, "Changed");
     let hits = h.cache.stats().iter().map(|s| s.hits).sum::<u64>();
     assert_eq!(hits, 4, "memoized and decoded reads count as hits");
+}
+
+async fn a_full_memo_keeps_the_keys_in_use(h: &Harness) {
+    let hot = Key::Profile(UserId(40));
+    let memo = &DecodeMemo::<Profile>::bounded(4, 1 << 20);
+    let read = |key: Key| async move {
+        let raw = h.cache.fetch_raw(std::slice::from_ref(&key)).await.unwrap();
+        h.cache
+            .decode_memo(&key, raw.into_iter().next().flatten(), memo)
+            .await
+    };
+    h.cache.cache_profile(&profile(40)).await.unwrap();
+    let first = read(hot.clone()).await.unwrap();
+    // Many other keys pass through, far past the bound, while the hot one
+    // is read between them: it keeps its decoded value throughout.
+    for id in 41..61 {
+        h.cache.cache_profile(&profile(id)).await.unwrap();
+        assert_eq!(read(Key::Profile(UserId(id))).await.unwrap().user_id, id);
+        let again = read(hot.clone()).await.unwrap();
+        assert!(
+            std::sync::Arc::ptr_eq(&first, &again),
+            "the hot key was decoded again after key {id}"
+        );
+        assert!(memo.len() <= 4, "{} keys held past the bound", memo.len());
+    }
+    // One key not read for a while is let go.
+    let cold = h.cache.memo_last(&Key::Profile(UserId(41)), memo);
+    assert!(cold.is_none(), "a key unread for 19 others is still held");
 }

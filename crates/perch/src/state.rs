@@ -136,8 +136,10 @@ impl AppState {
             timeline_posts: Arc::default(),
             // One per active user; a full list (500 likes) is ~100 KB.
             likes_memo: Arc::new(perch_cache::DecodeMemo::bounded(10_000, 32 << 20)),
-            // A few hundred hot lists; a long one is ~200 KB of text.
-            follow_memo: Arc::new(perch_cache::DecodeMemo::bounded(512, 32 << 20)),
+            // The first bytes of lists read for their first page (a few KB
+            // each): every account's whose list is read at all, where a few
+            // hundred made the memo start over again and again.
+            follow_memo: Arc::new(perch_cache::DecodeMemo::bounded(8192, 32 << 20)),
             follow_head_size: Arc::default(),
             recent_follows: Arc::default(),
             profile_memo: Arc::default(),

@@ -2,7 +2,8 @@
 //! key and what it decoded to are kept, and a read of the same text again
 //! reuses the value instead of parsing it. [`SharedDecode`] for one hot key
 //! (the public timeline), [`DecodeMemo`] for many (profiles, likes lists,
-//! follow lists' heads), bounded in keys and bytes.
+//! follow lists' heads), bounded in keys and bytes (two generations, so
+//! that the keys in use stay when the bound is reached).
 
 use std::sync::{Arc, Mutex};
 
@@ -80,13 +81,13 @@ impl Cache {
         let mut changed = Vec::new();
         let mut hits = [0u64; crate::key::Family::ALL.len()];
         {
-            let seen = memo.seen.lock().unwrap_or_else(|e| e.into_inner());
+            let mut seen = memo.lock();
             for ((i, key), raw) in keys.iter().enumerate().zip(raws) {
                 let Some(text) = raw else { continue };
-                match seen.values.get(&self.render(key)) {
-                    Some((last, value)) if *last == text => {
+                match seen.find(&self.render(key), memo.bounds()) {
+                    Some(e) if e.text.as_ref() == Some(&text) => {
                         hits[key.family() as usize] += 1;
-                        out[i] = Some(value.clone());
+                        out[i] = Some(e.value.clone());
                     }
                     _ => changed.push((i, text)),
                 }
@@ -115,24 +116,21 @@ impl Cache {
         let text = raw?;
         let rendered = self.render(key);
         {
-            let seen = memo.seen.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some((last, value)) = seen.values.get(&rendered)
-                && *last == text
+            let mut seen = memo.lock();
+            if let Some(e) = seen.find(&rendered, memo.bounds())
+                && e.text.as_ref() == Some(&text)
             {
                 self.inner.stats.hit(key.family());
-                return Some(value.clone());
+                return Some(e.value.clone());
             }
         }
         let value = Arc::new(self.decode_with(key, &rendered, Some(&text), parse).await?);
-        let mut seen = memo.seen.lock().unwrap_or_else(|e| e.into_inner());
-        if seen.values.len() >= memo.max_keys || seen.bytes + text.len() > memo.max_bytes {
-            seen.values.clear();
-            seen.bytes = 0;
-        }
-        seen.bytes += text.len();
-        if let Some((old, _)) = seen.values.insert(rendered, (text, value.clone())) {
-            seen.bytes = seen.bytes.saturating_sub(old.len());
-        }
+        let entry = Entry {
+            weight: text.len(),
+            text: Some(text),
+            value: value.clone(),
+        };
+        memo.lock().put(rendered, entry, memo.bounds());
         Some(value)
     }
 
@@ -141,8 +139,23 @@ impl Cache {
     /// fetch with it.
     pub fn memo_last<T>(&self, key: &Key, memo: &DecodeMemo<T>) -> Option<Arc<T>> {
         let rendered = self.render(key);
-        let seen = memo.seen.lock().unwrap_or_else(|e| e.into_inner());
-        seen.values.get(&rendered).map(|(_, value)| value.clone())
+        let mut seen = memo.lock();
+        seen.find(&rendered, memo.bounds()).map(|e| e.value.clone())
+    }
+
+    /// Remembers `value` as what `key` most likely holds, without a text:
+    /// [`Cache::memo_last`] answers it, and the next decode of the key
+    /// parses its text (and replaces it). For a value loaded from the
+    /// source rather than read, so that the key's first read from the cache
+    /// may guess from it too. `weight` is its size in bytes, near enough,
+    /// counted against the memo's bound on text.
+    pub fn memo_guess<T>(&self, key: &Key, value: Arc<T>, weight: usize, memo: &DecodeMemo<T>) {
+        let entry = Entry {
+            text: None,
+            weight,
+            value,
+        };
+        memo.lock().put(self.render(key), entry, memo.bounds());
     }
 }
 
@@ -176,34 +189,105 @@ impl<T> std::fmt::Debug for SharedDecode<T> {
 }
 
 /// The last text decoded for each of many keys and its value (see
-/// [`Cache::decode_memo`]); starts over when it would hold more keys or
-/// text than its bounds.
+/// [`Cache::decode_memo`]), bounded in keys and text.
+///
+/// Kept in two generations of half the bounds each: when the newer fills
+/// up it becomes the older and the oldest is dropped, and a key found in
+/// the older is moved back into the newer. Hot keys so stay, where clearing
+/// everything at the bound (as this did) made every reader of the next
+/// moment parse again and lose its guesses at once.
 pub struct DecodeMemo<T> {
     seen: Mutex<Remembered<T>>,
     max_keys: usize,
     max_bytes: usize,
 }
 
+/// What a memo holds for one key.
+struct Entry<T> {
+    /// The text `value` was decoded from; `None` for a guess
+    /// ([`Cache::memo_guess`]), which no text read matches.
+    text: Option<String>,
+    /// The bytes counted against the bound: the text's.
+    weight: usize,
+    value: Arc<T>,
+}
+
+type Generation<T> = std::collections::HashMap<String, Entry<T>>;
+
 struct Remembered<T> {
-    values: std::collections::HashMap<String, (String, Arc<T>)>,
+    newer: Generation<T>,
+    older: Generation<T>,
+    /// The weight of the entries of `newer`.
     bytes: usize,
+}
+
+impl<T> Remembered<T> {
+    fn new() -> Self {
+        Remembered {
+            newer: Generation::new(),
+            older: Generation::new(),
+            bytes: 0,
+        }
+    }
+
+    /// The entry of `key`, moved into the newer generation if found in the
+    /// older (`bounds` as in [`Remembered::put`]).
+    fn find(&mut self, key: &str, bounds: (usize, usize)) -> Option<&Entry<T>> {
+        if !self.newer.contains_key(key) {
+            let (owned, entry) = self.older.remove_entry(key)?;
+            self.put(owned, entry, bounds);
+        }
+        self.newer.get(key)
+    }
+
+    /// Remembers `entry` for `key` in the newer generation, first making
+    /// it the older if it holds half the `bounds` (keys, bytes of text).
+    fn put(&mut self, key: String, entry: Entry<T>, (max_keys, max_bytes): (usize, usize)) {
+        let len = entry.weight;
+        if let Some(old) = self.newer.remove(&key) {
+            self.bytes = self.bytes.saturating_sub(old.weight);
+        }
+        if self.newer.len() + 1 > max_keys / 2 || self.bytes + len > max_bytes / 2 {
+            self.older = std::mem::take(&mut self.newer);
+            self.bytes = 0;
+        }
+        self.older.remove(&key);
+        self.bytes += len;
+        self.newer.insert(key, entry);
+    }
 }
 
 impl<T> DecodeMemo<T> {
     /// Keys remembered at most by default.
-    pub const CAPACITY: usize = 10_000;
+    pub const CAPACITY: usize = 20_000;
 
     /// A memo of at most `max_keys` keys and `max_bytes` of text (the
     /// decoded values take about as much again).
     pub fn bounded(max_keys: usize, max_bytes: usize) -> Self {
         DecodeMemo {
-            seen: Mutex::new(Remembered {
-                values: std::collections::HashMap::new(),
-                bytes: 0,
-            }),
+            seen: Mutex::new(Remembered::new()),
             max_keys,
             max_bytes,
         }
+    }
+
+    fn bounds(&self) -> (usize, usize) {
+        (self.max_keys, self.max_bytes)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Remembered<T>> {
+        self.seen.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// How many keys it holds (both generations).
+    pub fn len(&self) -> usize {
+        let seen = self.lock();
+        seen.newer.len() + seen.older.len()
+    }
+
+    /// Whether it holds nothing.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }
 

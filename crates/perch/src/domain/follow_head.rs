@@ -160,6 +160,26 @@ impl FollowHead {
         }
     }
 
+    /// The first [`HEAD`] entries of a list loaded whole, as a first-page
+    /// read would have decoded them, and about how many bytes they take:
+    /// for [`perch_cache::Cache::memo_guess`].
+    pub fn guess(entries: &[FollowEntry]) -> (FollowHead, usize) {
+        let head = &entries[..entries.len().min(HEAD)];
+        // The size of an entry's JSON, near enough: its strings and about
+        // 100 bytes of field names, ids and a timestamp.
+        let weight = head
+            .iter()
+            .map(|e| e.username.len() + e.display_name.len() + e.profile_image_url.len() + 100)
+            .sum();
+        let guess = FollowHead {
+            head: head.to_vec(),
+            len: entries.len(),
+            cursors_known: entries.iter().all(|e| e.follow_id.is_some()),
+            whole: head.len() == entries.len(),
+        };
+        (guess, weight)
+    }
+
     /// A list decoded in full (every entry is in the head).
     pub fn whole(entries: Vec<FollowEntry>) -> FollowHead {
         FollowHead {

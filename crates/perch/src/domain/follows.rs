@@ -244,7 +244,15 @@ pub async fn list(
                 ))
             })
             .await?
-            .map(|list| Arc::new(FollowHead::whole(list))),
+            .map(|list: Vec<FollowEntry>| {
+                // The next read of this list, from the cache, guesses its
+                // page's accounts from this load (see `memo_last` above).
+                let (guess, weight) = FollowHead::guess(&list);
+                state
+                    .cache
+                    .memo_guess(&key, Arc::new(guess), weight, &state.follow_memo);
+                Arc::new(FollowHead::whole(list))
+            }),
     };
     let list = listed.unwrap_or_else(|| Arc::new(FollowHead::whole(Vec::new())));
     // Serve from the cached list when it answers the page in full: the page

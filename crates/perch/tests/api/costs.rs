@@ -2,7 +2,7 @@
 //! blacklist entry and the data in one MGET) and no database query for a
 //! single read, and for the first page of the public timeline and of a
 //! follow list too (the accounts they show are guessed from the list's last
-//! decoded copy and fetched with it); two round trips (the list, then its
+//! decoded or loaded copy and fetched with it); two round trips (the list, then its
 //! accounts) for later pages. Counted by the server's own counters.
 
 use crate::support::ApiApp;
@@ -12,6 +12,7 @@ on_both_stacks!(
     a_follow_leaves_cached_profiles_cached_with_the_new_counts,
     a_cached_follow_list_costs_one_round_trip_and_no_query,
     a_long_follow_list_is_read_in_part_for_its_first_page,
+    a_follow_list_read_first_from_the_cache_costs_one_round_trip,
 );
 
 /// Storage calls and cache round trips the server has made so far.
@@ -106,6 +107,30 @@ async fn a_cached_follow_list_costs_one_round_trip_and_no_query(app: &ApiApp) {
     let later = format!("{followers}?max_id=999999999999999999");
     let (queries, trips) = cost_of!(app, app.get(&later, token).await.expect(200));
     assert_eq!((queries, trips), (0, 2), "{later}");
+}
+
+async fn a_follow_list_read_first_from_the_cache_costs_one_round_trip(app: &ApiApp) {
+    let alice = app.user("alice").await;
+    for name in ["fan1", "fan2", "fan3"] {
+        let fan = app.user(name).await;
+        app.follow(&fan, &alice, true).await;
+    }
+    // Enough other follows since that the fans' are no longer "recent".
+    let (x, y) = (app.user("x").await, app.user("y").await);
+    for _ in 0..40 {
+        app.follow(&x, &y, true).await;
+        app.follow(&x, &y, false).await;
+    }
+    let followers = format!("/api/v1/accounts/{}/followers", alice.id);
+    // A miss: the list is loaded from the database (and cached).
+    let page = app.get(&followers, None).await.expect(200);
+    assert_eq!(page.body.as_array().map(Vec::len), Some(3));
+    // Its first read from the cache guesses the accounts from that load.
+    let before = costs(app);
+    let page = app.get(&followers, None).await.expect(200);
+    let after = costs(app);
+    assert_eq!(page.body.as_array().map(Vec::len), Some(3));
+    assert_eq!((after.0 - before.0, after.1 - before.1), (0, 1));
 }
 
 async fn a_long_follow_list_is_read_in_part_for_its_first_page(app: &ApiApp) {
