@@ -173,6 +173,50 @@ async fn edits_from_two_processes_race_without_losing_any() {
     assert_eq!(ids, (1..=300).collect::<Vec<_>>(), "every add kept, once");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn long_lists_are_edited_by_transaction_racing_without_loss() {
+    // A list of 100 likes (about 15 KB): edited by WATCH/GET/MULTI/SET/EXEC
+    // rather than by the compare-and-set script, from two "processes" at
+    // once, and every edit is kept.
+    let server = PrivateRedis::start().await;
+    let one = Cache::redis(&config(server.url.clone()), KeyPrefix::default()).unwrap();
+    let two = Cache::redis(&config(server.url.clone()), KeyPrefix::default()).unwrap();
+    let user = UserId(7);
+    let first: Vec<_> = (1..=100).rev().map(like).collect();
+    one.cache_likes(user, &first).await.unwrap();
+    let scripts = || command_calls(&server.url, "evalsha") + command_calls(&server.url, "eval");
+    let (scripts_before, exec_before) = (scripts(), command_calls(&server.url, "exec"));
+    let tasks: Vec<_> = (101..=300)
+        .map(|id| {
+            let cache = if id % 2 == 0 {
+                one.clone()
+            } else {
+                two.clone()
+            };
+            tokio::spawn(async move { cache.add_like(user, &like(id)).await })
+        })
+        .collect();
+    for task in tasks {
+        assert_eq!(task.await.unwrap().unwrap(), Update::Applied);
+    }
+    let mut ids: Vec<i64> = one
+        .likes(user)
+        .await
+        .unwrap()
+        .expect("the list is still cached")
+        .iter()
+        .map(|l| l.post_id)
+        .collect();
+    ids.sort_unstable();
+    assert_eq!(ids, (1..=300).collect::<Vec<_>>(), "every add kept, once");
+    assert_eq!(
+        scripts() - scripts_before,
+        0,
+        "no script edited the long list"
+    );
+    assert!(command_calls(&server.url, "exec") > exec_before);
+}
+
 /// How many times the server ran `command` (from `INFO commandstats`).
 fn command_calls(url: &str, command: &str) -> u64 {
     let mut conn = redis::Client::open(url).unwrap().get_connection().unwrap();
@@ -195,7 +239,15 @@ async fn concurrent_edits_of_one_key_are_written_in_batches() {
     let cache = Cache::redis(&config(server.url.clone()), KeyPrefix::default()).unwrap();
     let user = UserId(6);
     cache.cache_likes(user, &[]).await.unwrap();
-    let before = command_calls(&server.url, "evalsha") + command_calls(&server.url, "eval");
+    // A write is a compare-and-set script or, for a long list, a
+    // transaction (`EXEC`).
+    let written = || {
+        ["evalsha", "eval", "exec"]
+            .iter()
+            .map(|c| command_calls(&server.url, c))
+            .sum::<u64>()
+    };
+    let before = written();
     let tasks: Vec<_> = (1..=200)
         .map(|id| {
             let cache = cache.clone();
@@ -205,8 +257,7 @@ async fn concurrent_edits_of_one_key_are_written_in_batches() {
     for task in tasks {
         assert_eq!(task.await.unwrap().unwrap(), Update::Applied);
     }
-    let writes =
-        command_calls(&server.url, "evalsha") + command_calls(&server.url, "eval") - before;
+    let writes = written() - before;
     let mut ids: Vec<i64> = cache
         .likes(user)
         .await
@@ -219,6 +270,6 @@ async fn concurrent_edits_of_one_key_are_written_in_batches() {
     assert_eq!(ids, (1..=200).collect::<Vec<_>>(), "every add kept, once");
     assert!(
         (1..50).contains(&writes),
-        "200 concurrent edits took {writes} compare-and-sets"
+        "200 concurrent edits took {writes} writes"
     );
 }

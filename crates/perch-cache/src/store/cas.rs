@@ -11,6 +11,11 @@
 //! holds now, from which the edit is computed again. Redis only compares
 //! and copies bytes.
 //!
+//! The script suits short values only: each string that crosses into Lua
+//! costs Redis about 1.5 ns a byte. On a single server a long value (4 KB
+//! and up), or one whose text is not known beforehand, is edited by an
+//! optimistic transaction instead (`store/watched.rs`).
+//!
 //! Edits of one key from this process are applied in batches by one task
 //! at a time (`store/queue.rs`), so they never make each other's
 //! compare-and-set fail; only another process's edit can. After
@@ -35,7 +40,7 @@ static CAS: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("../scr
 pub(super) const ATTEMPTS: usize = 32;
 
 /// A random pause of up to `attempt` hundred microseconds.
-fn jitter(attempt: usize) -> Duration {
+pub(super) fn jitter(attempt: usize) -> Duration {
     // A fresh RandomState is randomly keyed: its hash is a random number.
     let random = std::collections::hash_map::RandomState::new().hash_one(attempt);
     let bound = 100 * attempt as u64;
@@ -125,6 +130,16 @@ impl RedisStore {
         let n = batch.len();
         // The last TTL given is restarted (edits of one key give the same).
         let ttl = batch.iter().rev().find_map(|q| q.ttl);
+        // A long value, or one whose text is not known (so it must be read
+        // anyway), is edited by transaction: the script would cost Redis
+        // far more (see `store/watched.rs`).
+        if let Some(conns) = &self.edit_conns
+            && guess
+                .as_ref()
+                .is_none_or(|text| text.len() >= super::watched::WATCH_FROM)
+        {
+            return self.apply_watched(conns, key, batch, ttl).await;
+        }
         let mut guessed = guess.is_some();
         let mut current = match guess {
             Some(text) => Some(text),

@@ -26,6 +26,7 @@ mod queue;
 mod rate;
 pub mod redis;
 pub(crate) mod scan;
+mod watched;
 
 pub use self::memory::{MemoryConfig, MemoryStore};
 pub use self::redis::{RedisConfig, RedisStore};

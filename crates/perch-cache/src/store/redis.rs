@@ -92,6 +92,9 @@ pub struct RedisStore {
     timeout: Duration,
     breaker: std::sync::Arc<super::breaker::Breaker>,
     edit_queues: std::sync::Arc<super::queue::EditQueues>,
+    /// Connections for edits by transaction (`store/watched.rs`); none on a
+    /// Cluster.
+    pub(super) edit_conns: Option<std::sync::Arc<super::watched::EditConns>>,
 }
 
 impl std::fmt::Debug for RedisStore {
@@ -112,6 +115,7 @@ impl RedisStore {
                 "RedisStore::new needs a Tokio runtime".into(),
             ));
         }
+        let mut edit_conns = None;
         let conn = if config.cluster {
             let client = redis::cluster::ClusterClientBuilder::new(config.urls.clone())
                 .retries(1)
@@ -141,6 +145,10 @@ impl RedisStore {
                 .set_max_delay(Duration::from_millis(200))
                 .set_connection_timeout(Some(config.timeout))
                 .set_response_timeout(Some(config.timeout));
+            edit_conns = Some(std::sync::Arc::new(super::watched::EditConns::new(
+                client.clone(),
+                config.timeout,
+            )));
             let manager = ConnectionManager::new_lazy_with_config(client, manager_config)
                 .map_err(|e| CacheError::Config(e.to_string()))?;
             Conn::Single(manager)
@@ -150,6 +158,7 @@ impl RedisStore {
             timeout: config.timeout,
             breaker: std::sync::Arc::new(super::breaker::Breaker::new()),
             edit_queues: std::sync::Arc::default(),
+            edit_conns,
         })
     }
 
@@ -159,12 +168,22 @@ impl RedisStore {
         F: FnOnce(Conn) -> Fut,
         Fut: Future<Output = RedisResult<T>>,
     {
+        self.bounded(f(self.conn.clone())).await
+    }
+
+    /// Awaits one call to Redis (on any connection), bounded by the
+    /// timeout; fails at once while the breaker is open, and opens it on a
+    /// transient failure.
+    pub(super) async fn bounded<T>(
+        &self,
+        call: impl Future<Output = RedisResult<T>>,
+    ) -> CacheResult<T> {
         if self.breaker.is_open() {
             return Err(CacheError::Unavailable(
                 "Redis failed moments ago; retrying shortly".into(),
             ));
         }
-        let result = match tokio::time::timeout(self.timeout, f(self.conn.clone())).await {
+        let result = match tokio::time::timeout(self.timeout, call).await {
             Ok(result) => result.map_err(CacheError::from),
             Err(_) => Err(CacheError::Timeout(self.timeout)),
         };
