@@ -34,16 +34,24 @@ use crate::error::{CacheError, CacheResult};
 /// it expects is known.
 pub(super) const WATCH_FROM: usize = 4096;
 
-/// Connections kept for edits when idle; more are opened when more edits
-/// run at once, and closed after.
-const IDLE: usize = 8;
+/// Connections for edits at most: more edits at once wait for one, rather
+/// than open (and soon close) connections of their own.
+const CONNECTIONS: usize = 16;
 
 /// Connections for optimistic transactions, each used by one edit at a
 /// time.
 pub(super) struct EditConns {
     client: Client,
     config: AsyncConnectionConfig,
+    /// One permit per connection, idle or in use.
+    permits: std::sync::Arc<tokio::sync::Semaphore>,
     idle: Mutex<Vec<MultiplexedConnection>>,
+}
+
+/// A connection taken for one edit; its permit goes back when dropped.
+pub(super) struct Taken {
+    conn: MultiplexedConnection,
+    _permit: tokio::sync::OwnedSemaphorePermit,
 }
 
 impl EditConns {
@@ -55,6 +63,7 @@ impl EditConns {
             config: AsyncConnectionConfig::new()
                 .set_connection_timeout(Some(timeout))
                 .set_response_timeout(Some(timeout)),
+            permits: std::sync::Arc::new(tokio::sync::Semaphore::new(CONNECTIONS)),
             idle: Mutex::new(Vec::new()),
         }
     }
@@ -63,27 +72,33 @@ impl EditConns {
         self.idle.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// An idle connection, or a new one.
-    async fn take(&self) -> redis::RedisResult<MultiplexedConnection> {
-        let idle = self.idle().pop();
-        match idle {
-            Some(conn) => Ok(conn),
-            None => {
-                self.client
-                    .get_multiplexed_async_connection_with_config(&self.config)
-                    .await
-            }
-        }
+    /// Waits until fewer than [`CONNECTIONS`] are in use (not bounded by
+    /// the timeout: a wait here is edits queueing, not Redis failing).
+    async fn permit(&self) -> CacheResult<tokio::sync::OwnedSemaphorePermit> {
+        self.permits
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| CacheError::Command("the edit connections are closed".into()))
     }
 
-    /// Keeps `conn` for the next edit (unless enough are kept). Only a
-    /// connection whose last call succeeded comes back: one that failed
-    /// half way may hold a transaction open.
-    fn give(&self, conn: MultiplexedConnection) {
-        let mut idle = self.idle();
-        if idle.len() < IDLE {
-            idle.push(conn);
-        }
+    /// An idle connection, if any.
+    fn idle_conn(&self) -> Option<MultiplexedConnection> {
+        self.idle().pop()
+    }
+
+    /// Opens a connection.
+    async fn connect(&self) -> redis::RedisResult<MultiplexedConnection> {
+        self.client
+            .get_multiplexed_async_connection_with_config(&self.config)
+            .await
+    }
+
+    /// Keeps the connection for the next edit. Only a connection whose last
+    /// call succeeded comes back: one that failed half way may hold a
+    /// transaction open (dropped, it is closed and its permit freed).
+    fn give(&self, taken: Taken) {
+        self.idle().push(taken.conn);
     }
 }
 
@@ -103,10 +118,20 @@ impl RedisStore {
         batch: &[Queued],
         ttl: Option<Duration>,
     ) -> CacheResult<(Vec<Update>, Option<Vec<u8>>)> {
-        let mut conn = self.bounded(conns.take()).await?;
-        let outcome = self.watched_attempts(&mut conn, key, batch, ttl).await;
+        let permit = conns.permit().await?;
+        let conn = match conns.idle_conn() {
+            Some(conn) => conn,
+            None => self.bounded(conns.connect()).await?,
+        };
+        let mut taken = Taken {
+            conn,
+            _permit: permit,
+        };
+        let outcome = self
+            .watched_attempts(&mut taken.conn, key, batch, ttl)
+            .await;
         if outcome.is_ok() {
-            conns.give(conn);
+            conns.give(taken);
         }
         outcome
     }
