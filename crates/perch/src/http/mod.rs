@@ -3,7 +3,7 @@
 //! Handlers stay thin: extract, make one domain or storage call, answer.
 //! Every error leaves as JSON `{"error": "..."}`: handler errors through
 //! [`ApiError`], and errors produced by middleware or the router itself (404
-//! for an unknown path, 405, 413, timeouts) through [`json_errors`].
+//! for an unknown path, 405, 413, timeouts) through [`observe::observe`].
 
 pub mod accounts;
 pub mod auth;
@@ -12,6 +12,7 @@ pub mod extract;
 pub mod health;
 pub mod instance;
 pub mod oauth;
+pub mod observe;
 pub mod openapi;
 pub mod ops;
 pub mod paging;
@@ -24,20 +25,16 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Request};
-use axum::http::{HeaderName, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::TraceLayer;
 
 pub use crate::error::ApiError;
 use crate::state::AppState;
-
-const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The whole HTTP interface, with its middleware.
 pub fn router(state: AppState) -> Router {
@@ -57,10 +54,7 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
         .layer(
             ServiceBuilder::new()
-                .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
-                .layer(trace_layer())
-                .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-                .layer(middleware::from_fn(json_errors))
+                .layer(middleware::from_fn(observe::observe))
                 .layer(CatchPanicLayer::custom(|_| {
                     ApiError::Internal(anyhow::anyhow!("handler panicked")).into_response()
                 }))
@@ -77,21 +71,6 @@ pub fn router(state: AppState) -> Router {
                 .layer(RequestBodyLimitLayer::new(body_limit))
                 .layer(DefaultBodyLimit::max(body_limit)),
         )
-}
-
-fn trace_layer() -> TraceLayer<
-    tower_http::classify::SharedClassifier<tower_http::classify::ServerErrorsAsFailures>,
-    impl Fn(&Request<Body>) -> tracing::Span + Clone,
-> {
-    TraceLayer::new_for_http().make_span_with(|req: &Request<Body>| {
-        let id = req
-            .headers()
-            .get(&REQUEST_ID)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
-        // The path only: query strings can carry tokens.
-        tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), id = %id)
-    })
 }
 
 /// Reads a request's body in full (at most `limit` bytes) before the
@@ -126,35 +105,6 @@ async fn read_body_first(req: Request, next: Next, limit: usize) -> Response {
     }
     next.run(Request::from_parts(parts, Body::from(bytes)))
         .await
-}
-
-/// Turns any error answer that is not JSON yet (from the router or a
-/// middleware layer) into Perch's JSON error shape, keeping its status.
-pub async fn json_errors(req: Request, next: Next) -> Response {
-    let response = next.run(req).await;
-    let status = response.status();
-    let is_json = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    if !(status.is_client_error() || status.is_server_error()) || is_json {
-        return response;
-    }
-    let message = match status {
-        StatusCode::PAYLOAD_TOO_LARGE => "Request body is too large".to_string(),
-        StatusCode::SERVICE_UNAVAILABLE => "The request took too long".to_string(),
-        StatusCode::METHOD_NOT_ALLOWED => "Method not allowed".to_string(),
-        other => other.canonical_reason().unwrap_or("Error").to_string(),
-    };
-    let (mut parts, _) = response.into_parts();
-    parts.headers.remove(header::CONTENT_LENGTH);
-    parts.headers.insert(
-        header::CONTENT_TYPE,
-        header::HeaderValue::from_static("application/json"),
-    );
-    let body = serde_json::json!({ "error": message }).to_string();
-    Response::from_parts(parts, Body::from(body))
 }
 
 /// Formats a duration the way the seed's health check does (`0.4ms`).

@@ -6,6 +6,7 @@ on_both_stacks!(
     health_reports_the_cache_and_database,
     metrics_expose_cache_and_latency_figures,
     instance_answers_with_a_trailing_slash_as_mastodon_does,
+    every_answer_carries_a_request_id,
 );
 
 async fn instance_answers_with_a_trailing_slash_as_mastodon_does(app: &ApiApp) {
@@ -136,4 +137,34 @@ async fn metrics_expose_cache_and_latency_figures(app: &ApiApp) {
     ] {
         assert!(sample(text, gauge, &[]).is_some(), "{gauge} missing");
     }
+}
+
+async fn every_answer_carries_a_request_id(app: &ApiApp) {
+    let mut ids = Vec::new();
+    for path in ["/api/v1/instance", "/api/v1/instance", "/no/such/path"] {
+        let r = app.get(path, None).await;
+        let id = r.header("x-request-id");
+        ids.push(
+            id.unwrap_or_else(|| panic!("{path}: no x-request-id"))
+                .to_string(),
+        );
+    }
+    for id in &ids {
+        assert!(uuid::Uuid::parse_str(id).is_ok(), "not a UUID: {id}");
+    }
+    assert_ne!(ids[0], ids[1], "each request gets its own id");
+    // An error made by the router is JSON too, and carries its id.
+    let r = app.delete("/api/v1/instance", None).await.expect(405);
+    assert_eq!(r.body["error"], "Method not allowed", "{}", r.text);
+    assert!(r.header("x-request-id").is_some());
+    // A client's own id is kept and answered.
+    let r = app
+        .app
+        .client
+        .get(format!("{}/api/v1/instance", app.app.url))
+        .header("x-request-id", "client-chosen-42")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["x-request-id"], "client-chosen-42");
 }
