@@ -30,7 +30,6 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 
 pub use crate::error::ApiError;
@@ -65,10 +64,9 @@ pub fn router(state: AppState) -> Router {
                 .layer(middleware::from_fn(move |req: Request, next: Next| {
                     read_body_first(req, next, body_limit)
                 }))
-                // Refuses an over-long body by its Content-Length before any
-                // handler runs; DefaultBodyLimit bounds bodies streamed
-                // without one as the extractors read them.
-                .layer(RequestBodyLimitLayer::new(body_limit))
+                // `read_body_first` has bounded every body already (by its
+                // Content-Length, or as it streamed in); this sets the
+                // extractors' own bound to the same, not axum's 2 MB.
                 .layer(DefaultBodyLimit::max(body_limit)),
         )
 }
