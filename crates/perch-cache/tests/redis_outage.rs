@@ -126,3 +126,27 @@ async fn the_connection_comes_back_after_a_restart() {
     cache.cache_profile(&profile(1)).await.unwrap();
     assert_eq!(cache.profile(UserId(1)).await.unwrap(), Some(profile(1)));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn edits_by_transaction_come_back_after_a_restart() {
+    // A long list is edited on connections kept for edits; after a restart
+    // those are dead, and the first edit must not fail on one (nor make the
+    // cache look down while Redis is up).
+    let server = PrivateRedis::start().await;
+    let port = server.port;
+    let cache = cache_on(&server);
+    let user = UserId(9);
+    let long: Vec<_> = (1..=60).rev().map(like).collect();
+    cache.cache_likes(user, &long).await.unwrap();
+    cache.add_like(user, &like(61)).await.unwrap();
+    drop(server);
+    let _again = PrivateRedis::start_on(port).await;
+    until_up(&cache, Duration::from_secs(2)).await;
+    cache.cache_likes(user, &long).await.unwrap();
+    assert_eq!(
+        cache.add_like(user, &like(62)).await.unwrap(),
+        perch_cache::Update::Applied
+    );
+    let first = cache.likes(user).await.unwrap().expect("cached")[0].post_id;
+    assert_eq!(first, 62);
+}

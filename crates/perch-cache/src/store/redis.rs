@@ -90,7 +90,7 @@ impl ConnectionLike for Conn {
 pub struct RedisStore {
     pub(super) conn: Conn,
     timeout: Duration,
-    breaker: std::sync::Arc<super::breaker::Breaker>,
+    pub(super) breaker: std::sync::Arc<super::breaker::Breaker>,
     edit_queues: std::sync::Arc<super::queue::EditQueues>,
     /// Connections for edits by transaction (`store/watched.rs`); none on a
     /// Cluster.
@@ -160,6 +160,11 @@ impl RedisStore {
             edit_queues: std::sync::Arc::default(),
             edit_conns,
         })
+    }
+
+    /// The bound on every call.
+    pub(super) fn timeout(&self) -> Duration {
+        self.timeout
     }
 
     /// Runs one call on a clone of the connection, bounded by the timeout.

@@ -119,17 +119,20 @@ impl RedisStore {
         ttl: Option<Duration>,
     ) -> CacheResult<(Vec<Update>, Option<Vec<u8>>)> {
         let permit = conns.permit().await?;
-        let conn = match conns.idle_conn() {
-            Some(conn) => conn,
-            None => self.bounded(conns.connect()).await?,
+        let (conn, reused) = match conns.idle_conn() {
+            Some(conn) => (conn, true),
+            None => (self.bounded(conns.connect()).await?, false),
         };
         let mut taken = Taken {
             conn,
             _permit: permit,
         };
-        let outcome = self
-            .watched_attempts(&mut taken.conn, key, batch, ttl)
-            .await;
+        let mut watch = Watch {
+            conns,
+            conn: &mut taken.conn,
+            reused,
+        };
+        let outcome = self.watched_attempts(&mut watch, key, batch, ttl).await;
         if outcome.is_ok() {
             conns.give(taken);
         }
@@ -138,7 +141,7 @@ impl RedisStore {
 
     async fn watched_attempts(
         &self,
-        conn: &mut MultiplexedConnection,
+        watch: &mut Watch<'_>,
         key: &str,
         batch: &[Queued],
         ttl: Option<Duration>,
@@ -150,18 +153,7 @@ impl RedisStore {
                 // length so that the writers stop colliding.
                 tokio::time::sleep(jitter(attempt)).await;
             }
-            // A connection may come back still watching a key it read and
-            // did not write (nothing to change): UNWATCH clears that first.
-            let mut read = redis::pipe();
-            read.cmd("UNWATCH")
-                .ignore()
-                .cmd("WATCH")
-                .arg(key)
-                .ignore()
-                .cmd("GET")
-                .arg(key);
-            let (current,): (Option<Vec<u8>>,) = self.bounded(read.query_async(&mut *conn)).await?;
-            let Some(bytes) = current else {
+            let Some(bytes) = self.watch_read(watch, key).await? else {
                 return Ok((vec![Update::Missing; n], None));
             };
             let combined = match std::str::from_utf8(&bytes) {
@@ -175,7 +167,7 @@ impl RedisStore {
                     // Deleting is right whatever the key holds by now.
                     let mut del = redis::cmd("DEL");
                     del.arg(key);
-                    let _: u64 = self.bounded(del.query_async(&mut *conn)).await?;
+                    let _: u64 = self.bounded(del.query_async(&mut *watch.conn)).await?;
                     return Ok((outcomes, None));
                 }
             };
@@ -186,7 +178,7 @@ impl RedisStore {
                 Some(ttl) => set.arg("PX").arg(super::redis::millis(ttl)),
                 None => set.arg("KEEPTTL"),
             };
-            let reply: Value = self.bounded(write.query_async(&mut *conn)).await?;
+            let reply: Value = self.bounded(write.query_async(&mut *watch.conn)).await?;
             match reply {
                 // EXEC refused: the key changed after the GET.
                 Value::Nil => continue,
@@ -203,7 +195,47 @@ impl RedisStore {
         tracing::debug!(key, "cache edit lost {ATTEMPTS} races; key deleted");
         let mut del = redis::cmd("DEL");
         del.arg(key);
-        let _: u64 = self.bounded(del.query_async(&mut *conn)).await?;
+        let _: u64 = self.bounded(del.query_async(&mut *watch.conn)).await?;
         Ok((vec![Update::Dropped; n], None))
     }
+
+    /// Reads `key` under `WATCH`. A kept connection that turns out dead on
+    /// its first use (the server restarted since) is replaced by a new one,
+    /// once, without counting as Redis failing: it says nothing of Redis
+    /// now.
+    async fn watch_read(&self, watch: &mut Watch<'_>, key: &str) -> CacheResult<Option<Vec<u8>>> {
+        // A connection may come back still watching a key it read and did
+        // not write (nothing to change): UNWATCH clears that first.
+        let mut read = redis::pipe();
+        read.cmd("UNWATCH")
+            .ignore()
+            .cmd("WATCH")
+            .arg(key)
+            .ignore()
+            .cmd("GET")
+            .arg(key);
+        if std::mem::take(&mut watch.reused) && !self.breaker.is_open() {
+            let first = tokio::time::timeout(self.timeout(), read.query_async(&mut *watch.conn));
+            match first.await {
+                Ok(Ok((current,))) => return Ok(current),
+                Ok(Err(e)) if e.is_connection_dropped() || e.is_io_error() => {
+                    *watch.conn = self.bounded(watch.conns.connect()).await?;
+                }
+                // Anything else is Redis's own answer: read again, bounded,
+                // which reports it.
+                _ => {}
+            }
+        }
+        let (current,): (Option<Vec<u8>>,) =
+            self.bounded(read.query_async(&mut *watch.conn)).await?;
+        Ok(current)
+    }
+}
+
+/// The connection an edit is made on, and whether it was kept from an
+/// earlier edit (and not used yet by this one).
+struct Watch<'a> {
+    conns: &'a EditConns,
+    conn: &'a mut MultiplexedConnection,
+    reused: bool,
 }
