@@ -7,6 +7,7 @@
 
 pub mod accounts;
 pub mod auth;
+pub mod body_first;
 pub mod entities;
 pub mod extract;
 pub mod health;
@@ -23,11 +24,10 @@ pub mod validate;
 use std::time::Duration;
 
 use axum::Router;
-use axum::body::Body;
-use axum::extract::{DefaultBodyLimit, Request};
-use axum::http::{StatusCode, header};
-use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Response};
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::middleware;
+use axum::response::IntoResponse;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::timeout::TimeoutLayer;
@@ -61,48 +61,12 @@ pub fn router(state: AppState) -> Router {
                     StatusCode::SERVICE_UNAVAILABLE,
                     timeout,
                 ))
-                .layer(middleware::from_fn(move |req: Request, next: Next| {
-                    read_body_first(req, next, body_limit)
-                }))
-                // `read_body_first` has bounded every body already (by its
+                .layer(body_first::BodyFirstLayer { limit: body_limit })
+                // `BodyFirst` has bounded every body already (by its
                 // Content-Length, or as it streamed in); this sets the
                 // extractors' own bound to the same, not axum's 2 MB.
                 .layer(DefaultBodyLimit::max(body_limit)),
         )
-}
-
-/// Reads a request's body in full (at most `limit` bytes) before the
-/// handler runs. A handler that takes no body (a follow, which Mastodon
-/// clients send with form fields) could otherwise answer before the body
-/// has arrived; hyper, finding it unread, then closes the connection, and
-/// the client's next request on it fails ("closed without response").
-async fn read_body_first(req: Request, next: Next, limit: usize) -> Response {
-    let headers = req.headers();
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok());
-    let chunked = headers.contains_key(header::TRANSFER_ENCODING);
-    match declared {
-        Some(n) if n > limit as u64 => return StatusCode::PAYLOAD_TOO_LARGE.into_response(),
-        Some(0) | None if !chunked => return next.run(req).await,
-        _ => {}
-    }
-    let (parts, body) = req.into_parts();
-    let mut chunks = body.into_data_stream();
-    let mut bytes = Vec::new();
-    while let Some(chunk) = futures::StreamExt::next(&mut chunks).await {
-        let Ok(chunk) = chunk else {
-            // The client went away, or sent a malformed chunked body.
-            return StatusCode::BAD_REQUEST.into_response();
-        };
-        if bytes.len() + chunk.len() > limit {
-            return StatusCode::PAYLOAD_TOO_LARGE.into_response();
-        }
-        bytes.extend_from_slice(&chunk);
-    }
-    next.run(Request::from_parts(parts, Body::from(bytes)))
-        .await
 }
 
 /// Formats a duration the way the seed's health check does (`0.4ms`).
