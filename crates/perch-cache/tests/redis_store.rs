@@ -147,21 +147,39 @@ async fn edits_from_two_processes_race_without_losing_any() {
     let two = Cache::redis(&config(server.url.clone()), KeyPrefix::default()).unwrap();
     let user = UserId(5);
     one.cache_likes(user, &[]).await.unwrap();
-    let mut tasks = Vec::new();
-    for id in 1..=300 {
-        let cache = if id % 2 == 0 {
-            one.clone()
-        } else {
-            two.clone()
-        };
-        tasks.push(tokio::spawn(async move {
-            cache.add_like(user, &like(id)).await
-        }));
-    }
+    add_likes_from_both(&one, &two, user, 1..=300).await;
+    assert_eq!(
+        sorted_likes(&two, user).await,
+        (1..=300).collect::<Vec<_>>()
+    );
+}
+
+/// Adds a like for each of `ids` at once, alternating between the two
+/// caches, and asserts each was applied.
+async fn add_likes_from_both(
+    one: &Cache,
+    two: &Cache,
+    user: UserId,
+    ids: std::ops::RangeInclusive<i64>,
+) {
+    let tasks: Vec<_> = ids
+        .map(|id| {
+            let cache = if id % 2 == 0 {
+                one.clone()
+            } else {
+                two.clone()
+            };
+            tokio::spawn(async move { cache.add_like(user, &like(id)).await })
+        })
+        .collect();
     for task in tasks {
         assert_eq!(task.await.unwrap().unwrap(), Update::Applied);
     }
-    let mut ids: Vec<i64> = two
+}
+
+/// The post ids of `user`'s cached likes, sorted.
+async fn sorted_likes(cache: &Cache, user: UserId) -> Vec<i64> {
+    let mut ids: Vec<i64> = cache
         .likes(user)
         .await
         .unwrap()
@@ -170,7 +188,7 @@ async fn edits_from_two_processes_race_without_losing_any() {
         .map(|l| l.post_id)
         .collect();
     ids.sort_unstable();
-    assert_eq!(ids, (1..=300).collect::<Vec<_>>(), "every add kept, once");
+    ids
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -186,29 +204,11 @@ async fn long_lists_are_edited_by_transaction_racing_without_loss() {
     one.cache_likes(user, &first).await.unwrap();
     let scripts = || command_calls(&server.url, "evalsha") + command_calls(&server.url, "eval");
     let (scripts_before, exec_before) = (scripts(), command_calls(&server.url, "exec"));
-    let tasks: Vec<_> = (101..=300)
-        .map(|id| {
-            let cache = if id % 2 == 0 {
-                one.clone()
-            } else {
-                two.clone()
-            };
-            tokio::spawn(async move { cache.add_like(user, &like(id)).await })
-        })
-        .collect();
-    for task in tasks {
-        assert_eq!(task.await.unwrap().unwrap(), Update::Applied);
-    }
-    let mut ids: Vec<i64> = one
-        .likes(user)
-        .await
-        .unwrap()
-        .expect("the list is still cached")
-        .iter()
-        .map(|l| l.post_id)
-        .collect();
-    ids.sort_unstable();
-    assert_eq!(ids, (1..=300).collect::<Vec<_>>(), "every add kept, once");
+    add_likes_from_both(&one, &two, user, 101..=300).await;
+    assert_eq!(
+        sorted_likes(&one, user).await,
+        (1..=300).collect::<Vec<_>>()
+    );
     assert_eq!(
         scripts() - scripts_before,
         0,
