@@ -150,7 +150,8 @@ async fn edits_from_two_processes_race_without_losing_any() {
     add_likes_from_both(&one, &two, user, 1..=300).await;
     assert_eq!(
         sorted_likes(&two, user).await,
-        (1..=300).collect::<Vec<_>>()
+        (1..=300).collect::<Vec<_>>(),
+        "every add kept, once"
     );
 }
 
@@ -207,7 +208,8 @@ async fn long_lists_are_edited_by_transaction_racing_without_loss() {
     add_likes_from_both(&one, &two, user, 101..=300).await;
     assert_eq!(
         sorted_likes(&one, user).await,
-        (1..=300).collect::<Vec<_>>()
+        (1..=300).collect::<Vec<_>>(),
+        "every add kept, once"
     );
     assert_eq!(
         scripts() - scripts_before,
