@@ -14,6 +14,7 @@ fn tiny(workloads: &str) -> BenchArgs {
         follows: "120".into(),
         favourites: "60".into(),
         connections: "4".into(),
+        rate: None,
         duration: "1s".into(),
         warmup: "500ms".into(),
         workload: workloads.into(),
@@ -113,6 +114,31 @@ async fn every_workload_runs_and_a_warm_profile_read_costs_one_round_trip() {
     assert!(memory.used_memory_per_timeline_page > 1_000.0, "{memory:?}");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rate_sends_requests_on_a_schedule() {
+    let mut args = tiny("profile");
+    args.rate = Some("200".into());
+    args.warmup = "0s".into();
+    args.report_memory = false;
+    let opts = args.validate().expect("valid options");
+    let report = perch::bench::run(&opts).await.expect("the bench runs");
+    assert_eq!(report.rate, Some(200.0));
+    assert!(
+        report.table().contains("open loop at 200 req/s"),
+        "{}",
+        report.table()
+    );
+    // 4 users, each every 20 ms for 1 s: 50 each at most, where a closed
+    // loop on a tiny data set sends thousands.
+    let run = &report.workloads[0];
+    assert!(
+        (1..=200).contains(&run.requests),
+        "{} requests",
+        run.requests
+    );
+    assert_eq!(run.errors, 0, "{:?}", run.first_failure);
+}
+
 #[test]
 fn bad_arguments_are_refused_naming_the_flag() {
     let mut args = tiny("profile");
@@ -131,6 +157,9 @@ fn bad_arguments_are_refused_naming_the_flag() {
             .to_string()
             .contains("--duration")
     );
+    let mut args = tiny("profile");
+    args.rate = Some("fast".into());
+    assert!(args.validate().unwrap_err().to_string().contains("--rate"));
     let mut args = tiny("profile");
     args.url = Some("ftp://x".into());
     assert!(args.validate().unwrap_err().to_string().contains("--url"));

@@ -1,6 +1,7 @@
 //! The load loop: C tasks, each with its own keep-alive connection
 //! ([`super::wire`]), sending its next request as soon as the previous
-//! answer has been read in full, until the deadline.
+//! answer has been read in full (or, with `--rate`, when it is due: see
+//! [`super::pacing`]), until the deadline.
 //!
 //! Every task keeps one HDR histogram per route (microseconds, three
 //! significant digits); they are merged when the run ends, so recording
@@ -17,6 +18,7 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 
 use super::options::Workload;
+use super::pacing::Pacing;
 use super::progress::Progress;
 use super::wire::Wire;
 use super::workload::{Chooser, Planned, VirtualUser};
@@ -99,6 +101,9 @@ pub struct Load {
     pub chooser: Chooser,
     /// Concurrent tasks.
     pub connections: usize,
+    /// Requests per second in all, on a schedule; `None`: as fast as
+    /// answered.
+    pub rate: Option<f64>,
     /// Seed of the tasks' random draws.
     pub seed: u64,
 }
@@ -147,9 +152,16 @@ pub async fn drive(
             let (load, sent) = (load.clone(), sent.clone());
             let task_seed =
                 load.seed ^ (round << 32) ^ (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-            tokio::spawn(
-                async move { virtual_user(&load, workload, deadline, task_seed, &sent).await },
-            )
+            let pacing = load
+                .rate
+                .map(|rate| Pacing::new(started, rate, load.connections, i));
+            let user = User {
+                workload,
+                deadline,
+                seed: task_seed,
+                pacing,
+            };
+            tokio::spawn(async move { virtual_user(&load, user, &sent).await })
         })
         .collect();
     let mut run = Run {
@@ -179,13 +191,22 @@ pub async fn drive(
 
 type TaskResult = (BTreeMap<&'static str, RouteRun>, Option<String>);
 
-async fn virtual_user(
-    load: &Load,
+/// What one virtual user does over a run.
+struct User {
     workload: Workload,
     deadline: Instant,
     seed: u64,
-    sent: &AtomicU64,
-) -> TaskResult {
+    /// Its schedule, when paced.
+    pacing: Option<Pacing>,
+}
+
+async fn virtual_user(load: &Load, user: User, sent: &AtomicU64) -> TaskResult {
+    let User {
+        workload,
+        deadline,
+        seed,
+        mut pacing,
+    } = user;
     let mut rng = StdRng::seed_from_u64(seed);
     let mut me = VirtualUser::default();
     let mut routes: BTreeMap<&'static str, RouteRun> = BTreeMap::new();
@@ -194,9 +215,20 @@ async fn virtual_user(
         Ok(wire) => wire,
         Err(e) => return (routes, Some(e.to_string())),
     };
-    while Instant::now() < deadline {
+    loop {
+        let ready = Instant::now();
+        let next_at = pacing.as_ref().map_or(ready, Pacing::due);
+        if next_at >= deadline || ready >= deadline {
+            break;
+        }
+        if next_at > ready {
+            tokio::time::sleep_until(next_at.into()).await;
+        }
         let planned = load.chooser.next(workload, &mut rng, &mut me);
-        let start = Instant::now();
+        let sent_at = Instant::now();
+        let start = pacing
+            .as_mut()
+            .map_or(sent_at, |p| p.advance(ready, sent_at));
         let outcome = send(&mut wire, load, &planned).await;
         let micros = start.elapsed().as_micros() as u64;
         sent.fetch_add(1, Ordering::Relaxed);

@@ -3,7 +3,9 @@
 //!
 //! It starts a Perch in this process on a free port (or targets `--url`),
 //! fills it with a realistic data set, then runs each workload with C
-//! concurrent connections for T seconds after a warm-up, and reports
+//! concurrent connections for T seconds after a warm-up (each connection
+//! sending as soon as its last answer is in, or on a schedule with
+//! `--rate`), and reports
 //! requests per second, latency percentiles, answers outside 2xx, cache hit
 //! ratios per key family and, in process, what a request costs in cache
 //! round trips and database queries.
@@ -16,6 +18,7 @@
 //! - [`zipf`]: Zipf(1.0) popularity.
 //! - [`workload`]: what each virtual user asks for next.
 //! - [`load`]: the load loop and its latency histograms.
+//! - [`pacing`]: the open loop of `--rate`.
 //! - [`counters`]: the server's counters, read around each run.
 //! - [`memory`]: what `--report-memory` measures.
 //! - [`report`]: the tables and the JSON.
@@ -25,6 +28,7 @@ pub mod counters;
 pub mod load;
 pub mod memory;
 pub mod options;
+pub mod pacing;
 pub mod progress;
 pub mod remote;
 pub mod report;
@@ -159,6 +163,7 @@ async fn run_against(
         client: client.clone(),
         chooser: Chooser::new(data),
         connections: opts.connections,
+        rate: opts.rate,
         seed: opts.seed,
     });
     let memory = if opts.report_memory {
@@ -216,6 +221,7 @@ async fn run_against(
         seeded,
         seed_secs,
         connections: opts.connections,
+        rate: opts.rate,
         duration_secs: opts.duration.as_secs_f64(),
         warmup_secs: opts.warmup.as_secs_f64(),
         seed: opts.seed,

@@ -46,6 +46,12 @@ pub struct BenchArgs {
     /// Concurrent connections (one task each).
     #[arg(long, short = 'c', default_value = "32")]
     pub connections: String,
+    /// Requests per second to send in all, on a schedule (an open loop);
+    /// unset: each connection sends as soon as its last answer is in (a
+    /// closed loop, which measures capacity). Latency is then counted from
+    /// when each request was due (see `bench::pacing`).
+    #[arg(long)]
+    pub rate: Option<String>,
     /// Measured time per workload (`10s`, `500ms`, `1m`).
     #[arg(long, short = 'd', default_value = "10s")]
     pub duration: String,
@@ -128,6 +134,8 @@ pub struct BenchOptions {
     pub sizes: Sizes,
     /// Concurrent connections.
     pub connections: usize,
+    /// Requests per second in all, when paced (`--rate`).
+    pub rate: Option<f64>,
     /// Measured time per workload.
     pub duration: Duration,
     /// Warm-up per workload.
@@ -185,6 +193,7 @@ impl BenchArgs {
             favourites: count(&self.favourites, 0, 100_000_000, "--favourites")?,
         };
         let connections = count(&self.connections, 1, 10_000, "--connections")?;
+        let rate = self.rate.as_deref().map(parse_rate).transpose()?;
         let duration = parse_duration(&self.duration)
             .filter(|d| !d.is_zero())
             .ok_or_else(|| {
@@ -225,6 +234,7 @@ impl BenchArgs {
             redis_url: self.redis_url,
             sizes,
             connections,
+            rate,
             duration,
             warmup,
             workloads,
@@ -250,6 +260,18 @@ fn count(text: &str, min: usize, max: usize, flag: &'static str) -> Result<usize
         _ => Err(bad(
             flag,
             format!("{text:?} is not a whole number from {min} to {max}"),
+        )),
+    }
+}
+
+/// Reads a request rate: a positive number of requests per second, at most
+/// ten million.
+fn parse_rate(text: &str) -> Result<f64, ConfigError> {
+    match text.trim().replace('_', "").parse::<f64>() {
+        Ok(r) if r.is_finite() && r > 0.0 && r <= 10_000_000.0 => Ok(r),
+        _ => Err(bad(
+            "--rate",
+            format!("{text:?} is not a number of requests per second above 0"),
         )),
     }
 }
@@ -319,5 +341,15 @@ mod tests {
             ]
         );
         assert!(parse_workloads("everything").is_err());
+    }
+
+    #[test]
+    fn rates_are_positive_numbers() {
+        assert_eq!(parse_rate("5000").unwrap(), 5000.0);
+        assert_eq!(parse_rate("2_500.5").unwrap(), 2500.5);
+        for bad in ["0", "-3", "fast", "NaN", "inf", "1e9"] {
+            let e = parse_rate(bad).unwrap_err();
+            assert_eq!(e.setting, "--rate", "{bad}");
+        }
     }
 }

@@ -31,6 +31,9 @@ pub struct Report {
     pub seed_secs: f64,
     /// Concurrent connections.
     pub connections: usize,
+    /// Requests per second asked for with `--rate` (an open loop); `None`
+    /// for a closed loop.
+    pub rate: Option<f64>,
     /// Measured seconds per workload, as asked.
     pub duration_secs: f64,
     /// Warm-up seconds per workload.
@@ -231,13 +234,17 @@ impl Report {
         let mut out = String::new();
         let _ = writeln!(
             out,
-            "perch bench {}: {} {} ({} + {}), {} connections, {:.1}s per workload after {:.1}s warm-up, seed {}",
+            "perch bench {}: {} {} ({} + {}), {} connections, {}, {:.1}s per workload after {:.1}s warm-up, seed {}",
             self.version,
             self.mode,
             self.url,
             self.database.as_deref().unwrap_or("?"),
             self.cache.as_deref().unwrap_or("?"),
             self.connections,
+            self.rate.map_or_else(
+                || "closed loop".to_string(),
+                |r| format!("open loop at {r:.0} req/s")
+            ),
             self.duration_secs,
             self.warmup_secs,
             self.seed,
