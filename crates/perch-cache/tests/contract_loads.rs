@@ -4,7 +4,7 @@
 #[macro_use]
 mod support;
 
-use perch_cache::{DecodeMemo, Key, PostSummary, Profile, Update, UserId};
+use perch_cache::{DecodeMemo, Family, Key, PostSummary, Profile, Update, UserId};
 use support::*;
 use tokio::sync::oneshot;
 
@@ -16,6 +16,39 @@ contract! {
     threads memoized_decodes_follow_the_text,
     threads memoized_page_decodes_follow_each_text,
     threads a_full_memo_keeps_the_keys_in_use,
+    threads each_missed_read_counts_one_miss,
+}
+
+async fn each_missed_read_counts_one_miss(h: &Harness) {
+    let misses = || {
+        let stats = h.cache.stats();
+        let p = stats.iter().find(|s| s.family == Family::Profile).unwrap();
+        (p.hits, p.misses)
+    };
+    // A cold read and its load: one miss (the load's second look at the
+    // key is not another), then a hit.
+    let key = Key::Profile(UserId(61));
+    let loaded = h
+        .cache
+        .get_or_load(&key, || async { Ok::<_, ()>(Some(profile(61))) })
+        .await
+        .unwrap();
+    assert_eq!(loaded.map(|p| p.user_id), Some(61));
+    assert_eq!(misses(), (0, 1));
+    // Reads decoded through a memo count their misses as plain reads do.
+    let memo = DecodeMemo::<Profile>::default();
+    assert!(
+        h.cache
+            .decode_memo(&Key::Profile(UserId(62)), None, &memo)
+            .await
+            .is_none()
+    );
+    assert_eq!(misses(), (0, 2));
+    let keys = [Key::Profile(UserId(61)), Key::Profile(UserId(63))];
+    let raw = h.cache.fetch_raw(&keys).await.unwrap();
+    let page = h.cache.decode_memo_many(&keys, raw, &memo).await;
+    assert!(page[0].is_some() && page[1].is_none());
+    assert_eq!(misses(), (1, 3));
 }
 
 async fn a_write_during_a_load_keeps_the_loaded_value_out(h: &Harness) {

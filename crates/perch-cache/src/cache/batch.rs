@@ -214,8 +214,9 @@ impl Cache {
     /// Loads a value that a read just missed and caches it: at most one
     /// `load` per key at a time in this process (concurrent callers wait and
     /// share its result), and the key is read once more inside the flight in
-    /// case another flight filled it. With `cache_up` false (the read that
-    /// missed failed), the cache is left alone and only the load runs.
+    /// case another flight filled it (a read not counted: the miss that led
+    /// here was). With `cache_up` false (the read that missed failed), the
+    /// cache is left alone and only the load runs.
     pub async fn fill<T, E, F, Fut>(
         &self,
         key: &Key,
@@ -231,7 +232,7 @@ impl Cache {
         self.inner
             .flights
             .run(&rendered, || async {
-                if cache_up && let Ok(Some(value)) = self.get::<T>(key).await {
+                if cache_up && let Ok(Some(value)) = self.recheck::<T>(key).await {
                     return Ok(Some(value));
                 }
                 let start = self.begin_load(&rendered);

@@ -83,7 +83,10 @@ impl Cache {
         {
             let mut seen = memo.lock();
             for ((i, key), raw) in keys.iter().enumerate().zip(raws) {
-                let Some(text) = raw else { continue };
+                let Some(text) = raw else {
+                    self.inner.stats.miss(key.family());
+                    continue;
+                };
                 match seen.find(&self.render(key), memo.bounds()) {
                     Some(e) if e.text.as_ref() == Some(&text) => {
                         hits[key.family() as usize] += 1;
@@ -113,7 +116,10 @@ impl Cache {
         memo: &DecodeMemo<T>,
         parse: impl FnOnce(&str) -> serde_json::Result<T>,
     ) -> Option<Arc<T>> {
-        let text = raw?;
+        let Some(text) = raw else {
+            self.inner.stats.miss(key.family());
+            return None;
+        };
         let rendered = self.render(key);
         {
             let mut seen = memo.lock();

@@ -212,6 +212,24 @@ impl Cache {
         Ok(self.decode(key, &rendered, text).await)
     }
 
+    /// Reads and decodes one key without counting a lookup: the second look
+    /// of a read whose miss was counted already. A value that does not parse
+    /// is left to the counted reads, which delete it.
+    pub(crate) async fn recheck<T: CacheValue>(&self, key: &Key) -> CacheResult<Option<T>> {
+        self.settle_pending().await?;
+        let rendered = self.render(key);
+        let mut values = self.observe(
+            self.inner
+                .backend
+                .get_many(std::slice::from_ref(&rendered))
+                .await,
+        )?;
+        Ok(values
+            .pop()
+            .flatten()
+            .and_then(|text| serde_json::from_str(&text).ok()))
+    }
+
     /// Decodes a value read from `rendered`, counting the lookup.
     pub(crate) async fn decode<T: CacheValue>(
         &self,
