@@ -152,7 +152,6 @@ fn bench_stack(c: &mut Criterion, rt: &Runtime, name: &str, redis: Option<String
             )
         })
     });
-    let author = std::sync::Arc::new(author.clone());
     let views: Vec<StatusView> = posts
         .iter()
         .map(|p| StatusView {

@@ -54,6 +54,9 @@ pub struct Shared {
     pub profile_memo: Arc<perch_cache::DecodeMemo<perch_cache::Profile>>,
     /// Rendered Account JSON per profile, reused while the profile is the same.
     pub account_json: Arc<crate::http::entities::AccountMemo>,
+    /// Each account's `posts:user` list, decoded into shared posts once per
+    /// change (so a page's Statuses are found rendered by pointer).
+    pub user_posts_memo: Arc<perch_cache::DecodeMemo<Vec<Arc<crate::domain::convert::Post>>>>,
     /// Likes lists decoded once per change (each signed-in page reads one).
     pub likes_memo: Arc<perch_cache::DecodeMemo<Vec<perch_cache::LikeEntry>>>,
     /// The public timeline's posts, converted once per change.
@@ -134,6 +137,8 @@ impl AppState {
             status_json: Arc::default(),
             timeline_page: Arc::default(),
             timeline_posts: Arc::default(),
+            // One per account read; a full list (20 posts) is ~8 KB.
+            user_posts_memo: Arc::new(perch_cache::DecodeMemo::bounded(8192, 32 << 20)),
             // One per active user; a full list (500 likes) is ~100 KB.
             likes_memo: Arc::new(perch_cache::DecodeMemo::bounded(10_000, 32 << 20)),
             // The first bytes of lists read for their first page (a few KB

@@ -63,7 +63,7 @@ mod tests {
         // 1000 requests a second over 4 users: each every 4 ms, 1 ms apart.
         let mut users: Vec<Pacing> = (0..4).map(|i| Pacing::new(start, 1000.0, 4, i)).collect();
         let dues: Vec<Duration> = users.iter().map(|p| p.due() - start).collect();
-        assert_eq!(dues, [0 * MS, MS, 2 * MS, 3 * MS]);
+        assert_eq!(dues, [Duration::ZERO, MS, 2 * MS, 3 * MS]);
         let third = &mut users[2];
         third.advance(start, start + 2 * MS);
         assert_eq!(third.due() - start, 6 * MS);

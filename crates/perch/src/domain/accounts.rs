@@ -13,13 +13,19 @@ use crate::db::now_ms;
 use crate::error::ApiError;
 use crate::state::AppState;
 
-/// The profile of account `id`: from the cache, else the database.
-pub async fn get(state: &AppState, caller: Option<&Caller>, id: i64) -> DomainResult<Profile> {
+/// The profile of account `id`: from the cache, else the database. A
+/// cached one is decoded once per change of its text and shared, so its
+/// rendered Account JSON is found again by pointer
+/// (`http::entities::AccountMemo`).
+pub async fn get(state: &AppState, caller: Option<&Caller>, id: i64) -> DomainResult<Arc<Profile>> {
     let key = Key::Profile(UserId(id));
-    let mut fetched = fetch(state, caller, vec![key.clone()]).await?;
-    match fetched.take::<Profile>(state, 0).await {
+    let mut fetched = fetch(state, caller, vec![key]).await?;
+    match fetched.take_memo(state, 0, &state.profile_memo).await {
         Some(p) => Ok(p),
-        None => load(state, &fetched, id).await?.ok_or(ApiError::NotFound),
+        None => load(state, &fetched, id)
+            .await?
+            .map(Arc::new)
+            .ok_or(ApiError::NotFound),
     }
 }
 
@@ -157,7 +163,7 @@ pub async fn lookup(
     state: &AppState,
     caller: Option<&Caller>,
     acct: &str,
-) -> DomainResult<Profile> {
+) -> DomainResult<Arc<Profile>> {
     let name = match acct.trim_start_matches('@').split_once('@') {
         Some((name, domain)) if domain.eq_ignore_ascii_case(&state.settings.domain) => name,
         Some(_) => return Err(ApiError::NotFound),

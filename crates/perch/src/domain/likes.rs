@@ -64,7 +64,7 @@ pub async fn favourite(
     // The caller's like is now as asked, whatever it was before.
     Ok(StatusView {
         post: std::sync::Arc::new(Post::from_row(&row)),
-        author: std::sync::Arc::new(author),
+        author,
         favourited: on,
     })
 }
@@ -78,7 +78,10 @@ fn with_count(row: statuses::StatusRow, latest: Option<i64>) -> statuses::Status
 }
 
 /// A status that a (un)favourite did not change, and its author.
-async fn unchanged(state: &AppState, id: i64) -> DomainResult<(statuses::StatusRow, Profile)> {
+async fn unchanged(
+    state: &AppState,
+    id: i64,
+) -> DomainResult<(statuses::StatusRow, std::sync::Arc<Profile>)> {
     let row = statuses::by_id(&state.db, id)
         .await?
         .ok_or(ApiError::NotFound)?;

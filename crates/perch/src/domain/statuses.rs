@@ -151,7 +151,7 @@ pub async fn delete(state: &AppState, caller: &Caller, id: i64) -> DomainResult<
     let author = accounts::get(state, None, caller.account_id).await?;
     Ok(StatusView {
         post: Arc::new(Post::from_row(&row)),
-        author: Arc::new(author),
+        author,
         favourited: false,
     })
 }
@@ -172,42 +172,55 @@ pub async fn by_account(
         keys.push(Key::Likes(UserId(c.account_id)));
     }
     let mut fetched = fetch(state, caller, keys).await?;
-    let posts: Vec<Post> = if first_page && page.limit <= cap {
-        let cached = match fetched.take::<Vec<PostSummary>>(state, 0).await {
+    let posts: Vec<Arc<Post>> = if first_page && page.limit <= cap {
+        // Decoded once per change of the list, into posts shared by every
+        // reader of it: their rendered Statuses are then found by pointer.
+        let convert = |list: &[PostSummary]| -> Vec<Arc<Post>> {
+            list.iter()
+                .map(|s| Arc::new(Post::from_summary(account_id, s)))
+                .collect()
+        };
+        let raw = fetched.take_raw(0);
+        let memo = &state.user_posts_memo;
+        let cached = match state
+            .cache
+            .decode_memo_with(&posts_key, raw, memo, |text| {
+                serde_json::from_str::<Vec<PostSummary>>(text).map(|list| convert(&list))
+            })
+            .await
+        {
             Some(list) => Some(list),
-            None => {
-                fetched
-                    .fill(state, &posts_key, || async {
-                        let rows =
-                            statuses::by_account(&state.db, account_id, Page::first(cap)).await?;
-                        Ok(Some(
-                            rows.iter().map(|r| Post::from_row(r).summary()).collect(),
-                        ))
-                    })
-                    .await?
-            }
+            None => fetched
+                .fill(state, &posts_key, || async {
+                    let rows =
+                        statuses::by_account(&state.db, account_id, Page::first(cap)).await?;
+                    Ok(Some(
+                        rows.iter().map(|r| Post::from_row(r).summary()).collect(),
+                    ))
+                })
+                .await?
+                .map(|list: Vec<PostSummary>| Arc::new(convert(&list))),
         };
         cached
+            .map(|list| list.iter().take(page.limit as usize).cloned().collect())
             .unwrap_or_default()
-            .iter()
-            .take(page.limit as usize)
-            .map(|s| Post::from_summary(account_id, s))
-            .collect()
     } else {
         statuses::by_account(&state.db, account_id, page)
             .await?
             .iter()
-            .map(Post::from_row)
+            .map(|row| Arc::new(Post::from_row(row)))
             .collect()
     };
     // The author's profile: from this fetch, so a known account with no
     // statuses still answers, and an unknown one is 404.
-    let author = Arc::new(match fetched.take::<Profile>(state, 1).await {
+    let author = match fetched.take_memo(state, 1, &state.profile_memo).await {
         Some(p) => p,
-        None => accounts::load(state, &fetched, account_id)
-            .await?
-            .ok_or(ApiError::NotFound)?,
-    });
+        None => Arc::new(
+            accounts::load(state, &fetched, account_id)
+                .await?
+                .ok_or(ApiError::NotFound)?,
+        ),
+    };
     let ids: Vec<i64> = posts.iter().map(|p| p.id).collect();
     let liked = super::likes::liked_set(state, caller, &mut fetched, 2, &ids).await?;
     let items = posts
@@ -215,7 +228,7 @@ pub async fn by_account(
         .map(|post| {
             let favourited = liked.contains(&post.id);
             StatusView {
-                post: Arc::new(post),
+                post,
                 author: author.clone(),
                 favourited,
             }

@@ -4,6 +4,7 @@
 
 use axum::extract::{OriginalUri, Path, State};
 use axum::http::HeaderMap;
+use axum::response::Response;
 use axum::routing::{get, patch, post};
 use axum::{Json, Router};
 use serde::Deserialize;
@@ -12,7 +13,7 @@ use super::auth::{MaybeUser, User};
 use super::entities::{Account, CredentialAccount, Relationship, Status};
 use super::extract::{Body, Query, lenient};
 use super::paging::PageQuery;
-use super::render::{JsonArray, account_page, status_page};
+use super::render::{self, JsonArray, account_page, status_page};
 use super::validate;
 use crate::db::accounts::ProfileUpdate;
 use crate::domain::follows::{self, Direction};
@@ -52,10 +53,10 @@ async fn show(
     State(state): State<AppState>,
     MaybeUser(caller): MaybeUser,
     Path(id): Path<String>,
-) -> Result<Json<Account>, ApiError> {
+) -> Result<Response, ApiError> {
     let id = validate::path_id(&id)?;
     let profile = accounts::get(&state, caller.as_ref(), id).await?;
-    Ok(Json(Account::from_profile(&profile, &state.base_url)))
+    Ok(render::account(&state, &profile))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -80,13 +81,13 @@ async fn lookup(
     State(state): State<AppState>,
     MaybeUser(caller): MaybeUser,
     Query(q): Query<LookupQuery>,
-) -> Result<Json<Account>, ApiError> {
+) -> Result<Response, ApiError> {
     let acct = q
         .acct
         .filter(|a| !a.is_empty() && a.len() <= 320)
         .ok_or(ApiError::NotFound)?;
     let profile = accounts::lookup(&state, caller.as_ref(), &acct).await?;
-    Ok(Json(Account::from_profile(&profile, &state.base_url)))
+    Ok(render::account(&state, &profile))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

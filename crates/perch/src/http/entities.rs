@@ -252,32 +252,51 @@ use std::sync::Arc;
 const MEMO_PROFILES: usize = 10_000;
 
 impl AccountMemo {
-    /// The Account JSON of `p`. The profiles of a cached read are shared
-    /// values, so pointers are compared before contents.
+    /// The Account JSON of `p`.
     pub fn text(&self, p: &Arc<Profile>, base: &str) -> Arc<str> {
-        let mut rendered = self.rendered.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((seen, json)) = rendered.get_mut(&p.user_id) {
-            if Arc::ptr_eq(seen, p) {
-                return json.clone();
+        self.texts(std::slice::from_ref(p), base)
+            .pop()
+            .unwrap_or_else(|| "{}".into())
+    }
+
+    /// The Account JSON of each of `profiles`, the memo locked once for
+    /// them all (a page of 40 took 40 locks). The profiles of a cached read
+    /// are shared values, so pointers are compared before contents.
+    pub fn texts(&self, profiles: &[Arc<Profile>], base: &str) -> Vec<Arc<str>> {
+        let mut out: Vec<Option<Arc<str>>> = {
+            let mut rendered = self.rendered.lock().unwrap_or_else(|e| e.into_inner());
+            profiles
+                .iter()
+                .map(|p| {
+                    let (seen, json) = rendered.get_mut(&p.user_id)?;
+                    if !Arc::ptr_eq(seen, p) {
+                        if **seen != **p {
+                            return None;
+                        }
+                        // Equal under another pointer: keep this one, so the
+                        // next check is by pointer.
+                        *seen = p.clone();
+                    }
+                    Some(json.clone())
+                })
+                .collect()
+        };
+        for (p, slot) in profiles.iter().zip(out.iter_mut()) {
+            if slot.is_some() {
+                continue;
             }
-            if **seen == **p {
-                // Equal under another pointer: keep this one, so the next
-                // check is by pointer.
-                *seen = p.clone();
-                return json.clone();
+            // Serializing a plain struct of strings and numbers cannot fail.
+            let json: Arc<str> = serde_json::to_string(&Account::from_profile(p, base))
+                .unwrap_or_else(|_| "{}".into())
+                .into();
+            let mut rendered = self.rendered.lock().unwrap_or_else(|e| e.into_inner());
+            if rendered.len() >= MEMO_PROFILES {
+                rendered.clear();
             }
+            rendered.insert(p.user_id, (p.clone(), json.clone()));
+            *slot = Some(json);
         }
-        drop(rendered);
-        // Serializing a plain struct of strings and numbers cannot fail.
-        let json: Arc<str> = serde_json::to_string(&Account::from_profile(p, base))
-            .unwrap_or_else(|_| "{}".into())
-            .into();
-        let mut rendered = self.rendered.lock().unwrap_or_else(|e| e.into_inner());
-        if rendered.len() >= MEMO_PROFILES {
-            rendered.clear();
-        }
-        rendered.insert(p.user_id, (p.clone(), json.clone()));
-        json
+        out.into_iter().flatten().collect()
     }
 
     /// The Account JSON of `p`, to embed in a Status.

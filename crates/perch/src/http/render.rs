@@ -180,10 +180,20 @@ pub fn account_page(
 ) -> (HeaderMap, JsonArray) {
     let mut headers = HeaderMap::new();
     link_header(&mut headers, &state.base_url, uri, page);
-    let parts: Vec<Arc<str>> = page
-        .items
-        .iter()
-        .map(|p| state.account_json.text(p, &state.base_url))
-        .collect();
+    let parts = state.account_json.texts(&page.items, &state.base_url);
     (headers, JsonArray::join(&parts))
+}
+
+/// One Account as a handler answers it: the profile's stored Account JSON,
+/// not serialized again.
+pub fn account(state: &AppState, profile: &Arc<Profile>) -> Response {
+    let text = state.account_json.text(profile, &state.base_url);
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        Bytes::copy_from_slice(text.as_bytes()),
+    )
+        .into_response()
 }
