@@ -391,4 +391,38 @@ mod tests {
         );
         assert_eq!(html(""), "");
     }
+
+    fn profile(id: i64, followers: u64) -> Arc<Profile> {
+        Arc::new(
+            serde_json::from_value(serde_json::json!({
+                "userId": id.to_string(), "username": format!("u{id}"),
+                "displayName": "", "bio": "", "profileImageUrl": "",
+                "followersCount": followers, "followingCount": 0, "postsCount": 0,
+                "actorType": "Person", "inboxUrl": "", "outboxUrl": "",
+            }))
+            .expect("a profile"),
+        )
+    }
+
+    #[test]
+    fn account_json_is_rendered_once_per_change_of_the_profile() {
+        let memo = AccountMemo::default();
+        let base = "https://perch.test";
+        let (alice, bob) = (profile(1, 5), profile(2, 7));
+        let page = memo.texts(&[alice.clone(), bob.clone()], base);
+        let parsed: serde_json::Value = serde_json::from_str(&page[1]).expect("JSON");
+        assert_eq!(
+            (parsed["id"].as_str(), parsed["followers_count"].as_u64()),
+            (Some("2"), Some(7))
+        );
+        // The same profile, or an equal one under another pointer: the very
+        // text rendered before, not a new one.
+        assert!(Arc::ptr_eq(&memo.text(&alice, base), &page[0]));
+        let equal = Arc::new((*alice).clone());
+        assert!(Arc::ptr_eq(&memo.text(&equal, base), &page[0]));
+        // A changed profile is rendered again.
+        let changed = memo.text(&profile(1, 6), base);
+        assert!(!Arc::ptr_eq(&changed, &page[0]));
+        assert!(changed.contains(r#""followers_count":6"#), "{changed}");
+    }
 }
