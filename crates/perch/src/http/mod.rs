@@ -5,6 +5,7 @@
 //! [`ApiError`], and errors produced by middleware or the router itself (404
 //! for an unknown path, 405, 413, timeouts) through [`observe::observe`].
 
+pub mod account_json;
 pub mod accounts;
 pub mod auth;
 pub mod body_first;
