@@ -4,7 +4,7 @@
 #[macro_use]
 mod support;
 
-use perch_cache::{DecodeMemo, Family, Key, PostSummary, Profile, Update, UserId};
+use perch_cache::{DecodeMemo, Family, Key, PostSummary, Profile, SharedDecode, Update, UserId};
 use support::*;
 use tokio::sync::oneshot;
 
@@ -49,6 +49,31 @@ async fn each_missed_read_counts_one_miss(h: &Harness) {
     let page = h.cache.decode_memo_many(&keys, raw, &memo).await;
     assert!(page[0].is_some() && page[1].is_none());
     assert_eq!(misses(), (1, 3));
+    // One hot key's memo: a missing value is a miss; a second read of a key
+    // already counted (a list read again whole) counts nothing.
+    let shared = SharedDecode::<Profile>::default();
+    let parse = |text: &str| serde_json::from_str::<Profile>(text);
+    let absent = Key::Profile(UserId(64));
+    assert!(
+        h.cache
+            .decode_shared_with(&absent, None, &shared, parse)
+            .await
+            .is_none()
+    );
+    assert_eq!(misses(), (1, 4));
+    let text = h.cache.fetch_raw(&keys[..1]).await.unwrap().pop().flatten();
+    let again = h
+        .cache
+        .decode_shared_again(&keys[0], text, &shared, parse)
+        .await;
+    assert_eq!(again.map(|p| p.user_id), Some(61));
+    assert!(
+        h.cache
+            .decode_shared_again(&absent, None, &shared, parse)
+            .await
+            .is_none()
+    );
+    assert_eq!(misses(), (1, 4));
 }
 
 async fn a_write_during_a_load_keeps_the_loaded_value_out(h: &Harness) {

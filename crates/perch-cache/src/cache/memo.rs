@@ -37,18 +37,62 @@ impl Cache {
         memo: &SharedDecode<T>,
         parse: impl FnOnce(&str) -> serde_json::Result<T>,
     ) -> Option<Arc<T>> {
-        let text = raw?;
+        self.shared_with(key, raw, memo, parse, true).await
+    }
+
+    /// [`Cache::decode_shared_with`] for a second read of a key whose
+    /// lookup was counted already (the whole list, after its first bytes
+    /// fell short): it counts nothing, so one request is one lookup.
+    pub async fn decode_shared_again<T>(
+        &self,
+        key: &Key,
+        raw: Option<String>,
+        memo: &SharedDecode<T>,
+        parse: impl FnOnce(&str) -> serde_json::Result<T>,
+    ) -> Option<Arc<T>> {
+        self.shared_with(key, raw, memo, parse, false).await
+    }
+
+    async fn shared_with<T>(
+        &self,
+        key: &Key,
+        raw: Option<String>,
+        memo: &SharedDecode<T>,
+        parse: impl FnOnce(&str) -> serde_json::Result<T>,
+        counted: bool,
+    ) -> Option<Arc<T>> {
+        let Some(text) = raw else {
+            if counted {
+                self.inner.stats.miss(key.family());
+            }
+            return None;
+        };
         {
             let last = memo.last.lock().unwrap_or_else(|e| e.into_inner());
             if let Some((seen, value)) = last.as_ref()
                 && *seen == text
             {
-                self.inner.stats.hit(key.family());
+                if counted {
+                    self.inner.stats.hit(key.family());
+                }
                 return Some(value.clone());
             }
         }
         let rendered = self.render(key);
-        let value = Arc::new(self.decode_with(key, &rendered, Some(&text), parse).await?);
+        let value = if counted {
+            self.decode_with(key, &rendered, Some(&text), parse).await?
+        } else {
+            match parse(&text) {
+                Ok(value) => value,
+                Err(err) => {
+                    // Still deleted, and counted as corrupt (and a miss).
+                    self.discard_corrupt(key.family(), &rendered, &err.to_string())
+                        .await;
+                    return None;
+                }
+            }
+        };
+        let value = Arc::new(value);
         let mut last = memo.last.lock().unwrap_or_else(|e| e.into_inner());
         *last = Some((text, value.clone()));
         Some(value)

@@ -170,9 +170,10 @@ async fn cached_head(
         .ok()?
         .pop()
         .flatten();
+    // The lookup was counted with the first read.
     state
         .cache
-        .decode_shared_with(&key, whole, &state.timeline_memo, |text| {
+        .decode_shared_again(&key, whole, &state.timeline_memo, |text| {
             state.timeline_posts.parse_head(text, false)
         })
         .await

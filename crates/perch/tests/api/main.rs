@@ -14,6 +14,7 @@ mod client_library;
 mod costs;
 mod invalidation;
 mod keep_alive;
+mod lookups;
 mod oauth;
 mod ops;
 mod paging;
