@@ -53,6 +53,19 @@ async fn every_workload_runs_and_a_warm_profile_read_costs_one_round_trip() {
         let p50 = w["latency_ms"]["p50"].as_f64().unwrap();
         let p99 = w["latency_ms"]["p99"].as_f64().unwrap();
         assert!(0.0 < p50 && p50 <= p99, "{name}: p50 {p50}, p99 {p99}");
+        // The server's own time for each answer lies within the client's
+        // wait for it, so each of its percentiles is at most the client's.
+        let server = &w["server_ms"];
+        let (s50, s99) = (server["p50"].as_f64(), server["p99"].as_f64());
+        let (s50, s99) = s50.zip(s99).unwrap_or_else(|| panic!("{name}: {server}"));
+        assert!(
+            0.0 < s50 && s50 <= p50,
+            "{name}: server p50 {s50}, p50 {p50}"
+        );
+        assert!(
+            s50 <= s99 && s99 <= p99,
+            "{name}: server p99 {s99}, p99 {p99}"
+        );
         let ratios = w["cache_hit_ratio"].as_array().unwrap();
         assert!(!ratios.is_empty(), "{name}: no cache lookups reported");
         for f in ratios {

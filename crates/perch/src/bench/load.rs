@@ -29,8 +29,11 @@ const MAX_LATENCY_US: u64 = 60_000_000;
 /// The figures of one route over one run.
 #[derive(Debug, Clone)]
 pub struct RouteRun {
-    /// Latencies in microseconds.
+    /// Latencies in microseconds, as the client saw them.
     pub latency: Histogram<u64>,
+    /// The server's own time for each answer that said it (its
+    /// `Server-Timing`), in microseconds.
+    pub server: Histogram<u64>,
     /// Answers with a 2xx status.
     pub ok: u64,
     /// 429 answers (rate limited).
@@ -43,10 +46,14 @@ pub struct RouteRun {
 
 impl RouteRun {
     fn new() -> RouteRun {
+        // Constant bounds: only a max below twice the min would fail.
+        let histogram = || {
+            Histogram::new_with_bounds(1, MAX_LATENCY_US, 3)
+                .expect("constant histogram bounds are valid")
+        };
         RouteRun {
-            // Constant bounds: only a max below twice the min would fail.
-            latency: Histogram::new_with_bounds(1, MAX_LATENCY_US, 3)
-                .expect("constant histogram bounds are valid"),
+            latency: histogram(),
+            server: histogram(),
             ok: 0,
             rate_limited: 0,
             other_non_2xx: 0,
@@ -62,6 +69,7 @@ impl RouteRun {
     fn merge(&mut self, other: &RouteRun) {
         // Same bounds on both sides: adding cannot fail.
         let _ = self.latency.add(&other.latency);
+        let _ = self.server.add(&other.server);
         self.ok += other.ok;
         self.rate_limited += other.rate_limited;
         self.other_non_2xx += other.other_non_2xx;
@@ -236,10 +244,15 @@ async fn virtual_user(load: &Load, user: User, sent: &AtomicU64) -> TaskResult {
         figures
             .latency
             .saturating_record(micros.clamp(1, MAX_LATENCY_US));
+        if let Ok((_, _, Some(server))) = &outcome {
+            figures
+                .server
+                .saturating_record((*server).clamp(1, MAX_LATENCY_US));
+        }
         match outcome {
-            Ok((status, _)) if (200..300).contains(&status) => figures.ok += 1,
-            Ok((429, _)) => figures.rate_limited += 1,
-            Ok((status, body)) => {
+            Ok((status, _, _)) if (200..300).contains(&status) => figures.ok += 1,
+            Ok((429, _, _)) => figures.rate_limited += 1,
+            Ok((status, body, _)) => {
                 figures.other_non_2xx += 1;
                 failure.get_or_insert_with(|| format!("{} → {status} {body}", planned.path));
             }
@@ -255,8 +268,13 @@ async fn virtual_user(load: &Load, user: User, sent: &AtomicU64) -> TaskResult {
 }
 
 /// Sends one request on the virtual user's connection and reads its whole
-/// body; the status and, for a failure, the start of the body.
-async fn send(wire: &mut Wire, load: &Load, planned: &Planned) -> std::io::Result<(u16, String)> {
+/// body; the status, for a failure the start of the body, and the server's
+/// own time for it when it said.
+async fn send(
+    wire: &mut Wire,
+    load: &Load,
+    planned: &Planned,
+) -> std::io::Result<(u16, String, Option<u64>)> {
     let token = planned.user.and_then(|u| load.chooser.token(u));
     let body = planned
         .body
@@ -272,7 +290,7 @@ async fn send(wire: &mut Wire, load: &Load, planned: &Planned) -> std::io::Resul
     } else {
         String::from_utf8_lossy(&answer.body[..answer.body.len().min(200)]).into_owned()
     };
-    Ok((answer.status, detail))
+    Ok((answer.status, detail, answer.server_us))
 }
 
 /// Reads every account's profile, statuses and followers once (and the

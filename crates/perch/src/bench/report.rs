@@ -96,6 +96,8 @@ pub struct RouteReport {
     pub requests_per_sec: f64,
     /// Latency percentiles.
     pub latency_ms: Latency,
+    /// The server's own time (its `Server-Timing`), when it said.
+    pub server_ms: Option<Latency>,
     /// Answers outside 2xx (429s included).
     pub non_2xx: u64,
     /// 429 answers.
@@ -117,6 +119,8 @@ pub struct WorkloadReport {
     pub requests_per_sec: f64,
     /// Latency percentiles over every route.
     pub latency_ms: Latency,
+    /// The server's own time over every route, when it said.
+    pub server_ms: Option<Latency>,
     /// Answers outside 2xx (429s included).
     pub non_2xx: u64,
     /// 429 answers (rate limited), also counted in `non_2xx`.
@@ -147,7 +151,14 @@ fn ms(us: u64) -> f64 {
 }
 
 fn latency(r: &RouteRun) -> Latency {
-    let h = &r.latency;
+    percentiles(&r.latency)
+}
+
+fn server(r: &RouteRun) -> Option<Latency> {
+    (!r.server.is_empty()).then(|| percentiles(&r.server))
+}
+
+fn percentiles(h: &hdrhistogram::Histogram<u64>) -> Latency {
     Latency {
         p50: ms(h.value_at_quantile(0.50)),
         p90: ms(h.value_at_quantile(0.90)),
@@ -196,6 +207,7 @@ impl WorkloadReport {
                 requests: r.requests(),
                 requests_per_sec: per_sec(r.requests(), secs),
                 latency_ms: latency(r),
+                server_ms: server(r),
                 non_2xx: r.rate_limited + r.other_non_2xx,
                 rate_limited: r.rate_limited,
                 errors: r.errors,
@@ -207,6 +219,7 @@ impl WorkloadReport {
             elapsed_secs: secs,
             requests_per_sec: per_sec(requests, secs),
             latency_ms: latency(&total),
+            server_ms: server(&total),
             non_2xx: total.rate_limited + total.other_non_2xx,
             rate_limited: total.rate_limited,
             errors: total.errors,
@@ -221,6 +234,42 @@ impl WorkloadReport {
             db_queries_per_request: per_request(delta.db_queries),
             routes,
         }
+    }
+}
+
+/// One line of a workload's table.
+struct Row<'a> {
+    name: &'a str,
+    requests: u64,
+    rps: f64,
+    latency: &'a Latency,
+    server: Option<&'a Latency>,
+    non_2xx: u64,
+    limited: u64,
+}
+
+impl Row<'_> {
+    fn write(&self, out: &mut String) {
+        let l = self.latency;
+        let server = |q: fn(&Latency) -> f64| {
+            self.server
+                .map_or_else(|| "-".into(), |s| format!("{:.3}", q(s)))
+        };
+        let _ = writeln!(
+            out,
+            "{:<38} {:>9} {:>10.1} {:>9.3} {:>9.3} {:>9.3} {:>9.3} {:>8} {:>8} {:>8} {:>6}",
+            self.name,
+            self.requests,
+            self.rps,
+            l.p50,
+            l.p90,
+            l.p99,
+            l.p99_9,
+            server(|s| s.p50),
+            server(|s| s.p99),
+            self.non_2xx,
+            self.limited
+        );
     }
 }
 
@@ -259,7 +308,7 @@ impl Report {
             let _ = writeln!(out, "\n== {} ==", w.workload.name());
             let _ = writeln!(
                 out,
-                "{:<38} {:>9} {:>10} {:>9} {:>9} {:>9} {:>9} {:>8} {:>6}",
+                "{:<38} {:>9} {:>10} {:>9} {:>9} {:>9} {:>9} {:>8} {:>8} {:>8} {:>6}",
                 "route",
                 "requests",
                 "req/s",
@@ -267,41 +316,36 @@ impl Report {
                 "p90 ms",
                 "p99 ms",
                 "p99.9 ms",
+                "srv p50",
+                "srv p99",
                 "non-2xx",
                 "429"
             );
-            let mut line = |name: &str,
-                            requests: u64,
-                            rps: f64,
-                            l: &Latency,
-                            non2xx: u64,
-                            limited: u64| {
-                let _ = writeln!(
-                    out,
-                    "{name:<38} {requests:>9} {rps:>10.1} {:>9.3} {:>9.3} {:>9.3} {:>9.3} {non2xx:>8} {limited:>6}",
-                    l.p50, l.p90, l.p99, l.p99_9
-                );
-            };
-            if w.routes.len() > 1 {
-                for r in &w.routes {
-                    line(
-                        &r.route,
-                        r.requests,
-                        r.requests_per_sec,
-                        &r.latency_ms,
-                        r.non_2xx,
-                        r.rate_limited,
-                    );
-                }
+            let rows = w
+                .routes
+                .iter()
+                .filter(|_| w.routes.len() > 1)
+                .map(|r| Row {
+                    name: &r.route,
+                    requests: r.requests,
+                    rps: r.requests_per_sec,
+                    latency: &r.latency_ms,
+                    server: r.server_ms.as_ref(),
+                    non_2xx: r.non_2xx,
+                    limited: r.rate_limited,
+                })
+                .chain(std::iter::once(Row {
+                    name: "all",
+                    requests: w.requests,
+                    rps: w.requests_per_sec,
+                    latency: &w.latency_ms,
+                    server: w.server_ms.as_ref(),
+                    non_2xx: w.non_2xx,
+                    limited: w.rate_limited,
+                }));
+            for row in rows {
+                row.write(&mut out);
             }
-            line(
-                "all",
-                w.requests,
-                w.requests_per_sec,
-                &w.latency_ms,
-                w.non_2xx,
-                w.rate_limited,
-            );
             if w.errors > 0 {
                 let _ = writeln!(out, "requests without an answer: {}", w.errors);
             }

@@ -32,6 +32,9 @@ pub struct Answer {
     pub status: u16,
     /// The body.
     pub body: Vec<u8>,
+    /// The server's own time for it, in microseconds, from its
+    /// `Server-Timing: app;dur=MS` header (Perch sends one).
+    pub server_us: Option<u64>,
 }
 
 impl Wire {
@@ -113,7 +116,7 @@ impl Wire {
             .ok_or_else(|| io::Error::other("not connected"))?;
         stream.write_all(&self.out).await?;
         // The head: status line and headers.
-        let (status, head_len, length, chunked, close) = loop {
+        let (status, head_len, length, chunked, close, server_us) = loop {
             let mut headers = [httparse::EMPTY_HEADER; 32];
             let mut response = httparse::Response::new(&mut headers);
             match response.parse(&self.buf) {
@@ -129,7 +132,15 @@ impl Wire {
                     let chunked =
                         header("transfer-encoding").is_some_and(|v| v.contains("chunked"));
                     let close = header("connection").is_some_and(|v| v.contains("close"));
-                    break (response.code.unwrap_or(0), n, length, chunked, close);
+                    let server_us = header("server-timing").as_deref().and_then(app_duration);
+                    break (
+                        response.code.unwrap_or(0),
+                        n,
+                        length,
+                        chunked,
+                        close,
+                        server_us,
+                    );
                 }
                 Ok(httparse::Status::Partial) if self.buf.len() < MAX_HEAD => {
                     read_more(stream, &mut self.buf).await?;
@@ -154,8 +165,26 @@ impl Wire {
             self.stream = None;
             self.buf.clear();
         }
-        Ok(Answer { status, body })
+        Ok(Answer {
+            status,
+            body,
+            server_us,
+        })
     }
+}
+
+/// The `app` entry's duration of a `Server-Timing` value, in microseconds.
+fn app_duration(value: &str) -> Option<u64> {
+    let entry = value
+        .split(',')
+        .find(|e| e.trim().split(';').next() == Some("app"))?;
+    let ms: f64 = entry
+        .split(';')
+        .find_map(|p| p.trim().strip_prefix("dur="))?
+        .trim()
+        .parse()
+        .ok()?;
+    (ms.is_finite() && ms >= 0.0).then(|| (ms * 1000.0).round() as u64)
 }
 
 /// Reads what the socket has into `buf`; the end of the stream is an error
@@ -243,6 +272,18 @@ mod tests {
         assert!(seen[0].contains("Authorization: Bearer tok\r\n"));
         assert!(seen[1].starts_with("POST /p HTTP/1.1\r\n"));
         assert!(seen[1].contains("Content-Length: 0\r\n"));
+    }
+
+    #[test]
+    fn the_app_duration_is_read_from_server_timing() {
+        assert_eq!(app_duration("app;dur=0.250"), Some(250));
+        assert_eq!(
+            app_duration("db;dur=3, app;desc=\"x\";dur=12.5"),
+            Some(12_500)
+        );
+        assert_eq!(app_duration("db;dur=3"), None);
+        assert_eq!(app_duration("app;dur=-1"), None);
+        assert_eq!(app_duration("app;dur=soon"), None);
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! The outermost middleware: each request's id, span and log line, and
-//! Perch's JSON shape for error answers made outside the handlers.
+//! The outermost middleware: each request's id, span and log line, its
+//! `Server-Timing`, and Perch's JSON shape for error answers made outside
+//! the handlers.
 //!
 //! One layer where there were four (tower-http's request-id, propagation
 //! and trace layers, and a layer of its own for JSON errors): each layer
@@ -20,8 +21,14 @@ use tracing::Instrument;
 /// made here; answered either way.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// Gives the request an id, runs it in a span, answers errors as JSON, and
-/// logs the outcome (5xx at `error`, the rest at `debug`).
+/// The W3C Server-Timing header.
+pub const SERVER_TIMING: HeaderName = HeaderName::from_static("server-timing");
+
+/// Gives the request an id, runs it in a span, answers errors as JSON,
+/// says how long Perch took (`Server-Timing: app;dur=MS`: from the parsed
+/// request to the answer, so a client can tell Perch's time from the
+/// network's and its own queueing), and logs the outcome (5xx at `error`,
+/// the rest at `debug`).
 pub async fn observe(mut req: Request, next: Next) -> Response {
     let start = Instant::now();
     let id = match req.headers().get(&REQUEST_ID) {
@@ -45,9 +52,14 @@ pub async fn observe(mut req: Request, next: Next) -> Response {
         next.run(req).instrument(span.clone()).await
     };
     let mut response = json_errors(response);
-    response.headers_mut().insert(REQUEST_ID, id);
-    let status = response.status().as_u16();
     let latency_ms = start.elapsed().as_secs_f64() * 1000.0;
+    let headers = response.headers_mut();
+    headers.insert(REQUEST_ID, id);
+    // Digits, a dot and ASCII letters: always a valid header value.
+    if let Ok(timing) = HeaderValue::from_str(&format!("app;dur={latency_ms:.3}")) {
+        headers.insert(SERVER_TIMING, timing);
+    }
+    let status = response.status().as_u16();
     if response.status().is_server_error() {
         tracing::error!(parent: &span, status, latency_ms, "request failed");
     } else {

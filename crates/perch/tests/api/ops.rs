@@ -7,6 +7,7 @@ on_both_stacks!(
     metrics_expose_cache_and_latency_figures,
     instance_answers_with_a_trailing_slash_as_mastodon_does,
     every_answer_carries_a_request_id,
+    every_answer_says_how_long_perch_took,
 );
 
 async fn instance_answers_with_a_trailing_slash_as_mastodon_does(app: &ApiApp) {
@@ -167,4 +168,38 @@ async fn every_answer_carries_a_request_id(app: &ApiApp) {
         .await
         .unwrap();
     assert_eq!(r.headers()["x-request-id"], "client-chosen-42");
+}
+
+async fn every_answer_says_how_long_perch_took(app: &ApiApp) {
+    // A cached read, a miss, an unknown path, a refused method: each says
+    // `Server-Timing: app;dur=MS`, no longer than the client waited.
+    let alice = app.user("alice").await;
+    let account = format!("/api/v1/accounts/{}", alice.id);
+    for (path, delete) in [
+        (account.as_str(), false),
+        (account.as_str(), false),
+        ("/api/v1/accounts/1", false),
+        ("/no/such/path", false),
+        ("/api/v1/instance", true),
+    ] {
+        let started = std::time::Instant::now();
+        let r = if delete {
+            app.delete(path, None).await
+        } else {
+            app.get(path, None).await
+        };
+        let waited_ms = started.elapsed().as_secs_f64() * 1000.0;
+        let timing = r
+            .header("server-timing")
+            .unwrap_or_else(|| panic!("{path}: no server-timing"))
+            .to_string();
+        let ms: f64 = timing
+            .strip_prefix("app;dur=")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("{path}: {timing}"));
+        assert!(
+            (0.0..=waited_ms).contains(&ms),
+            "{path}: {ms} ms of {waited_ms}"
+        );
+    }
 }
