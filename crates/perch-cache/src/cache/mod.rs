@@ -200,6 +200,21 @@ impl Cache {
     /// Reads and decodes one key; a value that does not parse counts as a
     /// miss, is deleted and logged.
     pub(crate) async fn get<T: CacheValue>(&self, key: &Key) -> CacheResult<Option<T>> {
+        let (rendered, text) = self.read_one(key).await?;
+        Ok(self.decode(key, &rendered, text).await)
+    }
+
+    /// Reads and decodes one key without counting a lookup: the second look
+    /// of a read whose miss was counted already. A value that does not parse
+    /// is left to the counted reads, which delete it.
+    pub(crate) async fn recheck<T: CacheValue>(&self, key: &Key) -> CacheResult<Option<T>> {
+        let (_, text) = self.read_one(key).await?;
+        Ok(text.and_then(|text| serde_json::from_str(&text).ok()))
+    }
+
+    /// The rendered key and its text (`None`: absent), after pending
+    /// deletes are settled.
+    async fn read_one(&self, key: &Key) -> CacheResult<(String, Option<String>)> {
         self.settle_pending().await?;
         let rendered = self.render(key);
         let mut values = self.observe(
@@ -209,25 +224,7 @@ impl Cache {
                 .await,
         )?;
         let text = values.pop().flatten();
-        Ok(self.decode(key, &rendered, text).await)
-    }
-
-    /// Reads and decodes one key without counting a lookup: the second look
-    /// of a read whose miss was counted already. A value that does not parse
-    /// is left to the counted reads, which delete it.
-    pub(crate) async fn recheck<T: CacheValue>(&self, key: &Key) -> CacheResult<Option<T>> {
-        self.settle_pending().await?;
-        let rendered = self.render(key);
-        let mut values = self.observe(
-            self.inner
-                .backend
-                .get_many(std::slice::from_ref(&rendered))
-                .await,
-        )?;
-        Ok(values
-            .pop()
-            .flatten()
-            .and_then(|text| serde_json::from_str(&text).ok()))
+        Ok((rendered, text))
     }
 
     /// Decodes a value read from `rendered`, counting the lookup.

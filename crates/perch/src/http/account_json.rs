@@ -2,6 +2,7 @@
 //! by pointer: a profile read, a page of accounts and every Status embedding
 //! its author answer the same stored text while the profile is unchanged.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use perch_cache::Profile;
@@ -14,61 +15,66 @@ use super::entities::Account;
 /// not once per status and request.
 #[derive(Debug, Default)]
 pub struct AccountMemo {
-    rendered: std::sync::Mutex<std::collections::HashMap<i64, RenderedAccount>>,
+    rendered: std::sync::Mutex<HashMap<i64, RenderedAccount>>,
 }
 
 /// A profile and the Account JSON rendered from it.
 type RenderedAccount = (Arc<Profile>, Arc<str>);
 
+/// The JSON stored for `p`, if rendered from an equal profile. The
+/// profiles of a cached read are shared values, so pointers are compared
+/// before contents; an equal profile under another pointer is kept in its
+/// place, so the next check is by pointer.
+fn stored(rendered: &mut HashMap<i64, RenderedAccount>, p: &Arc<Profile>) -> Option<Arc<str>> {
+    let (seen, json) = rendered.get_mut(&p.user_id)?;
+    if !Arc::ptr_eq(seen, p) {
+        if **seen != **p {
+            return None;
+        }
+        *seen = p.clone();
+    }
+    Some(json.clone())
+}
+
 /// Profiles remembered at most; past it the memo starts over.
 const MEMO_PROFILES: usize = 10_000;
 
 impl AccountMemo {
-    /// The Account JSON of `p`.
+    /// The Account JSON of `p` (a single profile read: no page vectors).
     pub fn text(&self, p: &Arc<Profile>, base: &str) -> Arc<str> {
-        self.texts(std::slice::from_ref(p), base)
-            .pop()
-            .unwrap_or_else(|| "{}".into())
+        let stored = {
+            let mut rendered = self.rendered.lock().unwrap_or_else(|e| e.into_inner());
+            stored(&mut rendered, p)
+        };
+        stored.unwrap_or_else(|| self.render(p, base))
     }
 
     /// The Account JSON of each of `profiles`, the memo locked once for
-    /// them all (a page of 40 took 40 locks). The profiles of a cached read
-    /// are shared values, so pointers are compared before contents.
+    /// them all (a page of 40 took 40 locks).
     pub fn texts(&self, profiles: &[Arc<Profile>], base: &str) -> Vec<Arc<str>> {
-        let mut out: Vec<Option<Arc<str>>> = {
+        let out: Vec<Option<Arc<str>>> = {
             let mut rendered = self.rendered.lock().unwrap_or_else(|e| e.into_inner());
-            profiles
-                .iter()
-                .map(|p| {
-                    let (seen, json) = rendered.get_mut(&p.user_id)?;
-                    if !Arc::ptr_eq(seen, p) {
-                        if **seen != **p {
-                            return None;
-                        }
-                        // Equal under another pointer: keep this one, so the
-                        // next check is by pointer.
-                        *seen = p.clone();
-                    }
-                    Some(json.clone())
-                })
-                .collect()
+            profiles.iter().map(|p| stored(&mut rendered, p)).collect()
         };
-        for (p, slot) in profiles.iter().zip(out.iter_mut()) {
-            if slot.is_some() {
-                continue;
-            }
-            // Serializing a plain struct of strings and numbers cannot fail.
-            let json: Arc<str> = serde_json::to_string(&Account::from_profile(p, base))
-                .unwrap_or_else(|_| "{}".into())
-                .into();
-            let mut rendered = self.rendered.lock().unwrap_or_else(|e| e.into_inner());
-            if rendered.len() >= MEMO_PROFILES {
-                rendered.clear();
-            }
-            rendered.insert(p.user_id, (p.clone(), json.clone()));
-            *slot = Some(json);
+        profiles
+            .iter()
+            .zip(out)
+            .map(|(p, slot)| slot.unwrap_or_else(|| self.render(p, base)))
+            .collect()
+    }
+
+    /// Renders `p` and keeps its JSON.
+    fn render(&self, p: &Arc<Profile>, base: &str) -> Arc<str> {
+        // Serializing a plain struct of strings and numbers cannot fail.
+        let json: Arc<str> = serde_json::to_string(&Account::from_profile(p, base))
+            .unwrap_or_else(|_| "{}".into())
+            .into();
+        let mut rendered = self.rendered.lock().unwrap_or_else(|e| e.into_inner());
+        if rendered.len() >= MEMO_PROFILES {
+            rendered.clear();
         }
-        out.into_iter().flatten().collect()
+        rendered.insert(p.user_id, (p.clone(), json.clone()));
+        json
     }
 
     /// The Account JSON of `p`, to embed in a Status.
