@@ -80,3 +80,35 @@ async fn migrations_run_twice_harmlessly(t: &TestDb) {
     t.db.migrate().await.expect("second run is a no-op");
     assert!(t.db.ping().await.is_ok());
 }
+
+/// A pooled PostgreSQL connection that the server dropped while it sat idle
+/// (a restart, an idle-session timeout) is found dead and replaced before
+/// a query uses it: connections are not pinged on every use, only after
+/// [`perch::db::PING_AFTER_IDLE`] in the pool.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_connection_dropped_while_idle_is_replaced() {
+    use sqlx::Connection;
+    let t = TestDb::postgres().await;
+    meta::get_or_insert(&t.db, "probe", "1").await.unwrap();
+    let name = t.url.rsplit('/').next().unwrap().to_string();
+    let mut admin = sqlx::PgConnection::connect(&crate::common::postgres_admin_url())
+        .await
+        .unwrap();
+    let killed: Vec<bool> = sqlx::query_scalar(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = $1 AND pid <> pg_backend_pid()",
+    )
+    .bind(&name)
+    .fetch_all(&mut admin)
+    .await
+    .unwrap();
+    admin.close().await.ok();
+    assert!(!killed.is_empty() && killed.iter().all(|k| *k), "{killed:?}");
+    tokio::time::sleep(perch::db::PING_AFTER_IDLE + std::time::Duration::from_millis(200)).await;
+    assert_eq!(
+        meta::get_or_insert(&t.db, "probe", "2").await.unwrap(),
+        "1",
+        "the query ran on a live connection"
+    );
+    t.finish().await;
+}
