@@ -103,7 +103,10 @@ async fn a_connection_dropped_while_idle_is_replaced() {
     .await
     .unwrap();
     admin.close().await.ok();
-    assert!(!killed.is_empty() && killed.iter().all(|k| *k), "{killed:?}");
+    assert!(
+        !killed.is_empty() && killed.iter().all(|k| *k),
+        "{killed:?}"
+    );
     tokio::time::sleep(perch::db::PING_AFTER_IDLE + std::time::Duration::from_millis(200)).await;
     assert_eq!(
         meta::get_or_insert(&t.db, "probe", "2").await.unwrap(),
