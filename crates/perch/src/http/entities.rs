@@ -80,15 +80,12 @@ pub struct MediaAttachment {
 /// Mastodon's Status.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Status {
-    /// First, so that a Status's JSON is `{"account":ACCOUNT` and the rest:
-    /// the rest is kept apart from the account that changes more often (see
-    /// `render::StatusMemo`).
-    #[schema(value_type = Account)]
-    pub account: Box<serde_json::value::RawValue>,
     pub id: String,
     pub uri: String,
     pub url: String,
     pub created_at: String,
+    #[schema(value_type = Account)]
+    pub account: Box<serde_json::value::RawValue>,
     pub content: String,
     pub visibility: &'static str,
     pub sensitive: bool,

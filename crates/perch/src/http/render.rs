@@ -6,14 +6,6 @@
 //! hands it out again while its inputs are equal; [`JsonArray`] answers a
 //! page by joining those texts, so a cached page is copied, not serialized
 //! again.
-//!
-//! A Status embeds its author's Account, whose counters change with every
-//! follow of the author and every post of theirs, while the status itself
-//! does not: so a Status is kept as the text after its account, and its
-//! account's JSON (rendered once per change of the profile, by
-//! [`AccountMemo`]) is put in front of it when a page is answered. A follow
-//! of a popular account re-renders its Account once, not each of its
-//! statuses.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -34,17 +26,12 @@ use crate::state::AppState;
 /// Statuses remembered at most; past it the memo starts over.
 const MEMO_STATUSES: usize = 20_000;
 
-/// What a Status's JSON starts with: its account comes first.
-const ACCOUNT_FIRST: &str = "{\"account\":";
-
-/// The inputs a Status was rendered from, and its JSON after the account.
+/// The inputs a Status was rendered from, and its JSON.
 #[derive(Debug)]
 struct Rendered {
     post: Arc<Post>,
-    /// The author it was rendered with: only the username shows outside
-    /// the account (in `uri` and `url`).
     author: Arc<Profile>,
-    rest: Arc<str>,
+    json: Arc<str>,
 }
 
 impl Rendered {
@@ -54,7 +41,7 @@ impl Rendered {
     /// through another list) are adopted, so the next check is by pointer.
     fn renders(&mut self, v: &StatusView) -> bool {
         if !Arc::ptr_eq(&self.author, &v.author) {
-            if self.author.username != v.author.username {
+            if self.author != v.author {
                 return false;
             }
             self.author = v.author.clone();
@@ -77,67 +64,34 @@ pub struct StatusMemo {
 }
 
 impl StatusMemo {
-    /// The JSON of each of `views`, as its account's JSON and the text
-    /// after it: the stored text where a view's post and author's username
-    /// are those it was rendered from, else freshly rendered and stored;
-    /// the account's from `accounts`, as the author's profile is now.
-    pub fn page(
-        &self,
-        views: &[StatusView],
-        base: &str,
-        accounts: &AccountMemo,
-    ) -> Vec<StatusJson> {
-        let authors: Vec<Arc<Profile>> = views.iter().map(|v| v.author.clone()).collect();
-        let account_texts = accounts.texts(&authors, base);
-        let mut rests: Vec<Option<StatusJson>> = {
+    /// The Status JSON of each of `views`: the stored text where a view's
+    /// post and author are those it was rendered from, else freshly rendered
+    /// and stored.
+    pub fn page(&self, views: &[StatusView], base: &str, accounts: &AccountMemo) -> Vec<Arc<str>> {
+        let mut out: Vec<Option<Arc<str>>> = {
             let mut rendered = self.rendered.lock().unwrap_or_else(|e| e.into_inner());
             views
                 .iter()
                 .map(|v| {
                     let r = rendered.get_mut(&(v.post.id, v.favourited))?;
-                    r.renders(v).then(|| r.rest.clone())
-                })
-                .zip(&account_texts)
-                .map(|(rest, account)| {
-                    Some(StatusJson {
-                        account: Some(account.clone()),
-                        rest: rest?,
-                    })
+                    r.renders(v).then(|| r.json.clone())
                 })
                 .collect()
         };
-        for ((v, slot), account) in views.iter().zip(rests.iter_mut()).zip(&account_texts) {
+        for (v, slot) in views.iter().zip(out.iter_mut()) {
             if slot.is_none() {
-                *slot = Some(self.render(v, base, accounts, account));
+                *slot = Some(self.render(v, base, accounts));
             }
         }
-        rests.into_iter().flatten().collect()
+        out.into_iter().flatten().collect()
     }
 
-    /// Renders `v` and keeps the text after its account (`account`, the
-    /// author's JSON as the page uses it).
-    fn render(
-        &self,
-        v: &StatusView,
-        base: &str,
-        accounts: &AccountMemo,
-        account: &Arc<str>,
-    ) -> StatusJson {
+    fn render(&self, v: &StatusView, base: &str, accounts: &AccountMemo) -> Arc<str> {
         let status = Status::from_view(v, base, accounts);
         // Serializing plain structs of strings and numbers cannot fail.
-        let json = serde_json::to_string(&status).unwrap_or_else(|_| "{}".into());
-        let Some(rest) = json
-            .strip_prefix(ACCOUNT_FIRST)
-            .and_then(|after| after.strip_prefix(&**account))
-        else {
-            // Not the account the page has (its profile was rendered anew
-            // in between): answer this Status whole, and keep nothing.
-            return StatusJson {
-                account: None,
-                rest: Arc::from(json.as_str()),
-            };
-        };
-        let rest: Arc<str> = Arc::from(rest);
+        let json: Arc<str> = serde_json::to_string(&status)
+            .unwrap_or_else(|_| "{}".into())
+            .into();
         let mut rendered = self.rendered.lock().unwrap_or_else(|e| e.into_inner());
         if rendered.len() >= MEMO_STATUSES {
             rendered.clear();
@@ -147,40 +101,10 @@ impl StatusMemo {
             Rendered {
                 post: v.post.clone(),
                 author: v.author.clone(),
-                rest: rest.clone(),
+                json: json.clone(),
             },
         );
-        StatusJson {
-            account: Some(account.clone()),
-            rest,
-        }
-    }
-}
-
-/// One Status's JSON: `{"account":`, `account` and `rest`; or `rest`
-/// alone when `account` is `None`.
-#[derive(Debug, Clone)]
-pub struct StatusJson {
-    /// The author's Account JSON.
-    pub account: Option<Arc<str>>,
-    /// The rest of the Status, from the comma after the account.
-    pub rest: Arc<str>,
-}
-
-impl StatusJson {
-    fn len(&self) -> usize {
-        self.account
-            .as_ref()
-            .map_or(0, |a| ACCOUNT_FIRST.len() + a.len())
-            + self.rest.len()
-    }
-
-    fn write_to(&self, body: &mut Vec<u8>) {
-        if let Some(account) = &self.account {
-            body.extend_from_slice(ACCOUNT_FIRST.as_bytes());
-            body.extend_from_slice(account.as_bytes());
-        }
-        body.extend_from_slice(self.rest.as_bytes());
+        json
     }
 }
 
@@ -199,21 +123,6 @@ impl JsonArray {
                 body.push(b',');
             }
             body.extend_from_slice(e.as_ref().as_bytes());
-        }
-        body.push(b']');
-        JsonArray(Bytes::from(body))
-    }
-
-    /// `[s1,s2,…]` from Statuses' JSON in parts.
-    pub fn statuses(statuses: &[StatusJson]) -> JsonArray {
-        let len: usize = statuses.iter().map(|s| s.len() + 1).sum();
-        let mut body = Vec::with_capacity(len + 2);
-        body.push(b'[');
-        for (i, s) in statuses.iter().enumerate() {
-            if i > 0 {
-                body.push(b',');
-            }
-            s.write_to(&mut body);
         }
         body.push(b']');
         JsonArray(Bytes::from(body))
@@ -259,7 +168,7 @@ pub fn status_page(
     let parts = state
         .status_json
         .page(&page.items, &state.base_url, &state.account_json);
-    (headers, JsonArray::statuses(&parts))
+    (headers, JsonArray::join(&parts))
 }
 
 /// A page of Accounts as a handler answers it: each profile's stored
@@ -287,83 +196,4 @@ pub fn account(state: &AppState, profile: &Arc<Profile>) -> Response {
         Bytes::copy_from_slice(text.as_bytes()),
     )
         .into_response()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn profile(id: i64, followers: u64) -> Arc<Profile> {
-        Arc::new(
-            serde_json::from_value(serde_json::json!({
-                "userId": id.to_string(), "username": format!("u{id}"),
-                "displayName": "", "bio": "", "profileImageUrl": "",
-                "followersCount": followers, "followingCount": 0, "postsCount": 0,
-                "actorType": "Person", "inboxUrl": "", "outboxUrl": "",
-            }))
-            .expect("a profile"),
-        )
-    }
-
-    fn view(id: i64, likes: u64, author: &Arc<Profile>) -> StatusView {
-        StatusView {
-            post: Arc::new(Post {
-                id,
-                author_id: author.user_id,
-                content: format!("status {id}"),
-                created_at: chrono::Utc::now().into(),
-                likes_count: likes,
-                media_urls: Vec::new(),
-                sensitive: false,
-                spoiler_text: String::new(),
-                language: None,
-            }),
-            author: author.clone(),
-            favourited: false,
-        }
-    }
-
-    fn body(page: &[StatusJson]) -> Vec<serde_json::Value> {
-        serde_json::from_slice(&JsonArray::statuses(page).bytes()).expect("a JSON array")
-    }
-
-    #[test]
-    fn an_authors_new_counts_show_without_rendering_their_statuses_again() {
-        let (memo, accounts, base) = (
-            StatusMemo::default(),
-            AccountMemo::default(),
-            "https://perch.test",
-        );
-        let alice = profile(1, 5);
-        let first = memo.page(&[view(10, 0, &alice), view(11, 2, &alice)], base, &accounts);
-        let parsed = body(&first);
-        assert_eq!(parsed[1]["id"], "11");
-        assert_eq!(parsed[1]["favourites_count"], 2);
-        assert_eq!(parsed[1]["account"]["followers_count"], 5);
-        assert_eq!(parsed[1]["url"], "https://perch.test/@u1/11");
-
-        // Alice gained a follower: her account shows it in every status,
-        // and the statuses themselves are the texts kept before.
-        let followed = profile(1, 6);
-        let again = memo.page(
-            &[view(10, 0, &followed), view(11, 2, &followed)],
-            base,
-            &accounts,
-        );
-        let parsed = body(&again);
-        assert_eq!(parsed[0]["account"]["followers_count"], 6);
-        assert_eq!(parsed[1]["account"]["followers_count"], 6);
-        assert_eq!(parsed[1]["favourites_count"], 2);
-        for (before, after) in first.iter().zip(&again) {
-            assert!(
-                Arc::ptr_eq(&before.rest, &after.rest),
-                "status rendered again"
-            );
-        }
-
-        // A status whose own count changed is rendered again.
-        let liked = memo.page(&[view(11, 3, &followed)], base, &accounts);
-        assert!(!Arc::ptr_eq(&liked[0].rest, &again[1].rest));
-        assert_eq!(body(&liked)[0]["favourites_count"], 3);
-    }
 }
