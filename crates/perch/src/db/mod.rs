@@ -21,6 +21,7 @@
 
 pub mod accounts;
 pub mod apps;
+pub mod codes;
 mod error;
 pub mod favourites;
 pub mod follows;

@@ -175,7 +175,8 @@ pub async fn client(
     }
 }
 
-fn random_token(bytes: usize) -> String {
+/// `bytes` random bytes (from a CSPRNG) as lowercase hex.
+pub(crate) fn random_token(bytes: usize) -> String {
     (0..bytes)
         .map(|_| format!("{:02x}", rand::random::<u8>()))
         .collect()
@@ -212,7 +213,11 @@ pub async fn create_app(state: &AppState, new: NewApp) -> DomainResult<AppRow> {
 }
 
 /// Issues a token for an account and starts its session.
-async fn grant(state: &AppState, account: &AccountRow, scope: &str) -> DomainResult<Grant> {
+pub(crate) async fn grant(
+    state: &AppState,
+    account: &AccountRow,
+    scope: &str,
+) -> DomainResult<Grant> {
     let (access_token, claims) = state
         .keys
         .issue(account.id, scope, chrono::Utc::now())
@@ -273,7 +278,8 @@ fn taken(field: &str, code: &str, text: &str) -> ApiError {
     }
 }
 
-fn invalid_grant(description: &str) -> ApiError {
+/// `400 invalid_grant` with this description.
+pub(crate) fn invalid_grant(description: &str) -> ApiError {
     ApiError::OAuth {
         status: axum::http::StatusCode::BAD_REQUEST,
         error: "invalid_grant",
@@ -289,12 +295,25 @@ pub async fn password_grant(
     scope: &str,
     ip: IpAddr,
 ) -> DomainResult<Grant> {
+    let account = check_password(state, login, password, ip).await?;
+    grant(state, &account, scope).await
+}
+
+/// The account a username or email address and a password sign in as:
+/// rate limited per address and per login name, and `invalid_grant` when
+/// either is wrong (the same answer for both, in the same time).
+pub async fn check_password(
+    state: &AppState,
+    login: &str,
+    password: String,
+    ip: IpAddr,
+) -> DomainResult<AccountRow> {
     rate_check(state, &Subject::ip(ip), "login", LOGIN_PER_ADDRESS).await?;
     rate_check(state, &name_subject(login), "login_name", LOGIN_PER_NAME).await?;
     let account = accounts::by_login(&state.db, login).await?;
     let ok = passwords::verify(password, account.as_ref().map(|a| a.password_hash.clone())).await;
     match account {
-        Some(account) if ok => grant(state, &account, scope).await,
+        Some(account) if ok => Ok(account),
         _ => Err(invalid_grant("The provided authorization grant is invalid")),
     }
 }

@@ -12,6 +12,7 @@
 
 pub mod accounts;
 pub mod auth;
+pub mod authorize;
 pub mod convert;
 pub mod fetch;
 pub mod follow_head;

@@ -8,6 +8,7 @@
 pub mod account_json;
 pub mod accounts;
 pub mod auth;
+pub mod authorize;
 pub mod body_first;
 pub mod entities;
 pub mod extract;
@@ -45,6 +46,7 @@ pub fn router(state: AppState) -> Router {
         .merge(health::router())
         .merge(instance::router())
         .merge(oauth::router())
+        .merge(authorize::router())
         .merge(accounts::router())
         .merge(statuses::router())
         .merge(ops::router())

@@ -1,5 +1,6 @@
 //! OAuth and sign-up: `POST /api/v1/apps`, `POST /api/v1/accounts`,
-//! `POST /oauth/token`, `POST /oauth/revoke`,
+//! `POST /oauth/token` (the authorization-code, password and
+//! client-credentials grants), `POST /oauth/revoke`,
 //! `GET /api/v1/accounts/verify_credentials`.
 
 use std::net::SocketAddr;
@@ -187,6 +188,14 @@ struct TokenForm {
     client_secret: Option<String>,
     #[serde(default, deserialize_with = "lenient::opt_string")]
     scope: Option<String>,
+    /// The authorization-code grant: the code, the redirect URI it was
+    /// issued for, and the PKCE verifier if it was issued with a challenge.
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    code: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    redirect_uri: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    code_verifier: Option<String>,
 }
 
 fn oauth_error(status: u16, error: &'static str, description: &str) -> ApiError {
@@ -216,7 +225,10 @@ async fn token(
     Body(form): Body<TokenForm>,
 ) -> Result<Json<Token>, ApiError> {
     let grant_type = form.grant_type.as_deref().unwrap_or("");
-    if !matches!(grant_type, "password" | "client_credentials") {
+    if !matches!(
+        grant_type,
+        "authorization_code" | "password" | "client_credentials"
+    ) {
         return Err(oauth_error(
             400,
             "unsupported_grant_type",
@@ -233,6 +245,18 @@ async fn token(
         ));
     };
     let app = domain::client(&state, client_id, client_secret).await?;
+    if grant_type == "authorization_code" {
+        // The scopes are those the user approved, whatever this asks.
+        let grant = crate::domain::authorize::code_grant(
+            &state,
+            &app,
+            form.code.as_deref().unwrap_or(""),
+            form.redirect_uri.as_deref(),
+            form.code_verifier.as_deref(),
+        )
+        .await?;
+        return Ok(token_json(grant));
+    }
     let scope = match form
         .scope
         .as_deref()

@@ -89,7 +89,8 @@ fn json_errors(response: Response) -> Response {
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
+        .is_some_and(|v| v.starts_with("application/json") || v.starts_with("text/html"));
+    // JSON already, or a page of Perch's own (the OAuth sign-in page).
     if is_json {
         return response;
     }

@@ -8,7 +8,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
-use super::{accounts, health, instance, oauth, ops, statuses};
+use super::{accounts, authorize, health, instance, oauth, ops, statuses};
 use crate::state::AppState;
 
 /// The OpenAPI document of every route.
@@ -25,6 +25,8 @@ use crate::state::AppState;
         oauth::token,
         oauth::revoke,
         oauth::verify_credentials,
+        authorize::show,
+        authorize::decide,
         accounts::show,
         accounts::lookup,
         accounts::relationships,

@@ -8,6 +8,7 @@ mod common;
 mod support;
 
 mod accounts;
+mod authorize;
 mod bad_input;
 mod cache_keys;
 mod client_library;
