@@ -5,15 +5,19 @@ Usage: python3 mastodon_py_session.py http://127.0.0.1:PORT [--strip-trailing-sl
 
 Drives Mastodon.py (PyPI `Mastodon.py`, tested with 2.3.3) through what
 API.md promises a client library can do: register an app, sign up, log in
-with the password grant, verify credentials, post, read the public
+with the password grant and through the browser sign-in page
+(authorization code), verify credentials, post, read the public
 timeline, follow and unfollow, favourite, list favourites, read an
 account's statuses, and log out. Exits non-zero on the first failed check;
 prints "mastodon.py session ok" at the end.
 """
+import html
+import re
 import sys
 import uuid
 
 try:
+    import requests
     from mastodon import Mastodon, MastodonAPIError, MastodonUnauthorizedError
 except ImportError:
     sys.stderr.write(
@@ -85,6 +89,25 @@ assert me.source is not None and "note" in me.source, me
 bob_me = bob.account_verify_credentials()
 assert bob_me.username == bob_name
 assert str(bob_me.id) != str(me.id)
+
+step("auth_request_url / log_in(code=...) (the browser sign-in)")
+# What an app does: send the user to the sign-in page, then trade the code
+# it shows (the out-of-band redirect URI) for a token. The browser's part
+# (filling in and sending the form) is played by requests.
+OOB = "urn:ietf:wg:oauth:2.0:oob"
+browser_app = client(client_id=client_id, client_secret=client_secret)
+auth_url = browser_app.auth_request_url(redirect_uris=OOB, scopes=SCOPES, state="from-py")
+signin = requests.get(auth_url, headers={"Accept": "text/html"}, timeout=30)
+assert signin.status_code == 200 and "perch-mastodon-py" in signin.text, signin.text
+fields = re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', signin.text)
+form = {name: html.unescape(value) for name, value in fields}
+assert form["client_id"] == client_id and form["state"] == "from-py", form
+form.update(username=alice_name, password=PASSWORD, decision="approve")
+shown = requests.post(URL + "/oauth/authorize", data=form, headers={"Accept": "text/html"}, timeout=30)
+found = re.search(r'<code id="code">([^<]+)</code>', shown.text)
+assert shown.status_code == 200 and found, shown.text
+browser_app.log_in(code=found.group(1), redirect_uri=OOB, scopes=SCOPES, allow_http=True)
+assert browser_app.account_verify_credentials().id == me.id
 
 step("account_update_credentials")
 updated = alice.account_update_credentials(display_name="Alice Py", note="from mastodon.py")
