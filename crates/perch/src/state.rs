@@ -44,6 +44,9 @@ pub struct Shared {
     pub keys: Arc<TokenKeys>,
     /// Id generator for new rows.
     pub ids: Arc<IdGenerator>,
+    /// The ActivityPub actors' public key (PEM), read or made on first use
+    /// (see `domain::actor_key`).
+    pub actor_key: Arc<tokio::sync::OnceCell<String>>,
     /// Revoked tokens, kept in step with the database.
     pub revocations: Arc<Revocations>,
     /// Throttles session `lastActivity` writes.
@@ -129,6 +132,7 @@ impl AppState {
             cache,
             fallback_limits,
             ids: Arc::new(IdGenerator::new()),
+            actor_key: Arc::default(),
             revocations: Arc::new(Revocations::default()),
             activity: Arc::new(ActivityThrottle::default()),
             base_url,

@@ -11,6 +11,7 @@
 //! A cache that is down or slow is skipped: answers come from the database.
 
 pub mod accounts;
+pub mod actor_key;
 pub mod auth;
 pub mod authorize;
 pub mod convert;

@@ -10,6 +10,7 @@ pub mod accounts;
 pub mod auth;
 pub mod authorize;
 pub mod body_first;
+pub mod discovery;
 pub mod entities;
 pub mod extract;
 pub mod health;
@@ -47,6 +48,7 @@ pub fn router(state: AppState) -> Router {
         .merge(instance::router())
         .merge(oauth::router())
         .merge(authorize::router())
+        .merge(discovery::router())
         .merge(accounts::router())
         .merge(statuses::router())
         .merge(ops::router())

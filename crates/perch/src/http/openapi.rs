@@ -8,7 +8,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
-use super::{accounts, authorize, health, instance, oauth, ops, statuses};
+use super::{accounts, authorize, discovery, health, instance, oauth, ops, statuses};
 use crate::state::AppState;
 
 /// The OpenAPI document of every route.
@@ -27,6 +27,11 @@ use crate::state::AppState;
         oauth::verify_credentials,
         authorize::show,
         authorize::decide,
+        discovery::webfinger,
+        discovery::nodeinfo_links,
+        discovery::nodeinfo,
+        discovery::actor,
+        discovery::outbox,
         accounts::show,
         accounts::lookup,
         accounts::relationships,

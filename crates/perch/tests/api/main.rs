@@ -13,6 +13,7 @@ mod bad_input;
 mod cache_keys;
 mod client_library;
 mod costs;
+mod discovery;
 mod invalidation;
 mod keep_alive;
 mod lookups;

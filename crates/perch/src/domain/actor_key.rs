@@ -1,0 +1,55 @@
+//! The server's ActivityPub key: one RSA-2048 key pair, made the first time
+//! an actor is asked for and kept in `server_meta`, so that every Perch
+//! process on the database shows the same public key. Actors publish the
+//! public half (`publicKey.publicKeyPem`); the private half is what signed
+//! deliveries would use.
+
+use rsa::RsaPrivateKey;
+use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey, EncodePublicKey, LineEnding};
+
+use super::DomainResult;
+use crate::db::meta;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The `server_meta` key of the private key (PKCS#8 PEM).
+const META_KEY: &str = "actor_private_key_pem";
+
+/// The public key (SPKI PEM), made and stored on first use.
+pub async fn public_pem(state: &AppState) -> DomainResult<String> {
+    let pem = state
+        .actor_key
+        .get_or_try_init(|| async {
+            let private = match meta::get(&state.db, META_KEY).await? {
+                Some(pem) => pem,
+                None => {
+                    // Several processes may race here: the first stored
+                    // key wins and every one of them reads it back.
+                    let made = tokio::task::spawn_blocking(generate)
+                        .await
+                        .map_err(|e| ApiError::Internal(e.into()))??;
+                    meta::get_or_insert(&state.db, META_KEY, &made).await?
+                }
+            };
+            public_of(&private)
+        })
+        .await?;
+    Ok(pem.clone())
+}
+
+fn generate() -> DomainResult<String> {
+    let key = RsaPrivateKey::new(&mut rand_core::OsRng, 2048)
+        .map_err(|e| ApiError::Internal(e.into()))?;
+    let pem = key
+        .to_pkcs8_pem(LineEnding::LF)
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("encoding the actor key: {e}")))?;
+    Ok(pem.to_string())
+}
+
+fn public_of(private_pem: &str) -> DomainResult<String> {
+    let key = RsaPrivateKey::from_pkcs8_pem(private_pem)
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("the stored actor key: {e}")))?;
+    key.to_public_key()
+        .to_public_key_pem(LineEnding::LF)
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("encoding the actor key: {e}")))
+}
