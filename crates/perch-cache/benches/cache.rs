@@ -5,7 +5,8 @@
 //! Redis is `PERCH_TEST_REDIS_URL` or `redis://127.0.0.1:6379`; the benchmark uses a
 //! random key prefix and deletes its keys at the end.
 //!
-//! `cargo bench -p perch-cache -- --measurement-time 3 --warm-up-time 1`
+//! `cargo bench -p perch-cache --bench cache -- --measurement-time 3 --warm-up-time 1`
+//! (naming the bench: the library's own test harness refuses criterion's options)
 
 use std::hint::black_box;
 use std::time::Duration;
