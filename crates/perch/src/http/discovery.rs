@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 
 use super::ApiError;
 use super::entities::html;
+use super::validate;
 use crate::db::accounts::{self, AccountRow};
 use crate::db::{Page, statuses};
 use crate::domain::actor_key;
@@ -65,15 +66,8 @@ fn local_user<'a>(resource: &'a str, domain: &str, base: &str) -> Option<&'a str
 /// The account of a user name from a URL; a name that cannot be one is no
 /// account (404), and it only ever reaches the database as a bound value.
 async fn account(state: &AppState, username: &str) -> Result<AccountRow, ApiError> {
-    let plausible = !username.is_empty()
-        && username.len() <= 30
-        && username
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_');
-    if !plausible {
-        return Err(ApiError::NotFound);
-    }
-    accounts::by_username(&state.db, username)
+    let username = validate::username(Some(username)).map_err(|_| ApiError::NotFound)?;
+    accounts::by_username(&state.db, &username)
         .await?
         .ok_or(ApiError::NotFound)
 }
