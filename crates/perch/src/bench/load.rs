@@ -114,6 +114,8 @@ pub struct Load {
     pub rate: Option<f64>,
     /// Seed of the tasks' random draws.
     pub seed: u64,
+    /// Whether GETs ask for gzip (see [`Wire::accepting_gzip`]).
+    pub gzip: bool,
 }
 
 /// A client for `connections` concurrent requests to one host.
@@ -220,7 +222,7 @@ async fn virtual_user(load: &Load, user: User, sent: &AtomicU64) -> TaskResult {
     let mut routes: BTreeMap<&'static str, RouteRun> = BTreeMap::new();
     let mut failure = None;
     let mut wire = match Wire::new(&load.base) {
-        Ok(wire) => wire,
+        Ok(wire) => wire.accepting_gzip(load.gzip),
         Err(e) => return (routes, Some(e.to_string())),
     };
     loop {

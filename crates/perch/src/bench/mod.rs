@@ -165,6 +165,7 @@ async fn run_against(
         connections: opts.connections,
         rate: opts.rate,
         seed: opts.seed,
+        gzip: opts.gzip,
     });
     let memory = if opts.report_memory {
         let source = match server {
@@ -222,6 +223,7 @@ async fn run_against(
         seed_secs,
         connections: opts.connections,
         rate: opts.rate,
+        gzip: opts.gzip,
         duration_secs: opts.duration.as_secs_f64(),
         warmup_secs: opts.warmup.as_secs_f64(),
         seed: opts.seed,

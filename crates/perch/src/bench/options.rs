@@ -68,6 +68,11 @@ pub struct BenchArgs {
     /// Measure the cache memory a profile and a timeline page take.
     #[arg(long)]
     pub report_memory: bool,
+    /// Do not ask for gzip. By default GETs send `Accept-Encoding: gzip`, as
+    /// Mastodon's apps and browsers do (Perch gzips only its stored
+    /// timeline page, once), and the bench does not inflate what it gets.
+    #[arg(long)]
+    pub no_gzip: bool,
     /// Seed of the random choices, for reproducible data sets and loads.
     #[arg(long, default_value = "42")]
     pub seed: String,
@@ -146,6 +151,8 @@ pub struct BenchOptions {
     pub json: Option<JsonOut>,
     /// Whether to measure cache memory.
     pub report_memory: bool,
+    /// Whether GETs ask for gzip (not `--no-gzip`).
+    pub gzip: bool,
     /// Seed of every random choice.
     pub seed: u64,
     /// Log filter of the in-process server.
@@ -240,6 +247,7 @@ impl BenchArgs {
             workloads,
             json,
             report_memory: self.report_memory,
+            gzip: !self.no_gzip,
             seed,
             log: self.log,
             progress,

@@ -34,6 +34,8 @@ pub struct Report {
     /// Requests per second asked for with `--rate` (an open loop); `None`
     /// for a closed loop.
     pub rate: Option<f64>,
+    /// Whether GETs asked for gzip (not `--no-gzip`).
+    pub gzip: bool,
     /// Measured seconds per workload, as asked.
     pub duration_secs: f64,
     /// Warm-up seconds per workload.
@@ -283,7 +285,7 @@ impl Report {
         let mut out = String::new();
         let _ = writeln!(
             out,
-            "perch bench {}: {} {} ({} + {}), {} connections, {}, {:.1}s per workload after {:.1}s warm-up, seed {}",
+            "perch bench {}: {} {} ({} + {}), {} connections, {}, {}, {:.1}s per workload after {:.1}s warm-up, seed {}",
             self.version,
             self.mode,
             self.url,
@@ -294,6 +296,7 @@ impl Report {
                 || "closed loop".to_string(),
                 |r| format!("open loop at {r:.0} req/s")
             ),
+            if self.gzip { "gzip asked" } else { "no gzip" },
             self.duration_secs,
             self.warmup_secs,
             self.seed,

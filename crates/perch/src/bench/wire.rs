@@ -23,6 +23,8 @@ pub struct Wire {
     buf: Vec<u8>,
     /// The request being written.
     out: Vec<u8>,
+    /// Whether GETs say `Accept-Encoding: gzip`.
+    gzip: bool,
 }
 
 /// What a request came back with.
@@ -50,7 +52,16 @@ impl Wire {
             stream: None,
             buf: Vec::with_capacity(64 * 1024),
             out: Vec::with_capacity(1024),
+            gzip: false,
         })
+    }
+
+    /// Makes GETs ask for gzip, as Mastodon's apps and browsers do. The
+    /// answer's bytes are taken as they come: a real client inflates them
+    /// on its own device, not on the server's machine.
+    pub fn accepting_gzip(mut self, gzip: bool) -> Wire {
+        self.gzip = gzip;
+        self
     }
 
     /// Sends one request and reads its whole answer. A kept-alive
@@ -67,6 +78,9 @@ impl Wire {
         let method = if post { "POST" } else { "GET" };
         let head = format!("{method} {path} HTTP/1.1\r\nHost: {}\r\n", self.host);
         self.out.extend_from_slice(head.as_bytes());
+        if self.gzip && !post {
+            self.out.extend_from_slice(b"Accept-Encoding: gzip\r\n");
+        }
         if let Some(t) = token {
             self.out.extend_from_slice(b"Authorization: Bearer ");
             self.out.extend_from_slice(t.as_bytes());

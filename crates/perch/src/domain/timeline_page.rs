@@ -10,7 +10,7 @@
 //! Nothing needs invalidating: any write changes a text, and the next read
 //! builds the page again.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use axum::body::Bytes;
 
@@ -63,6 +63,16 @@ pub struct StoredPage {
     pub inputs: PageInputs,
     /// The JSON body.
     pub body: Bytes,
+    /// The body as encoded once for readers who take an encoding (gzip):
+    /// `None` inside when it would not be smaller.
+    encoded: OnceLock<Option<Bytes>>,
+}
+
+impl StoredPage {
+    /// The body encoded by `encode`, which runs for the first reader only.
+    pub fn encoded(&self, encode: impl FnOnce(&[u8]) -> Option<Bytes>) -> Option<&Bytes> {
+        self.encoded.get_or_init(|| encode(&self.body)).as_ref()
+    }
 }
 
 /// The last first page built (see the module doc).
@@ -97,7 +107,11 @@ impl PageMemo {
 
     /// Keeps `body`, built from `inputs`, for the next readers.
     pub fn store(&self, inputs: PageInputs, body: Bytes) {
-        let page = Arc::new(StoredPage { inputs, body });
+        let page = Arc::new(StoredPage {
+            inputs,
+            body,
+            encoded: OnceLock::new(),
+        });
         *self.last.lock().unwrap_or_else(|e| e.into_inner()) = Some(page);
     }
 }
@@ -124,6 +138,15 @@ mod tests {
         let hit = memo.matching(20, "list", &prefetched).expect("same texts");
         assert_eq!(&hit.body[..], b"[page]");
         assert_eq!(hit.inputs.ids, vec![11, 10]);
+        // Encoded once, by the first reader who asks.
+        let calls = std::cell::Cell::new(0);
+        let encode = |b: &[u8]| {
+            calls.set(calls.get() + 1);
+            Some(Bytes::from(b.to_ascii_uppercase()))
+        };
+        assert_eq!(hit.encoded(encode).map(|b| &b[..]), Some(&b"[PAGE]"[..]));
+        assert_eq!(hit.encoded(encode).map(|b| &b[..]), Some(&b"[PAGE]"[..]));
+        assert_eq!(calls.get(), 1);
         // A profile not on the page may change; one on it may not.
         assert!(
             memo.matching(20, "list", &read(&[(1, "alice"), (2, "bob")]))

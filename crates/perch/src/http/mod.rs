@@ -13,6 +13,7 @@ pub mod body_first;
 pub mod discovery;
 pub mod entities;
 pub mod extract;
+pub mod gzip;
 pub mod health;
 pub mod instance;
 pub mod oauth;

@@ -148,12 +148,21 @@ impl IntoResponse for JsonArray {
 }
 
 /// The stored first page of the public timeline, answered as it is, with
-/// the `Link` header of its posts.
-pub fn stored_page(state: &AppState, uri: &Uri, page: &StoredPage) -> (HeaderMap, JsonArray) {
+/// its `Link` header: gzipped, as compressed once for every such reader,
+/// when `gzip` (the reader takes it; see `http::gzip`).
+pub fn stored_page(state: &AppState, uri: &Uri, page: &StoredPage, gzip: bool) -> Response {
     let mut headers = HeaderMap::new();
     let cursors: Paged<()> = Paged::new(Vec::new(), &page.inputs.ids);
     link_header(&mut headers, &state.base_url, uri, &cursors);
-    (headers, JsonArray(page.body.clone()))
+    headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    let body = match page.encoded(super::gzip::compress) {
+        Some(gzipped) if gzip => {
+            headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+            gzipped.clone()
+        }
+        _ => page.body.clone(),
+    };
+    (headers, JsonArray(body)).into_response()
 }
 
 /// A page of Statuses as a handler answers it: the stored JSON of each,

@@ -3,7 +3,9 @@
 //! `GET /api/v1/favourites`, `GET /api/v1/timelines/public` and `/home`.
 
 use axum::extract::{OriginalUri, Path, State};
-use axum::http::HeaderMap;
+use axum::http::header::VARY;
+use axum::http::{HeaderMap, HeaderValue};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
@@ -11,6 +13,7 @@ use serde::Deserialize;
 use super::auth::{MaybeUser, User};
 use super::entities::Status;
 use super::extract::{Body, Query, lenient};
+use super::gzip;
 use super::instance::MAX_STATUS_CHARS;
 use super::paging::PageQuery;
 use super::render::{JsonArray, status_page, stored_page};
@@ -281,23 +284,29 @@ async fn public(
     State(state): State<AppState>,
     MaybeUser(caller): MaybeUser,
     OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
     Query(q): Query<TimelineQuery>,
     Query(paging): Query<PageQuery>,
-) -> Result<(HeaderMap, JsonArray), ApiError> {
+) -> Result<Response, ApiError> {
     let page_req = paging.page(20, 40)?;
     if q.remote {
         // Perch does not federate yet: there are no remote statuses.
-        return Ok((HeaderMap::new(), JsonArray::join::<&str>(&[])));
+        return Ok((HeaderMap::new(), JsonArray::join::<&str>(&[])).into_response());
     }
     Ok(
         match timelines::public(&state, caller.as_ref(), page_req).await? {
-            PublicPage::Stored(stored) => stored_page(&state, &uri, &stored),
+            PublicPage::Stored(stored) => {
+                stored_page(&state, &uri, &stored, gzip::accepts_gzip(&headers))
+            }
             PublicPage::Built(page, inputs) => {
-                let (headers, body) = status_page(&state, &uri, &page);
+                let (mut headers, body) = status_page(&state, &uri, &page);
                 if let Some(inputs) = inputs {
                     state.timeline_page.store(inputs, body.bytes());
                 }
-                (headers, body)
+                // The same request may be answered from the stored page,
+                // gzipped: what the answer is varies with that header.
+                headers.insert(VARY, HeaderValue::from_static("accept-encoding"));
+                (headers, body).into_response()
             }
         },
     )

@@ -9,6 +9,7 @@ use crate::support::{ApiApp, Body, ids, list};
 on_both_stacks!(home_timeline_shows_own_and_followed_statuses_newest_first);
 on_both_stacks!(public_first_page_stays_whole_when_posts_grow_longer);
 on_both_stacks!(public_first_page_follows_every_change);
+on_both_stacks!(public_first_page_is_gzipped_for_readers_who_take_gzip);
 
 async fn home_timeline_shows_own_and_followed_statuses_newest_first(app: &ApiApp) {
     let alice = app.user("alice").await;
@@ -124,4 +125,55 @@ async fn public_first_page_follows_every_change(app: &ApiApp) {
     let page = app.public_timeline(None).await;
     assert_eq!(ids(&page), ids(&[a2, b1, a1]));
     assert_eq!(page[0]["account"]["statuses_count"], 2);
+}
+
+/// The page kept for every reader is gzipped once, for readers whose
+/// `Accept-Encoding` takes gzip; it inflates to the very bytes others get.
+async fn public_first_page_is_gzipped_for_readers_who_take_gzip(app: &ApiApp) {
+    // Two authors: one may post only 10 statuses a minute.
+    let authors = [app.user("alice").await, app.user("bob").await];
+    for i in 0..12 {
+        let text = format!("post number {i}, long enough to be worth compressing");
+        app.post_status(&authors[i % 2], &text).await;
+    }
+    let read = |accept: Option<&'static str>| async move {
+        let mut rb = app
+            .app
+            .client
+            .get(format!("{}/api/v1/timelines/public", app.app.url));
+        if let Some(a) = accept {
+            rb = rb.header("accept-encoding", a);
+        }
+        let r = rb.send().await.expect("send request");
+        assert_eq!(r.status(), 200);
+        let headers = r.headers().clone();
+        let bytes = r.bytes().await.expect("read body").to_vec();
+        (headers, bytes)
+    };
+    // Built (and kept), then answered as kept.
+    let (built, plain) = read(None).await;
+    assert_eq!(built["vary"], "accept-encoding");
+    assert!(built.get("content-encoding").is_none());
+    let (again, same) = read(None).await;
+    assert!(again.get("content-encoding").is_none());
+    assert_eq!(same, plain);
+    let (headers, gz) = read(Some("br;q=1, gzip;q=0.8")).await;
+    assert_eq!(headers["content-encoding"], "gzip");
+    assert_eq!(headers["vary"], "accept-encoding");
+    assert!(
+        gz.len() * 3 < plain.len(),
+        "{} of {}",
+        gz.len(),
+        plain.len()
+    );
+    let mut inflated = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&gz[..]), &mut inflated)
+        .expect("valid gzip");
+    assert_eq!(inflated, plain);
+    let page: Value = serde_json::from_slice(&inflated).expect("JSON");
+    assert_eq!(page.as_array().map(Vec::len), Some(12));
+    // Refused by weight: plain bytes.
+    let (headers, refused) = read(Some("gzip;q=0, deflate")).await;
+    assert!(headers.get("content-encoding").is_none());
+    assert_eq!(refused, plain);
 }
