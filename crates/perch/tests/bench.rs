@@ -20,6 +20,7 @@ fn tiny(workloads: &str) -> BenchArgs {
         workload: workloads.into(),
         json: None,
         report_memory: true,
+        no_gzip: false,
         seed: "7".into(),
         log: "warn".into(),
     }
@@ -39,6 +40,7 @@ async fn every_workload_runs_and_a_warm_profile_read_costs_one_round_trip() {
     let names: Vec<&str> = runs.iter().filter_map(|w| w["workload"].as_str()).collect();
     assert_eq!(names, ["profile", "timeline", "mixed", "profile"]);
     assert_eq!(json["seeded"]["accounts"], 30);
+    assert_eq!(json["gzip"], true, "GETs ask for gzip unless --no-gzip");
     assert_eq!(json["seeded"]["statuses"], 60);
     assert!(
         json["seeded"]["follows"].as_u64().unwrap() > 60,
