@@ -154,13 +154,18 @@ pub fn stored_page(state: &AppState, uri: &Uri, page: &StoredPage, gzip: bool) -
     let mut headers = HeaderMap::new();
     let cursors: Paged<()> = Paged::new(Vec::new(), &page.inputs.ids);
     link_header(&mut headers, &state.base_url, uri, &cursors);
-    headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
-    let body = match page.encoded(super::gzip::compress) {
-        Some(gzipped) if gzip => {
+    // Compressed only for a reader who takes it: plain readers never pay.
+    let gzipped = if gzip {
+        page.encoded(super::gzip::compress)
+    } else {
+        None
+    };
+    let body = match gzipped {
+        Some(gzipped) => {
             headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
             gzipped.clone()
         }
-        _ => page.body.clone(),
+        None => page.body.clone(),
     };
     (headers, JsonArray(body)).into_response()
 }

@@ -293,23 +293,24 @@ async fn public(
         // Perch does not federate yet: there are no remote statuses.
         return Ok((HeaderMap::new(), JsonArray::join::<&str>(&[])).into_response());
     }
-    Ok(
-        match timelines::public(&state, caller.as_ref(), page_req).await? {
-            PublicPage::Stored(stored) => {
-                stored_page(&state, &uri, &stored, gzip::accepts_gzip(&headers))
+    let mut response = match timelines::public(&state, caller.as_ref(), page_req).await? {
+        PublicPage::Stored(stored) => {
+            stored_page(&state, &uri, &stored, gzip::accepts_gzip(&headers))
+        }
+        PublicPage::Built(page, inputs) => {
+            let (headers, body) = status_page(&state, &uri, &page);
+            if let Some(inputs) = inputs {
+                state.timeline_page.store(inputs, body.bytes());
             }
-            PublicPage::Built(page, inputs) => {
-                let (mut headers, body) = status_page(&state, &uri, &page);
-                if let Some(inputs) = inputs {
-                    state.timeline_page.store(inputs, body.bytes());
-                }
-                // The same request may be answered from the stored page,
-                // gzipped: what the answer is varies with that header.
-                headers.insert(VARY, HeaderValue::from_static("accept-encoding"));
-                (headers, body).into_response()
-            }
-        },
-    )
+            (headers, body).into_response()
+        }
+    };
+    // Built or kept, the same request may next be answered from the kept
+    // page, gzipped: what the answer is varies with that header.
+    response
+        .headers_mut()
+        .insert(VARY, HeaderValue::from_static("accept-encoding"));
+    Ok(response)
 }
 
 #[utoipa::path(
