@@ -295,12 +295,18 @@ pub struct LikeEntry {
 pub trait CollectionEntry: Serialize + DeserializeOwned + Clone + Send + Sync + 'static {
     /// The JSON field holding the id (`postId`, `userId`).
     const ID_FIELD: &'static str;
+    /// Whether the collection is kept in descending order of these ids:
+    /// true of posts, whose snowflake ids are their order (two posts made
+    /// at once may reach the cache in either order); false of follows and
+    /// likes, keyed by the account or post and kept newest push first.
+    const NEWEST_ID_FIRST: bool = false;
     /// The entry's id.
     fn entry_id(&self) -> i64;
 }
 
 impl CollectionEntry for PostSummary {
     const ID_FIELD: &'static str = "postId";
+    const NEWEST_ID_FIRST: bool = true;
     fn entry_id(&self) -> i64 {
         self.post_id
     }
@@ -308,6 +314,7 @@ impl CollectionEntry for PostSummary {
 
 impl CollectionEntry for TimelinePost {
     const ID_FIELD: &'static str = "postId";
+    const NEWEST_ID_FIRST: bool = true;
     fn entry_id(&self) -> i64 {
         self.post_id
     }

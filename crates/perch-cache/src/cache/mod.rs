@@ -314,8 +314,9 @@ impl Cache {
         self.observe(self.inner.backend.set(&rendered, &json, ttl).await)
     }
 
-    /// Pushes an entry at the front of a cached collection (atomic, capped,
-    /// only if cached).
+    /// Pushes an entry onto a cached collection (atomic, capped, only if
+    /// cached): at the front, or at its place by id for a collection kept
+    /// newest id first ([`CollectionEntry::NEWEST_ID_FIRST`]).
     pub(crate) async fn push<E: CollectionEntry>(
         &self,
         key: &Key,
@@ -328,7 +329,7 @@ impl Cache {
         let update = self
             .inner
             .backend
-            .list_push(&rendered, &json, E::ID_FIELD, &id, cap)
+            .list_push(&rendered, &json, E::ID_FIELD, &id, cap, E::NEWEST_ID_FIRST)
             .await;
         self.settle(key, update).await
     }

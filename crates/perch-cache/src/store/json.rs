@@ -11,10 +11,9 @@
 //! that does not parse as expected is [`Stop::Corrupt`], so the store
 //! deletes it.
 
-use std::fmt;
-
-use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::value::RawValue;
+
+use super::members::{field_text, has_id, with_member};
 
 /// Why an edit writes nothing and deletes the value instead.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,13 +28,15 @@ pub(crate) enum Stop {
 /// One change to a cached value, as the [`super::Store`] methods name them.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Edit<'a> {
-    /// `list_push`: the element first, then the others without its id, at
-    /// most `cap` in all.
+    /// `list_push`: the element first (or, `newest_id_first`, at its place
+    /// in descending order of the numeric ids), then the others without
+    /// its id, at most `cap` in all.
     Push {
         element: &'a str,
         id_field: &'a str,
         id: &'a str,
         cap: usize,
+        newest_id_first: bool,
     },
     /// `list_remove`: the list without the elements of that id.
     Remove {
@@ -64,7 +65,11 @@ impl Edit<'_> {
                 id_field,
                 id,
                 cap,
-            } => push(text, element, id_field, id, cap).map(Some),
+                newest_id_first,
+            } => {
+                let order = newest_id_first.then_some(Order::NewestIdFirst);
+                push(text, element, id_field, id, cap, order).map(Some)
+            }
             Edit::Remove { id, .. } | Edit::SetNumber { id, .. } if surely_absent(text, id) => {
                 Ok(None)
             }
@@ -112,10 +117,26 @@ fn join<'a>(items: impl IntoIterator<Item = &'a str>, capacity: usize) -> String
     out
 }
 
-fn push(text: &str, element: &str, id_field: &str, id: &str, cap: usize) -> Result<String, Stop> {
-    // Nothing to take out: the element goes first and the others' first
-    // `cap - 1` follow as they were written, found without parsing.
+/// How a push places its element when not simply first.
+#[derive(Debug, Clone, Copy)]
+enum Order {
+    /// In descending order of the numeric ids.
+    NewestIdFirst,
+}
+
+fn push(
+    text: &str,
+    element: &str,
+    id_field: &str,
+    id: &str,
+    cap: usize,
+    order: Option<Order>,
+) -> Result<String, Stop> {
+    // Nothing to take out, and the element goes first (the usual case of
+    // a new post: its id is the newest): the others' first `cap - 1`
+    // follow as they were written, found without parsing.
     if surely_absent(text, id)
+        && (order.is_none() || newer_than_first(text, id_field, id)?)
         && let Some((start, end)) = super::scan::first_elements(text, cap.saturating_sub(1))
     {
         let mut out = String::with_capacity(element.len() + (end - start) + 3);
@@ -128,7 +149,30 @@ fn push(text: &str, element: &str, id_field: &str, id: &str, cap: usize) -> Resu
         out.push(']');
         return Ok(out);
     }
-    push_parsed(text, element, id_field, id, cap)
+    push_parsed(text, element, id_field, id, cap, order)
+}
+
+/// Whether `id` is newer (greater) than the id of the list's first element;
+/// true of an empty list, and of text the scan cannot read (the parse that
+/// follows tells whether it is corrupt).
+fn newer_than_first(text: &str, id_field: &str, id: &str) -> Result<bool, Stop> {
+    let Some((start, end)) = super::scan::first_elements(text, 1) else {
+        return Ok(true);
+    };
+    if start == end {
+        return Ok(true);
+    }
+    Ok(numeric_id(id)? > id_of(&text[start..end], id_field)?)
+}
+
+fn numeric_id(id: &str) -> Result<i64, Stop> {
+    id.parse().map_err(|_| Stop::Corrupt)
+}
+
+/// The numeric id held as a string in member `id_field` of an object.
+fn id_of(element: &str, id_field: &str) -> Result<i64, Stop> {
+    let text = field_text(element, id_field)?;
+    numeric_id(text.as_deref().ok_or(Stop::Corrupt)?)
 }
 
 fn push_parsed(
@@ -137,15 +181,39 @@ fn push_parsed(
     id_field: &str,
     id: &str,
     cap: usize,
+    order: Option<Order>,
 ) -> Result<String, Stop> {
-    let mut out = vec![element];
+    let mut out = Vec::with_capacity(cap.min(64));
+    // Where the element goes: first, or before the first older element.
+    let mut placed_before: Option<i64> = match order {
+        None => {
+            out.push(element);
+            None
+        }
+        Some(Order::NewestIdFirst) => Some(numeric_id(id)?),
+    };
     for item in elements(text)? {
         if out.len() >= cap {
             break;
         }
-        if !has_id(item, id_field, id)? {
-            out.push(item.get());
+        if has_id(item, id_field, id)? {
+            continue;
         }
+        if let Some(new) = placed_before
+            && id_of(item.get(), id_field)? < new
+        {
+            out.push(element);
+            placed_before = None;
+            if out.len() >= cap {
+                break;
+            }
+        }
+        out.push(item.get());
+    }
+    // Older than every element: last, if the list has room (a full list
+    // is the newest `cap` of a longer collection, which it is not among).
+    if placed_before.is_some() && out.len() < cap {
+        out.push(element);
     }
     Ok(join(out, text.len() + element.len()))
 }
@@ -191,138 +259,6 @@ fn set_number(
 
 fn object_set(text: &str, field: &str, value_json: &str) -> Result<String, Stop> {
     with_member(text, field, value_json)
-}
-
-/// Whether the object `element`'s member `id_field` is the string `id`.
-/// Reads only that member; the others are skipped without being built.
-fn has_id(element: &RawValue, id_field: &str, id: &str) -> Result<bool, Stop> {
-    let mut de = serde_json::Deserializer::from_str(element.get());
-    let found = FieldIs {
-        field: id_field,
-        id,
-    }
-    .deserialize(&mut de)
-    .map_err(|_| Stop::Corrupt)?;
-    Ok(found)
-}
-
-/// Reads an object and answers whether its member `field` is the string
-/// `id`; anything but an object is an error.
-struct FieldIs<'f> {
-    field: &'f str,
-    id: &'f str,
-}
-
-impl<'de> DeserializeSeed<'de> for FieldIs<'_> {
-    type Value = bool;
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
-        d.deserialize_map(self)
-    }
-}
-
-impl<'de> Visitor<'de> for FieldIs<'_> {
-    type Value = bool;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON object")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
-        let mut found = false;
-        while let Some(is_field) = map.next_key_seed(NameIs(self.field))? {
-            if is_field {
-                let value: serde_json::Value = map.next_value()?;
-                found = value.as_str() == Some(self.id);
-            } else {
-                map.next_value::<IgnoredAny>()?;
-            }
-        }
-        Ok(found)
-    }
-}
-
-/// Reads a member name and answers whether it is `.0`, without copying it.
-struct NameIs<'f>(&'f str);
-
-impl<'de> DeserializeSeed<'de> for NameIs<'_> {
-    type Value = bool;
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
-        d.deserialize_str(self)
-    }
-}
-
-impl<'de> Visitor<'de> for NameIs<'_> {
-    type Value = bool;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a member name")
-    }
-
-    fn visit_str<E: de::Error>(self, name: &str) -> Result<bool, E> {
-        Ok(name == self.0)
-    }
-}
-
-/// The members of an object, in order, values verbatim.
-struct Members<'a>(Vec<(String, &'a RawValue)>);
-
-impl<'de> de::Deserialize<'de> for Members<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Members<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a JSON object")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let mut members = Vec::new();
-                while let Some(entry) = map.next_entry::<String, &'de RawValue>()? {
-                    members.push(entry);
-                }
-                Ok(Members(members))
-            }
-        }
-        d.deserialize_map(V)
-    }
-}
-
-/// The object text with member `field` set to the JSON text `value`: the
-/// other members keep their order and text; a new member goes last.
-fn with_member(object: &str, field: &str, value: &str) -> Result<String, Stop> {
-    let Members(members) = serde_json::from_str(object).map_err(|_| Stop::Corrupt)?;
-    let mut out = String::with_capacity(object.len() + value.len() + field.len() + 4);
-    out.push('{');
-    let mut found = false;
-    let write = |out: &mut String, name: &str, value: &str| {
-        if out.len() > 1 {
-            out.push(',');
-        }
-        // A JSON string of the name: the same text for plain names, escaped
-        // for any other (a name is never malformed on the way out).
-        match serde_json::to_string(name) {
-            Ok(quoted) => out.push_str(&quoted),
-            Err(_) => out.push_str("\"\""),
-        }
-        out.push(':');
-        out.push_str(value);
-    };
-    for (name, raw) in &members {
-        if name == field {
-            if !found {
-                write(&mut out, name, value);
-            }
-            found = true;
-        } else {
-            write(&mut out, name, raw.get());
-        }
-    }
-    if !found {
-        write(&mut out, field, value);
-    }
-    out.push('}');
-    Ok(out)
 }
 
 #[cfg(test)]

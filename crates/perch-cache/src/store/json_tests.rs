@@ -10,6 +10,7 @@ fn push_(text: &str, element: &str, id: &str, cap: usize) -> Result<Option<Strin
         id_field: "postId",
         id,
         cap,
+        newest_id_first: false,
     }
     .apply(text)
 }
@@ -98,11 +99,11 @@ fn pushing_an_absent_id_unparsed_writes_what_parsing_would() {
     for len in 0..8 {
         let list: Vec<String> = (0..len).map(entry).collect();
         let text = format!("[{}]", list.join(","));
-        for cap in 1..8 {
+        for (cap, order) in (1..8).flat_map(|c| [(c, None), (c, Some(Order::NewestIdFirst))]) {
             let element = r#"{"postId":"99"}"#;
-            let fast = push(&text, element, "postId", "99", cap);
-            let parsed = push_parsed(&text, element, "postId", "99", cap);
-            assert_eq!(fast, parsed, "len {len} cap {cap}");
+            let fast = push(&text, element, "postId", "99", cap, order);
+            let parsed = push_parsed(&text, element, "postId", "99", cap, order);
+            assert_eq!(fast, parsed, "len {len} cap {cap} {order:?}");
             assert!(surely_absent(&text, "99"), "the unparsed way was taken");
         }
     }
@@ -133,4 +134,66 @@ fn garbage_is_corrupt() {
         value_json: "1",
     };
     assert_eq!(set.apply("[]"), Err(Stop::Corrupt));
+}
+
+fn ordered_(text: &str, id: &str, cap: usize) -> Result<Option<String>, Stop> {
+    let element = format!(r#"{{"postId":"{id}"}}"#);
+    Edit::Push {
+        element: &element,
+        id_field: "postId",
+        id,
+        cap,
+        newest_id_first: true,
+    }
+    .apply(text)
+}
+
+fn ids(text: &str) -> Vec<String> {
+    let list: Vec<serde_json::Value> = serde_json::from_str(text).unwrap();
+    list.iter()
+        .map(|v| v["postId"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn an_ordered_push_puts_the_element_at_its_place_by_numeric_id() {
+    let list = r#"[{"postId":"30","x":[1]},{"postId":"9"}]"#;
+    // Newest: first, the others verbatim (the no-parse path).
+    let out = ordered_(list, "100", 5).unwrap().unwrap();
+    assert_eq!(
+        out,
+        r#"[{"postId":"100"},{"postId":"30","x":[1]},{"postId":"9"}]"#
+    );
+    // Between, compared as numbers ("10" > "9" though "10" < "9" as text).
+    assert_eq!(
+        ids(&ordered_(list, "10", 5).unwrap().unwrap()),
+        ["30", "10", "9"]
+    );
+    // Oldest, with room: last.
+    assert_eq!(
+        ids(&ordered_(list, "2", 5).unwrap().unwrap()),
+        ["30", "9", "2"]
+    );
+    // Oldest of a full list: left out; among a full list: the last goes.
+    assert_eq!(ids(&ordered_(list, "2", 2).unwrap().unwrap()), ["30", "9"]);
+    assert_eq!(
+        ids(&ordered_(list, "10", 2).unwrap().unwrap()),
+        ["30", "10"]
+    );
+    // Again with an id it holds: one copy, at its place.
+    let out = ordered_(list, "9", 5).unwrap().unwrap();
+    assert_eq!(out, r#"[{"postId":"30","x":[1]},{"postId":"9"}]"#);
+    // An empty list takes it.
+    assert_eq!(
+        ordered_("[]", "7", 5).unwrap().unwrap(),
+        r#"[{"postId":"7"}]"#
+    );
+}
+
+#[test]
+fn an_ordered_push_onto_ids_that_are_not_numbers_is_corrupt() {
+    let list = r#"[{"postId":"abc"}]"#;
+    assert_eq!(ordered_(list, "5", 5), Err(Stop::Corrupt));
+    assert_eq!(ordered_(r#"[{"other":"5"}]"#, "5", 5), Err(Stop::Corrupt));
+    assert_eq!(ordered_("not json", "5", 5), Err(Stop::Corrupt));
 }

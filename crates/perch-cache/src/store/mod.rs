@@ -21,6 +21,7 @@ mod breaker;
 mod cas;
 mod heads;
 mod json;
+mod members;
 pub mod memory;
 mod queue;
 mod rate;
@@ -121,8 +122,11 @@ pub trait Store: Send + Sync {
     /// The remaining lifetime of a key (`PTTL`).
     fn pttl(&self, key: &str) -> impl Future<Output = CacheResult<KeyTtl>> + Send;
 
-    /// Puts `element` at the front of a cached collection, dropping any
-    /// element with the same id and the oldest beyond `cap`; keeps the TTL.
+    /// Puts `element` into a cached collection, dropping any element with
+    /// the same id and the last beyond `cap`; keeps the TTL. At the front,
+    /// unless `newest_id_first`: then the collection is kept in descending
+    /// order of its (numeric) ids, whatever order the pushes come in, and
+    /// an element older than every one of a full collection is left out.
     fn list_push(
         &self,
         key: &str,
@@ -130,6 +134,7 @@ pub trait Store: Send + Sync {
         id_field: &str,
         id: &str,
         cap: usize,
+        newest_id_first: bool,
     ) -> impl Future<Output = CacheResult<Update>> + Send;
 
     /// Removes the elements whose `id_field` is `id`; keeps the TTL. An
@@ -255,8 +260,9 @@ impl Store for Backend {
         id_field: &str,
         id: &str,
         cap: usize,
+        newest_id_first: bool,
     ) -> CacheResult<Update> {
-        delegate!(self, s => s.list_push(key, element, id_field, id, cap))
+        delegate!(self, s => s.list_push(key, element, id_field, id, cap, newest_id_first))
     }
 
     async fn list_remove(

@@ -32,6 +32,7 @@ pub(super) enum OwnedEdit {
         id_field: String,
         id: String,
         cap: usize,
+        newest_id_first: bool,
     },
     Remove {
         id_field: String,
@@ -58,11 +59,13 @@ impl From<Edit<'_>> for OwnedEdit {
                 id_field,
                 id,
                 cap,
+                newest_id_first,
             } => OwnedEdit::Push {
                 element: element.into(),
                 id_field: id_field.into(),
                 id: id.into(),
                 cap,
+                newest_id_first,
             },
             Edit::Remove { id_field, id, cap } => OwnedEdit::Remove {
                 id_field: id_field.into(),
@@ -96,11 +99,13 @@ impl OwnedEdit {
                 id_field,
                 id,
                 cap,
+                newest_id_first,
             } => Edit::Push {
                 element,
                 id_field,
                 id,
                 cap: *cap,
+                newest_id_first: *newest_id_first,
             },
             OwnedEdit::Remove { id_field, id, cap } => Edit::Remove {
                 id_field,
@@ -281,6 +286,7 @@ mod tests {
             id_field: "id".into(),
             id: id.into(),
             cap: 3,
+            newest_id_first: false,
         }
     }
 

@@ -10,6 +10,7 @@ on_both_stacks!(home_timeline_shows_own_and_followed_statuses_newest_first);
 on_both_stacks!(public_first_page_stays_whole_when_posts_grow_longer);
 on_both_stacks!(public_first_page_follows_every_change);
 on_both_stacks!(public_first_page_is_gzipped_for_readers_who_take_gzip);
+on_both_stacks!(concurrent_posts_read_newest_first);
 
 async fn home_timeline_shows_own_and_followed_statuses_newest_first(app: &ApiApp) {
     let alice = app.user("alice").await;
@@ -176,4 +177,49 @@ async fn public_first_page_is_gzipped_for_readers_who_take_gzip(app: &ApiApp) {
     let (headers, refused) = read(Some("gzip;q=0, deflate")).await;
     assert!(headers.get("content-encoding").is_none());
     assert_eq!(refused, plain);
+}
+
+/// Posts made at once reach the cache in any order; the cached public
+/// timeline and each author's cached statuses must still read newest id
+/// first, as the database answers them (clients page by those ids).
+async fn concurrent_posts_read_newest_first(app: &ApiApp) {
+    let mut authors = Vec::new();
+    for name in ["ann", "ben", "cat", "dan"] {
+        authors.push(app.user(name).await);
+    }
+    let statuses = |a: &crate::support::User| format!("/api/v1/accounts/{}/statuses", a.id);
+    // Cache the lists first, so the posts edit them rather than load them.
+    list(app.get("/api/v1/timelines/public", None).await);
+    for a in &authors {
+        list(app.get(&statuses(a), None).await);
+    }
+    let posts = (0..32).map(|i| {
+        let author = &authors[i % authors.len()];
+        async move { app.post_status(author, &format!("at once {i}")).await }
+    });
+    let made = futures::future::join_all(posts).await;
+    let descending = |page: &[Value]| {
+        let n: Vec<u64> = ids(page)
+            .iter()
+            .map(|id| id.parse().expect("numeric id"))
+            .collect();
+        n.windows(2).all(|w| w[0] > w[1])
+    };
+    let public = list(app.get("/api/v1/timelines/public?limit=40", None).await);
+    assert_eq!(public.len(), made.len());
+    assert!(
+        descending(&public),
+        "public timeline out of order: {:?}",
+        ids(&public)
+    );
+    for a in &authors {
+        let own = list(app.get(&statuses(a), None).await);
+        assert_eq!(own.len(), 8);
+        assert!(
+            descending(&own),
+            "{} out of order: {:?}",
+            a.username,
+            ids(&own)
+        );
+    }
 }

@@ -242,12 +242,14 @@ impl Store for MemoryStore {
         id_field: &str,
         id: &str,
         cap: usize,
+        newest_id_first: bool,
     ) -> CacheResult<Update> {
         let edit = Edit::Push {
             element,
             id_field,
             id,
             cap,
+            newest_id_first,
         };
         self.edit_text(key, None, edit).await
     }
