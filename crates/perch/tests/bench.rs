@@ -52,6 +52,10 @@ async fn every_workload_runs_and_a_warm_profile_read_costs_one_round_trip() {
         assert!(w["requests"].as_u64().unwrap() > 0, "{name}: no requests");
         assert!(w["requests_per_sec"].as_f64().unwrap() > 0.0, "{name}");
         assert_eq!(w["errors"], 0, "{name}: {}", w["first_failure"]);
+        // Each connection's first answer of each route is checked, so
+        // every run checks some bodies; Perch's must all be right.
+        assert!(w["bodies_checked"].as_u64().unwrap() > 0, "{name}");
+        assert_eq!(w["bodies_wrong"], 0, "{name}: {}", w["first_failure"]);
         let p50 = w["latency_ms"]["p50"].as_f64().unwrap();
         let p99 = w["latency_ms"]["p99"].as_f64().unwrap();
         assert!(0.0 < p50 && p50 <= p99, "{name}: p50 {p50}, p99 {p99}");

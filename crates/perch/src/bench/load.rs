@@ -6,7 +6,9 @@
 //! Every task keeps one HDR histogram per route (microseconds, three
 //! significant digits); they are merged when the run ends, so recording
 //! takes no lock. Answers are counted as 2xx, 429 (the rate limit, apart)
-//! and other non-2xx; a request that got no answer at all is an error.
+//! and other non-2xx; a request that got no answer at all is an error. A
+//! sample of the 2xx bodies is checked ([`super::check`]) after the
+//! latency is taken.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -17,10 +19,11 @@ use hdrhistogram::Histogram;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
+use super::check;
 use super::options::Workload;
 use super::pacing::Pacing;
 use super::progress::Progress;
-use super::wire::Wire;
+use super::wire::{Answer, Wire};
 use super::workload::{Chooser, Planned, VirtualUser};
 
 /// Largest latency recorded exactly: a minute, in microseconds.
@@ -42,6 +45,10 @@ pub struct RouteRun {
     pub other_non_2xx: u64,
     /// Requests that got no answer (connection refused, timeout).
     pub errors: u64,
+    /// 2xx answers whose body was checked ([`check`]).
+    pub checked: u64,
+    /// Checked bodies that were not what the route must answer.
+    pub wrong: u64,
 }
 
 impl RouteRun {
@@ -58,6 +65,8 @@ impl RouteRun {
             rate_limited: 0,
             other_non_2xx: 0,
             errors: 0,
+            checked: 0,
+            wrong: 0,
         }
     }
 
@@ -74,6 +83,8 @@ impl RouteRun {
         self.rate_limited += other.rate_limited;
         self.other_non_2xx += other.other_non_2xx;
         self.errors += other.errors;
+        self.checked += other.checked;
+        self.wrong += other.wrong;
     }
 }
 
@@ -84,7 +95,8 @@ pub struct Run {
     pub routes: BTreeMap<&'static str, RouteRun>,
     /// From the start to the last answer.
     pub elapsed: Duration,
-    /// The first answer outside 2xx, for the report (status and body).
+    /// The first answer outside 2xx (status and body) or wrong body, for
+    /// the report.
     pub first_failure: Option<String>,
 }
 
@@ -246,17 +258,36 @@ async fn virtual_user(load: &Load, user: User, sent: &AtomicU64) -> TaskResult {
         figures
             .latency
             .saturating_record(micros.clamp(1, MAX_LATENCY_US));
-        if let Ok((_, _, Some(server))) = &outcome {
+        if let Ok(Answer {
+            server_us: Some(server),
+            ..
+        }) = &outcome
+        {
             figures
                 .server
                 .saturating_record((*server).clamp(1, MAX_LATENCY_US));
         }
         match outcome {
-            Ok((status, _, _)) if (200..300).contains(&status) => figures.ok += 1,
-            Ok((429, _, _)) => figures.rate_limited += 1,
-            Ok((status, body, _)) => {
+            Ok(answer) if (200..300).contains(&answer.status) => {
+                // Checked after the latency is taken, so it is not in it.
+                if check::sampled(figures.ok) {
+                    figures.checked += 1;
+                    let (route, path) = (planned.route, &planned.path);
+                    if let Err(e) = check::body(route, path, &answer.body, answer.gzipped) {
+                        figures.wrong += 1;
+                        failure.get_or_insert_with(|| format!("{path} → wrong body: {e}"));
+                    }
+                }
+                figures.ok += 1;
+            }
+            Ok(answer) if answer.status == 429 => figures.rate_limited += 1,
+            Ok(answer) => {
                 figures.other_non_2xx += 1;
-                failure.get_or_insert_with(|| format!("{} → {status} {body}", planned.path));
+                let body = &answer.body[..answer.body.len().min(200)];
+                failure.get_or_insert_with(|| {
+                    let body = String::from_utf8_lossy(body);
+                    format!("{} → {} {body}", planned.path, answer.status)
+                });
             }
             Err(e) => {
                 figures.errors += 1;
@@ -270,13 +301,8 @@ async fn virtual_user(load: &Load, user: User, sent: &AtomicU64) -> TaskResult {
 }
 
 /// Sends one request on the virtual user's connection and reads its whole
-/// body; the status, for a failure the start of the body, and the server's
-/// own time for it when it said.
-async fn send(
-    wire: &mut Wire,
-    load: &Load,
-    planned: &Planned,
-) -> std::io::Result<(u16, String, Option<u64>)> {
+/// answer.
+async fn send(wire: &mut Wire, load: &Load, planned: &Planned) -> std::io::Result<Answer> {
     let token = planned.user.and_then(|u| load.chooser.token(u));
     let body = planned
         .body
@@ -284,15 +310,8 @@ async fn send(
         .map(serde_json::to_vec)
         .transpose()
         .map_err(std::io::Error::other)?;
-    let answer = wire
-        .send(planned.post, &planned.path, token, body.as_deref())
-        .await?;
-    let detail = if (200..300).contains(&answer.status) {
-        String::new()
-    } else {
-        String::from_utf8_lossy(&answer.body[..answer.body.len().min(200)]).into_owned()
-    };
-    Ok((answer.status, detail, answer.server_us))
+    wire.send(planned.post, &planned.path, token, body.as_deref())
+        .await
 }
 
 /// Reads every account's profile, statuses and followers once (and the

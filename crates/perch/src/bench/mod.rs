@@ -24,6 +24,7 @@
 //! - [`report`]: the tables and the JSON.
 //! - [`progress`]: progress bars.
 
+pub mod check;
 pub mod counters;
 pub mod load;
 pub mod memory;
@@ -34,6 +35,7 @@ pub mod remote;
 pub mod report;
 pub mod seed;
 pub mod server;
+pub mod table;
 pub mod wire;
 pub mod workload;
 pub mod zipf;

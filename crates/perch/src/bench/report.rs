@@ -1,7 +1,6 @@
-//! The report: one entry per workload run, printed as a table or written as
-//! JSON (`--json`), and the memory figures of `--report-memory`.
-
-use std::fmt::Write as _;
+//! The report: one entry per workload run, printed as a table
+//! ([`super::table`]) or written as JSON (`--json`), and the memory figures
+//! of `--report-memory`.
 
 use serde::Serialize;
 
@@ -129,6 +128,10 @@ pub struct WorkloadReport {
     pub rate_limited: u64,
     /// Requests with no answer.
     pub errors: u64,
+    /// 2xx bodies checked (a sample: see `bench::check`).
+    pub bodies_checked: u64,
+    /// Checked bodies that were wrong (counted in no other figure).
+    pub bodies_wrong: u64,
     /// The first failure seen, if any (path, status, body).
     pub first_failure: Option<String>,
     /// Hit ratios per key family looked up during the run.
@@ -225,6 +228,8 @@ impl WorkloadReport {
             non_2xx: total.rate_limited + total.other_non_2xx,
             rate_limited: total.rate_limited,
             errors: total.errors,
+            bodies_checked: total.checked,
+            bodies_wrong: total.wrong,
             first_failure: run.first_failure.clone(),
             cache_hit_ratio,
             blacklist_checks: delta
@@ -236,165 +241,5 @@ impl WorkloadReport {
             db_queries_per_request: per_request(delta.db_queries),
             routes,
         }
-    }
-}
-
-/// One line of a workload's table.
-struct Row<'a> {
-    name: &'a str,
-    requests: u64,
-    rps: f64,
-    latency: &'a Latency,
-    server: Option<&'a Latency>,
-    non_2xx: u64,
-    limited: u64,
-}
-
-impl Row<'_> {
-    fn write(&self, out: &mut String) {
-        let l = self.latency;
-        let server = |q: fn(&Latency) -> f64| {
-            self.server
-                .map_or_else(|| "-".into(), |s| format!("{:.3}", q(s)))
-        };
-        let _ = writeln!(
-            out,
-            "{:<38} {:>9} {:>10.1} {:>9.3} {:>9.3} {:>9.3} {:>9.3} {:>8} {:>8} {:>8} {:>6}",
-            self.name,
-            self.requests,
-            self.rps,
-            l.p50,
-            l.p90,
-            l.p99,
-            l.p99_9,
-            server(|s| s.p50),
-            server(|s| s.p99),
-            self.non_2xx,
-            self.limited
-        );
-    }
-}
-
-fn opt3(v: Option<f64>) -> String {
-    v.map_or_else(|| "-".into(), |v| format!("{v:.3}"))
-}
-
-impl Report {
-    /// The human-readable tables.
-    pub fn table(&self) -> String {
-        let mut out = String::new();
-        let _ = writeln!(
-            out,
-            "perch bench {}: {} {} ({} + {}), {} connections, {}, {}, {:.1}s per workload after {:.1}s warm-up, seed {}",
-            self.version,
-            self.mode,
-            self.url,
-            self.database.as_deref().unwrap_or("?"),
-            self.cache.as_deref().unwrap_or("?"),
-            self.connections,
-            self.rate.map_or_else(
-                || "closed loop".to_string(),
-                |r| format!("open loop at {r:.0} req/s")
-            ),
-            if self.gzip { "gzip asked" } else { "no gzip" },
-            self.duration_secs,
-            self.warmup_secs,
-            self.seed,
-        );
-        let s = &self.seeded;
-        let _ = writeln!(
-            out,
-            "data set: {} accounts, {} statuses, {} follows, {} favourites (seeded in {:.1}s)",
-            s.accounts, s.statuses, s.follows, s.favourites, self.seed_secs
-        );
-        for w in &self.workloads {
-            let _ = writeln!(out, "\n== {} ==", w.workload.name());
-            let _ = writeln!(
-                out,
-                "{:<38} {:>9} {:>10} {:>9} {:>9} {:>9} {:>9} {:>8} {:>8} {:>8} {:>6}",
-                "route",
-                "requests",
-                "req/s",
-                "p50 ms",
-                "p90 ms",
-                "p99 ms",
-                "p99.9 ms",
-                "srv p50",
-                "srv p99",
-                "non-2xx",
-                "429"
-            );
-            let rows = w
-                .routes
-                .iter()
-                .filter(|_| w.routes.len() > 1)
-                .map(|r| Row {
-                    name: &r.route,
-                    requests: r.requests,
-                    rps: r.requests_per_sec,
-                    latency: &r.latency_ms,
-                    server: r.server_ms.as_ref(),
-                    non_2xx: r.non_2xx,
-                    limited: r.rate_limited,
-                })
-                .chain(std::iter::once(Row {
-                    name: "all",
-                    requests: w.requests,
-                    rps: w.requests_per_sec,
-                    latency: &w.latency_ms,
-                    server: w.server_ms.as_ref(),
-                    non_2xx: w.non_2xx,
-                    limited: w.rate_limited,
-                }));
-            for row in rows {
-                row.write(&mut out);
-            }
-            if w.errors > 0 {
-                let _ = writeln!(out, "requests without an answer: {}", w.errors);
-            }
-            if let Some(f) = &w.first_failure {
-                let _ = writeln!(out, "first failure: {f}");
-            }
-            let ratios: Vec<String> = w
-                .cache_hit_ratio
-                .iter()
-                .map(|f| {
-                    format!(
-                        "{} {:.3} ({}/{})",
-                        f.family,
-                        f.hit_ratio,
-                        f.hits,
-                        f.hits + f.misses
-                    )
-                })
-                .collect();
-            let _ = writeln!(
-                out,
-                "cache hit ratio: {}",
-                if ratios.is_empty() {
-                    "-".into()
-                } else {
-                    ratios.join(", ")
-                }
-            );
-            if let Some(b) = w.blacklist_checks {
-                let _ = writeln!(
-                    out,
-                    "blacklist checks (apart): {} valid, {} revoked",
-                    b.valid, b.revoked
-                );
-            }
-            let _ = writeln!(
-                out,
-                "per request: {} cache round trips, {} database queries",
-                opt3(w.round_trips_per_request),
-                opt3(w.db_queries_per_request)
-            );
-        }
-        if let Some(m) = &self.memory {
-            out.push('\n');
-            out.push_str(&m.table());
-        }
-        out
     }
 }

@@ -37,6 +37,8 @@ pub struct Answer {
     /// The server's own time for it, in microseconds, from its
     /// `Server-Timing: app;dur=MS` header (Perch sends one).
     pub server_us: Option<u64>,
+    /// Whether its `Content-Encoding` says gzip.
+    pub gzipped: bool,
 }
 
 impl Wire {
@@ -130,7 +132,7 @@ impl Wire {
             .ok_or_else(|| io::Error::other("not connected"))?;
         stream.write_all(&self.out).await?;
         // The head: status line and headers.
-        let (status, head_len, length, chunked, close, server_us) = loop {
+        let (status, head_len, length, chunked, close, server_us, gzipped) = loop {
             let mut headers = [httparse::EMPTY_HEADER; 32];
             let mut response = httparse::Response::new(&mut headers);
             match response.parse(&self.buf) {
@@ -147,6 +149,7 @@ impl Wire {
                         header("transfer-encoding").is_some_and(|v| v.contains("chunked"));
                     let close = header("connection").is_some_and(|v| v.contains("close"));
                     let server_us = header("server-timing").as_deref().and_then(app_duration);
+                    let gzipped = header("content-encoding").is_some_and(|v| v.contains("gzip"));
                     break (
                         response.code.unwrap_or(0),
                         n,
@@ -154,6 +157,7 @@ impl Wire {
                         chunked,
                         close,
                         server_us,
+                        gzipped,
                     );
                 }
                 Ok(httparse::Status::Partial) if self.buf.len() < MAX_HEAD => {
@@ -183,6 +187,7 @@ impl Wire {
             status,
             body,
             server_us,
+            gzipped,
         })
     }
 }
