@@ -295,42 +295,59 @@ pub struct LikeEntry {
 pub trait CollectionEntry: Serialize + DeserializeOwned + Clone + Send + Sync + 'static {
     /// The JSON field holding the id (`postId`, `userId`).
     const ID_FIELD: &'static str;
-    /// Whether the collection is kept in descending order of these ids:
-    /// true of posts, whose snowflake ids are their order (two posts made
-    /// at once may reach the cache in either order); false of follows and
-    /// likes, keyed by the account or post and kept newest push first.
-    const NEWEST_ID_FIRST: bool = false;
+    /// The JSON field the collection is ordered by, descending, as SQL
+    /// answers it: a post's id, a follow's or a like's own id (snowflakes,
+    /// so newest first). Two entries made at once may reach the cache in
+    /// either order; a push puts each at its place.
+    const ORDER_FIELD: Option<&'static str>;
     /// The entry's id.
     fn entry_id(&self) -> i64;
+    /// The entry's number in [`Self::ORDER_FIELD`]; without one, a push
+    /// puts it first.
+    fn order_id(&self) -> Option<i64>;
 }
 
 impl CollectionEntry for PostSummary {
     const ID_FIELD: &'static str = "postId";
-    const NEWEST_ID_FIRST: bool = true;
+    const ORDER_FIELD: Option<&'static str> = Some("postId");
     fn entry_id(&self) -> i64 {
         self.post_id
+    }
+    fn order_id(&self) -> Option<i64> {
+        Some(self.post_id)
     }
 }
 
 impl CollectionEntry for TimelinePost {
     const ID_FIELD: &'static str = "postId";
-    const NEWEST_ID_FIRST: bool = true;
+    const ORDER_FIELD: Option<&'static str> = Some("postId");
     fn entry_id(&self) -> i64 {
         self.post_id
+    }
+    fn order_id(&self) -> Option<i64> {
+        Some(self.post_id)
     }
 }
 
 impl CollectionEntry for FollowEntry {
     const ID_FIELD: &'static str = "userId";
+    const ORDER_FIELD: Option<&'static str> = Some("followId");
     fn entry_id(&self) -> i64 {
         self.user_id
+    }
+    fn order_id(&self) -> Option<i64> {
+        self.follow_id
     }
 }
 
 impl CollectionEntry for LikeEntry {
     const ID_FIELD: &'static str = "postId";
+    const ORDER_FIELD: Option<&'static str> = Some("likeId");
     fn entry_id(&self) -> i64 {
         self.post_id
+    }
+    fn order_id(&self) -> Option<i64> {
+        self.like_id
     }
 }
 

@@ -1,7 +1,7 @@
 //! Contract, cached collections: atomic edits that never create a partial
 //! list, emptied lists that read `[]`, the seed's caps, kept TTLs, in-place
-//! likes counts, no lost update under 200 concurrent follows, and post
-//! lists kept newest id first whatever order the pushes come in.
+//! likes counts, no lost update under 200 concurrent follows, and lists
+//! kept newest first whatever order the pushes come in.
 
 #[macro_use]
 mod support;
@@ -23,7 +23,7 @@ contract! {
     threads concurrent_follows_are_all_kept,
     threads concurrent_edits_of_one_list_lose_nothing,
     threads an_edit_applies_to_what_the_key_holds_not_what_was_last_written,
-    threads posts_pushed_out_of_order_are_kept_newest_id_first,
+    threads lists_pushed_out_of_order_are_kept_newest_first,
 }
 
 async fn edits_leave_a_missing_collection_missing(h: &Harness) {
@@ -239,7 +239,7 @@ async fn likes_counts_update_in_place(h: &Harness) {
 
 async fn follows_update_both_lists(h: &Harness) {
     let (a, b) = (UserId(10), UserId(20));
-    h.cache.cache_following(a, &[follow(30)]).await.unwrap();
+    h.cache.cache_following(a, &[follow(3)]).await.unwrap();
     h.cache.cache_followers(b, &[]).await.unwrap();
     let added = h.cache.add_follow(&follow(10), &follow(20)).await.unwrap();
     assert_eq!(
@@ -258,7 +258,8 @@ async fn follows_update_both_lists(h: &Harness) {
         .iter()
         .map(|f| f.user_id)
         .collect();
-    assert_eq!(following, [20, 30]);
+    // The new follow is the newest (its follow id is the highest): first.
+    assert_eq!(following, [20, 3]);
     assert_eq!(h.cache.followers(b).await.unwrap(), Some(vec![follow(10)]));
 
     let removed = h.cache.remove_follow(a, b).await.unwrap();
@@ -269,7 +270,7 @@ async fn follows_update_both_lists(h: &Harness) {
             followers: Update::Applied
         }
     );
-    assert_eq!(h.cache.following(a).await.unwrap(), Some(vec![follow(30)]));
+    assert_eq!(h.cache.following(a).await.unwrap(), Some(vec![follow(3)]));
     assert_eq!(h.cache.followers(b).await.unwrap(), Some(vec![]));
 }
 
@@ -381,7 +382,7 @@ async fn an_edit_applies_to_what_the_key_holds_not_what_was_last_written(h: &Har
 /// Two posts made at once reach the cache in either order; the post lists
 /// must still read newest id first, as the database answers them (a
 /// client pages by those ids), and concurrent pushes must lose none.
-async fn posts_pushed_out_of_order_are_kept_newest_id_first(h: &Harness) {
+async fn lists_pushed_out_of_order_are_kept_newest_first(h: &Harness) {
     let user = UserId(42);
     let c = &h.cache;
     c.cache_user_posts(user, &[post(30), post(10)])
@@ -430,4 +431,21 @@ async fn posts_pushed_out_of_order_are_kept_newest_id_first(h: &Harness) {
     let cached = c.public_timeline().await.unwrap().unwrap();
     let got: Vec<i64> = cached.iter().map(|p| p.post_id).collect();
     assert_eq!(got, (1..=40).rev().collect::<Vec<_>>());
+
+    // Follow and like lists are ordered by the follow's and the like's own
+    // ids (their paging cursors), not by the account or post they name.
+    c.cache_followers(user, &[follow(9)]).await.unwrap();
+    for id in [3, 50, 7] {
+        c.add_follow(&follow(id), &follow(42)).await.unwrap();
+    }
+    let cached = c.followers(user).await.unwrap().unwrap();
+    let got: Vec<Option<i64>> = cached.iter().map(|f| f.follow_id).collect();
+    assert_eq!(got, [1050, 1009, 1007, 1003].map(Some));
+    c.cache_likes(user, &[like(9)]).await.unwrap();
+    for id in [3, 50, 7] {
+        c.add_like(user, &like(id)).await.unwrap();
+    }
+    let cached = c.likes(user).await.unwrap().unwrap();
+    let got: Vec<Option<i64>> = cached.iter().map(|l| l.like_id).collect();
+    assert_eq!(got, [2050, 2009, 2007, 2003].map(Some));
 }

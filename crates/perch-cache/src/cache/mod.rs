@@ -315,8 +315,9 @@ impl Cache {
     }
 
     /// Pushes an entry onto a cached collection (atomic, capped, only if
-    /// cached): at the front, or at its place by id for a collection kept
-    /// newest id first ([`CollectionEntry::NEWEST_ID_FIRST`]).
+    /// cached): at its place in the collection's order
+    /// ([`CollectionEntry::ORDER_FIELD`]), which for a new entry is the
+    /// front.
     pub(crate) async fn push<E: CollectionEntry>(
         &self,
         key: &Key,
@@ -325,11 +326,12 @@ impl Cache {
         let json = serde_json::to_string(entry).map_err(|e| CacheError::Encode(e.to_string()))?;
         let cap = key.max_len().unwrap_or(usize::MAX);
         let id = entry.entry_id().to_string();
+        let order = E::ORDER_FIELD.zip(entry.order_id());
         let rendered = self.render(key);
         let update = self
             .inner
             .backend
-            .list_push(&rendered, &json, E::ID_FIELD, &id, cap, E::NEWEST_ID_FIRST)
+            .list_push(&rendered, &json, E::ID_FIELD, &id, cap, order)
             .await;
         self.settle(key, update).await
     }

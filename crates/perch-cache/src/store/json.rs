@@ -28,15 +28,15 @@ pub(crate) enum Stop {
 /// One change to a cached value, as the [`super::Store`] methods name them.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Edit<'a> {
-    /// `list_push`: the element first (or, `newest_id_first`, at its place
-    /// in descending order of the numeric ids), then the others without
-    /// its id, at most `cap` in all.
+    /// `list_push`: the element first (or, with an `order` field and the
+    /// element's number in it, at its place in descending order of that
+    /// field), then the others without its id, at most `cap` in all.
     Push {
         element: &'a str,
         id_field: &'a str,
         id: &'a str,
         cap: usize,
-        newest_id_first: bool,
+        order: Option<(&'a str, i64)>,
     },
     /// `list_remove`: the list without the elements of that id.
     Remove {
@@ -65,11 +65,8 @@ impl Edit<'_> {
                 id_field,
                 id,
                 cap,
-                newest_id_first,
-            } => {
-                let order = newest_id_first.then_some(Order::NewestIdFirst);
-                push(text, element, id_field, id, cap, order).map(Some)
-            }
+                order,
+            } => push(text, element, id_field, id, cap, order).map(Some),
             Edit::Remove { id, .. } | Edit::SetNumber { id, .. } if surely_absent(text, id) => {
                 Ok(None)
             }
@@ -117,26 +114,19 @@ fn join<'a>(items: impl IntoIterator<Item = &'a str>, capacity: usize) -> String
     out
 }
 
-/// How a push places its element when not simply first.
-#[derive(Debug, Clone, Copy)]
-enum Order {
-    /// In descending order of the numeric ids.
-    NewestIdFirst,
-}
-
 fn push(
     text: &str,
     element: &str,
     id_field: &str,
     id: &str,
     cap: usize,
-    order: Option<Order>,
+    order: Option<(&str, i64)>,
 ) -> Result<String, Stop> {
-    // Nothing to take out, and the element goes first (the usual case of
-    // a new post: its id is the newest): the others' first `cap - 1`
+    // Nothing to take out, and the element goes first (the usual case: a
+    // new post, follow or like is the newest): the others' first `cap - 1`
     // follow as they were written, found without parsing.
     if surely_absent(text, id)
-        && (order.is_none() || newer_than_first(text, id_field, id)?)
+        && order.map_or(Ok(true), |(field, new)| newer_than_first(text, field, new))?
         && let Some((start, end)) = super::scan::first_elements(text, cap.saturating_sub(1))
     {
         let mut out = String::with_capacity(element.len() + (end - start) + 3);
@@ -152,27 +142,25 @@ fn push(
     push_parsed(text, element, id_field, id, cap, order)
 }
 
-/// Whether `id` is newer (greater) than the id of the list's first element;
-/// true of an empty list, and of text the scan cannot read (the parse that
+/// Whether `new` is greater than the list's first element's `field`; true
+/// of an empty list, and of text the scan cannot read (the parse that
 /// follows tells whether it is corrupt).
-fn newer_than_first(text: &str, id_field: &str, id: &str) -> Result<bool, Stop> {
-    let Some((start, end)) = super::scan::first_elements(text, 1) else {
-        return Ok(true);
-    };
-    if start == end {
-        return Ok(true);
+fn newer_than_first(text: &str, field: &str, new: i64) -> Result<bool, Stop> {
+    match super::scan::first_elements(text, 1) {
+        Some((start, end)) if start < end => older_than(&text[start..end], field, new),
+        _ => Ok(true),
     }
-    Ok(numeric_id(id)? > id_of(&text[start..end], id_field)?)
 }
 
-fn numeric_id(id: &str) -> Result<i64, Stop> {
-    id.parse().map_err(|_| Stop::Corrupt)
-}
-
-/// The numeric id held as a string in member `id_field` of an object.
-fn id_of(element: &str, id_field: &str) -> Result<i64, Stop> {
-    let text = field_text(element, id_field)?;
-    numeric_id(text.as_deref().ok_or(Stop::Corrupt)?)
+/// Whether the object `element`'s `field` (a number written as a string)
+/// is below `new`. An element without the field counts as older: a list
+/// written by another program in the seed's shape is still pushed onto at
+/// the front. A field that is not a number is corrupt.
+fn older_than(element: &str, field: &str, new: i64) -> Result<bool, Stop> {
+    match field_text(element, field)? {
+        None => Ok(true),
+        Some(text) => Ok(text.parse::<i64>().map_err(|_| Stop::Corrupt)? < new),
+    }
 }
 
 fn push_parsed(
@@ -181,17 +169,14 @@ fn push_parsed(
     id_field: &str,
     id: &str,
     cap: usize,
-    order: Option<Order>,
+    order: Option<(&str, i64)>,
 ) -> Result<String, Stop> {
     let mut out = Vec::with_capacity(cap.min(64));
     // Where the element goes: first, or before the first older element.
-    let mut placed_before: Option<i64> = match order {
-        None => {
-            out.push(element);
-            None
-        }
-        Some(Order::NewestIdFirst) => Some(numeric_id(id)?),
-    };
+    let mut placed_before = order;
+    if order.is_none() {
+        out.push(element);
+    }
     for item in elements(text)? {
         if out.len() >= cap {
             break;
@@ -199,8 +184,8 @@ fn push_parsed(
         if has_id(item, id_field, id)? {
             continue;
         }
-        if let Some(new) = placed_before
-            && id_of(item.get(), id_field)? < new
+        if let Some((field, new)) = placed_before
+            && older_than(item.get(), field, new)?
         {
             out.push(element);
             placed_before = None;

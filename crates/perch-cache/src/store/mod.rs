@@ -124,9 +124,10 @@ pub trait Store: Send + Sync {
 
     /// Puts `element` into a cached collection, dropping any element with
     /// the same id and the last beyond `cap`; keeps the TTL. At the front,
-    /// unless `newest_id_first`: then the collection is kept in descending
-    /// order of its (numeric) ids, whatever order the pushes come in, and
-    /// an element older than every one of a full collection is left out.
+    /// unless `order` names a field and the element's number in it: then
+    /// the collection is kept in descending order of that field (a number
+    /// written as a string), whatever order the pushes come in, and an
+    /// element older than every one of a full collection is left out.
     fn list_push(
         &self,
         key: &str,
@@ -134,7 +135,7 @@ pub trait Store: Send + Sync {
         id_field: &str,
         id: &str,
         cap: usize,
-        newest_id_first: bool,
+        order: Option<(&str, i64)>,
     ) -> impl Future<Output = CacheResult<Update>> + Send;
 
     /// Removes the elements whose `id_field` is `id`; keeps the TTL. An
@@ -260,9 +261,9 @@ impl Store for Backend {
         id_field: &str,
         id: &str,
         cap: usize,
-        newest_id_first: bool,
+        order: Option<(&str, i64)>,
     ) -> CacheResult<Update> {
-        delegate!(self, s => s.list_push(key, element, id_field, id, cap, newest_id_first))
+        delegate!(self, s => s.list_push(key, element, id_field, id, cap, order))
     }
 
     async fn list_remove(

@@ -32,7 +32,7 @@ pub(super) enum OwnedEdit {
         id_field: String,
         id: String,
         cap: usize,
-        newest_id_first: bool,
+        order: Option<(String, i64)>,
     },
     Remove {
         id_field: String,
@@ -59,13 +59,13 @@ impl From<Edit<'_>> for OwnedEdit {
                 id_field,
                 id,
                 cap,
-                newest_id_first,
+                order,
             } => OwnedEdit::Push {
                 element: element.into(),
                 id_field: id_field.into(),
                 id: id.into(),
                 cap,
-                newest_id_first,
+                order: order.map(|(field, n)| (field.into(), n)),
             },
             Edit::Remove { id_field, id, cap } => OwnedEdit::Remove {
                 id_field: id_field.into(),
@@ -99,13 +99,13 @@ impl OwnedEdit {
                 id_field,
                 id,
                 cap,
-                newest_id_first,
+                order,
             } => Edit::Push {
                 element,
                 id_field,
                 id,
                 cap: *cap,
-                newest_id_first: *newest_id_first,
+                order: order.as_ref().map(|(field, n)| (field.as_str(), *n)),
             },
             OwnedEdit::Remove { id_field, id, cap } => Edit::Remove {
                 id_field,
@@ -286,7 +286,7 @@ mod tests {
             id_field: "id".into(),
             id: id.into(),
             cap: 3,
-            newest_id_first: false,
+            order: None,
         }
     }
 

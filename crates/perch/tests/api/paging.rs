@@ -6,6 +6,7 @@ on_both_stacks!(
     statuses_page_by_limit_max_since_min_and_link,
     public_timeline_pages_through_link,
     followers_page_through_link_reaches_everyone_once,
+    concurrent_follows_page_through_link_once_each,
 );
 
 fn page_ids(r: Reply) -> Vec<String> {
@@ -165,4 +166,26 @@ async fn followers_page_through_link_reaches_everyone_once(app: &ApiApp) {
     want.push(alice.id.clone());
     let start = format!("/api/v1/accounts/{}/following?limit=2", fan0.id);
     assert_eq!(walk(app, start).await, want);
+}
+
+/// Follows made at once reach the cached followers list in any order; the
+/// list must still read in the order of the follows' ids, the cursor the
+/// `Link` header pages by, or a walk would show a follower twice and skip
+/// another.
+async fn concurrent_follows_page_through_link_once_each(app: &ApiApp) {
+    let alice = app.user("alice").await;
+    let mut fans = Vec::new();
+    for i in 0..16 {
+        fans.push(app.user(&format!("fan{i}")).await);
+    }
+    let start = format!("/api/v1/accounts/{}/followers?limit=2", alice.id);
+    // Cached (empty) first, so the follows edit the list.
+    assert!(walk(app, start.clone()).await.is_empty());
+    futures::future::join_all(fans.iter().map(|u| app.follow(u, &alice, true))).await;
+    let walked = walk(app, start).await;
+    let mut once: Vec<String> = walked.clone();
+    once.sort();
+    once.dedup();
+    assert_eq!(once.len(), walked.len(), "a follower twice: {walked:?}");
+    assert_eq!(walked.len(), fans.len(), "followers skipped: {walked:?}");
 }

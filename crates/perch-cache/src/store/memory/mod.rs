@@ -242,14 +242,14 @@ impl Store for MemoryStore {
         id_field: &str,
         id: &str,
         cap: usize,
-        newest_id_first: bool,
+        order: Option<(&str, i64)>,
     ) -> CacheResult<Update> {
         let edit = Edit::Push {
             element,
             id_field,
             id,
             cap,
-            newest_id_first,
+            order,
         };
         self.edit_text(key, None, edit).await
     }
