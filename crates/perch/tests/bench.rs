@@ -41,6 +41,11 @@ async fn every_workload_runs_and_a_warm_profile_read_costs_one_round_trip() {
     assert_eq!(names, ["profile", "timeline", "mixed", "profile"]);
     assert_eq!(json["seeded"]["accounts"], 30);
     assert_eq!(json["gzip"], true, "GETs ask for gzip unless --no-gzip");
+    // After the writes of the mixed runs, every cached answer reads as the
+    // database answers it.
+    let verified = &json["verification"];
+    assert_eq!(verified["compared"], 1 + 3 * 30, "{verified}");
+    assert_eq!(verified["differing"], 0, "{verified}");
     assert_eq!(json["seeded"]["statuses"], 60);
     assert!(
         json["seeded"]["follows"].as_u64().unwrap() > 60,

@@ -36,6 +36,7 @@ pub mod report;
 pub mod seed;
 pub mod server;
 pub mod table;
+pub mod verify;
 pub mod wire;
 pub mod workload;
 pub mod zipf;
@@ -210,6 +211,16 @@ async fn run_against(
         let after = counters(server, &client, &base).await?;
         workloads.push(WorkloadReport::new(workload, &run, &before.delta(&after)));
     }
+    let verification = match server {
+        Some(s) if !opts.workloads.is_empty() => {
+            let bar = progress.phase("comparing the cache with the database", 1);
+            let accounts = &load.chooser.data().accounts;
+            let found = verify::verify(&s.state, &client, &base, accounts).await;
+            bar.finish_and_clear();
+            Some(found.context("comparing the cache with the database")?)
+        }
+        _ => None,
+    };
     Ok(Report {
         version: crate::VERSION,
         mode: if server.is_some() {
@@ -231,6 +242,7 @@ async fn run_against(
         seed: opts.seed,
         workloads,
         memory,
+        verification,
     })
 }
 

@@ -8,6 +8,7 @@ use super::counters::Counters;
 use super::load::{RouteRun, Run};
 use super::memory::MemoryReport;
 use super::options::{Sizes, Workload};
+use super::verify::Verification;
 
 /// The whole report.
 #[derive(Debug, Clone, Serialize)]
@@ -45,6 +46,9 @@ pub struct Report {
     pub workloads: Vec<WorkloadReport>,
     /// Cache memory figures (`--report-memory`).
     pub memory: Option<MemoryReport>,
+    /// After the workloads, in process: cached answers against answers
+    /// loaded from SQL ([`super::verify`]).
+    pub verification: Option<Verification>,
 }
 
 /// Latency percentiles in milliseconds.

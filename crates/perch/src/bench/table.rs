@@ -159,6 +159,16 @@ impl Report {
                 opt3(w.db_queries_per_request)
             );
         }
+        if let Some(v) = &self.verification {
+            let _ = writeln!(
+                out,
+                "\nafter the run: {} reads compared, cached against loaded from the database: {} differ",
+                v.compared, v.differing
+            );
+            if let Some(d) = &v.first_difference {
+                let _ = writeln!(out, "first difference: {d}");
+            }
+        }
         if let Some(m) = &self.memory {
             out.push('\n');
             out.push_str(&m.table());
