@@ -105,6 +105,11 @@ pub struct Settings {
     pub body_limit: usize,
     /// How long a request may take before it is answered with a timeout.
     pub request_timeout: Duration,
+    /// New statuses a user may post per window: the seed's 10 a minute.
+    /// Not a flag; `perch bench` raises it for its in-process server, so
+    /// that its posts are measured as posts (the check still runs) rather
+    /// than as refusals.
+    pub post_rate: perch_cache::RateRule,
 }
 
 /// A setting that could not be used; its message names the setting.
@@ -225,6 +230,7 @@ impl RawSettings {
             log_format,
             body_limit: 2 * 1024 * 1024,
             request_timeout: Duration::from_secs(30),
+            post_rate: perch_cache::RateRule::SEED,
         })
     }
 }

@@ -108,12 +108,8 @@ async fn every_workload_runs_and_a_warm_profile_read_costs_one_round_trip() {
     ] {
         assert!(routes.contains(&route), "{route} missing from {routes:?}");
     }
-    assert_eq!(
-        mixed["non_2xx"].as_u64().unwrap(),
-        mixed["rate_limited"].as_u64().unwrap(),
-        "only the posting limit may refuse a mixed request: {}",
-        mixed["first_failure"]
-    );
+    // In process the posting limit is raised, so every request is served.
+    assert_eq!(mixed["non_2xx"], 0, "{}", mixed["first_failure"]);
     // The profile run after the others: every profile is cached, so each
     // request is one MGET and no query. The server refreshes its revoked
     // tokens from the database every 2 s, in the background: at most one

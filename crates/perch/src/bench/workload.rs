@@ -7,8 +7,8 @@
 //! and unfavourites). Writes come in pairs: a virtual user that followed or
 //! liked takes it back on its next write of that kind, so the data set stays
 //! about the same size however long the run. Posting is spread over every
-//! account, so the limit of 10 posts a minute per user is not what is
-//! measured (429s are reported apart).
+//! account; in process the server's limit of 10 posts a minute per user is
+//! raised (`bench::server`), against `--url` its 429s are reported apart.
 
 use rand::RngExt;
 use rand::rngs::StdRng;

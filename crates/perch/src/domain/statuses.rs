@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use perch_cache::{Key, PostSummary, Profile, RateDecision, RateRule, Subject, UserId};
+use perch_cache::{Key, PostSummary, Profile, RateDecision, Subject, UserId};
 
 use super::auth::{self, Caller};
 use super::convert::{self, Post};
@@ -53,7 +53,8 @@ pub async fn post(
     let author_id = UserId(caller.account_id);
     let mut seen = fetch(state, Some(caller), vec![Key::Profile(author_id)]).await?;
     let subject = Subject::user(author_id);
-    let decision = auth::rate_check(state, &subject, "post_status", RateRule::SEED).await?;
+    let rule = state.settings.post_rate;
+    let decision = auth::rate_check(state, &subject, "post_status", rule).await?;
     let now = now_ms();
     let (row, author_row) = statuses::post(
         &state.db,
