@@ -126,16 +126,20 @@ fn bench_stack(c: &mut Criterion, rt: &Runtime, name: &str, redis: Option<String
         &format!("{name}/collection update (post pushed on 2 lists)"),
         |b| {
             b.to_async(rt).iter(|| async {
+                // A new post each time, as in production: the newest id,
+                // so it goes first (lists are kept newest id first, and an
+                // old id would be placed among them instead).
+                let new_id = state.next_id(now_ms());
+                let mut summary = post.summary();
+                summary.post_id = new_id;
+                let mut timeline = post.timeline(&author.username);
+                timeline.post_id = new_id;
                 state
                     .cache
-                    .add_user_post(UserId(id), &post.summary())
+                    .add_user_post(UserId(id), &summary)
                     .await
                     .expect("push");
-                state
-                    .cache
-                    .add_public_post(&post.timeline(&author.username))
-                    .await
-                    .expect("push");
+                state.cache.add_public_post(&timeline).await.expect("push");
             })
         },
     );
