@@ -13,7 +13,7 @@
 
 use serde_json::value::RawValue;
 
-use super::members::{field_text, has_id, with_member};
+use super::members::{has_id, read_field, with_member};
 
 /// Why an edit writes nothing and deletes the value instead.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -157,9 +157,9 @@ fn newer_than_first(text: &str, field: &str, new: i64) -> Result<bool, Stop> {
 /// written by another program in the seed's shape is still pushed onto at
 /// the front. A field that is not a number is corrupt.
 fn older_than(element: &str, field: &str, new: i64) -> Result<bool, Stop> {
-    match field_text(element, field)? {
+    match read_field(element, field, |text| text.map(str::parse::<i64>))? {
         None => Ok(true),
-        Some(text) => Ok(text.parse::<i64>().map_err(|_| Stop::Corrupt)? < new),
+        Some(number) => Ok(number.map_err(|_| Stop::Corrupt)? < new),
     }
 }
 

@@ -8,87 +8,51 @@ use serde_json::value::RawValue;
 
 use super::json::Stop;
 
-/// The string in member `field` of the object `element`, if it is one.
-pub(super) fn field_text(element: &str, field: &str) -> Result<Option<String>, Stop> {
+/// What `read` makes of the object `element`'s member `field`: its text
+/// when it is a string, `None` when it is missing or not a string. Reads
+/// only that member; the others are skipped without being built. Anything
+/// but an object is corrupt.
+pub(super) fn read_field<T>(
+    element: &str,
+    field: &str,
+    read: impl FnOnce(Option<&str>) -> T,
+) -> Result<T, Stop> {
     let mut de = serde_json::Deserializer::from_str(element);
-    FieldText(field)
+    let value = Member(field)
         .deserialize(&mut de)
-        .map_err(|_| Stop::Corrupt)
+        .map_err(|_| Stop::Corrupt)?;
+    Ok(read(value.as_ref().and_then(serde_json::Value::as_str)))
 }
 
 /// Whether the object `element`'s member `id_field` is the string `id`.
-/// Reads only that member; the others are skipped without being built.
 pub(super) fn has_id(element: &RawValue, id_field: &str, id: &str) -> Result<bool, Stop> {
-    let mut de = serde_json::Deserializer::from_str(element.get());
-    let found = FieldIs {
-        field: id_field,
-        id,
-    }
-    .deserialize(&mut de)
-    .map_err(|_| Stop::Corrupt)?;
-    Ok(found)
+    read_field(element.get(), id_field, |text| text == Some(id))
 }
 
-/// Reads an object and answers whether its member `field` is the string
-/// `id`; anything but an object is an error.
-struct FieldIs<'f> {
-    field: &'f str,
-    id: &'f str,
-}
+/// Reads an object and answers its member `.0` (the last, if repeated);
+/// anything but an object is an error.
+struct Member<'f>(&'f str);
 
-impl<'de> DeserializeSeed<'de> for FieldIs<'_> {
-    type Value = bool;
+impl<'de> DeserializeSeed<'de> for Member<'_> {
+    type Value = Option<serde_json::Value>;
 
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_map(self)
     }
 }
 
-impl<'de> Visitor<'de> for FieldIs<'_> {
-    type Value = bool;
+impl<'de> Visitor<'de> for Member<'_> {
+    type Value = Option<serde_json::Value>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON object")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
-        let mut found = false;
-        while let Some(is_field) = map.next_key_seed(NameIs(self.field))? {
-            if is_field {
-                let value: serde_json::Value = map.next_value()?;
-                found = value.as_str() == Some(self.id);
-            } else {
-                map.next_value::<IgnoredAny>()?;
-            }
-        }
-        Ok(found)
-    }
-}
-
-/// Reads an object and answers its member `.0` if that is a string.
-struct FieldText<'f>(&'f str);
-
-impl<'de> DeserializeSeed<'de> for FieldText<'_> {
-    type Value = Option<String>;
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<String>, D::Error> {
-        d.deserialize_map(self)
-    }
-}
-
-impl<'de> Visitor<'de> for FieldText<'_> {
-    type Value = Option<String>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON object")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Option<String>, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut found = None;
         while let Some(is_field) = map.next_key_seed(NameIs(self.0))? {
             if is_field {
-                let value: serde_json::Value = map.next_value()?;
-                found = value.as_str().map(str::to_owned);
+                found = Some(map.next_value()?);
             } else {
                 map.next_value::<IgnoredAny>()?;
             }
