@@ -39,6 +39,7 @@ fn settings(dir: &std::path::Path, redis: Option<String>, prefix: &str) -> perch
         token_ttl_secs: "3600".into(),
         log: "error".into(),
         log_format: "text".into(),
+        ..perch::config::RawSettings::defaults()
     }
     .validate()
     .expect("valid settings")
@@ -150,7 +151,7 @@ fn bench_stack(c: &mut Criterion, rt: &Runtime, name: &str, redis: Option<String
     c.bench_function(&format!("{name}/rate-limit check"), |b| {
         b.to_async(rt).iter(|| async {
             black_box(
-                perch::domain::auth::rate_check(&state, &subject, "bench", rule)
+                perch::domain::auth::rate_check(&state, &subject, "bench", Some(rule))
                     .await
                     .is_ok(),
             )

@@ -11,6 +11,10 @@ use std::time::Duration;
 
 use clap::Args;
 
+mod rates;
+
+pub use rates::{RateLimits, format_rate, parse_rate};
+
 /// The raw settings as given on the command line or in the environment.
 #[derive(Debug, Clone, Args)]
 pub struct RawSettings {
@@ -61,6 +65,18 @@ pub struct RawSettings {
     /// Log format: `text` or `json`.
     #[arg(long, env = "PERCH_LOG_FORMAT", default_value = "text")]
     pub log_format: String,
+    /// New statuses a user may post: `N/PERIOD` (`10/1m`) or `off`.
+    #[arg(long, env = "PERCH_RATE_LIMIT_POSTS", default_value = "10/1m")]
+    pub rate_limit_posts: String,
+    /// Sign-in attempts per client address: `N/PERIOD` or `off`.
+    #[arg(long, env = "PERCH_RATE_LIMIT_LOGIN_ADDRESS", default_value = "30/1m")]
+    pub rate_limit_login_address: String,
+    /// Sign-in attempts per account name: `N/PERIOD` or `off`.
+    #[arg(long, env = "PERCH_RATE_LIMIT_LOGIN_NAME", default_value = "10/1m")]
+    pub rate_limit_login_name: String,
+    /// Sign-ups per client address: `N/PERIOD` or `off`.
+    #[arg(long, env = "PERCH_RATE_LIMIT_SIGNUP_ADDRESS", default_value = "20/1h")]
+    pub rate_limit_signup_address: String,
 }
 
 /// Log output format.
@@ -105,11 +121,8 @@ pub struct Settings {
     pub body_limit: usize,
     /// How long a request may take before it is answered with a timeout.
     pub request_timeout: Duration,
-    /// New statuses a user may post per window: the seed's 10 a minute.
-    /// Not a flag; `perch bench` raises it for its in-process server, so
-    /// that its posts are measured as posts (the check still runs) rather
-    /// than as refusals.
-    pub post_rate: perch_cache::RateRule,
+    /// Every rate limit (posting, sign-in, sign-up); `None` is off.
+    pub rate_limits: RateLimits,
 }
 
 /// A setting that could not be used; its message names the setting.
@@ -132,6 +145,20 @@ impl ConfigError {
 }
 
 impl RawSettings {
+    /// Every setting at its default, as `perch serve` with no flags and no
+    /// environment reads them (the environment is not read here), for the
+    /// bench's in-process server and tests, which then set what they need
+    /// with `..RawSettings::defaults()`.
+    pub fn defaults() -> RawSettings {
+        use clap::{Args, FromArgMatches};
+        let command = RawSettings::augment_args(clap::Command::new("perch"))
+            .mut_args(|arg| arg.env(None::<&str>));
+        command
+            .try_get_matches_from(["perch"])
+            .and_then(|m| RawSettings::from_arg_matches(&m))
+            .expect("every setting has a default that clap reads")
+    }
+
     /// Validates every setting, naming the first one that is wrong.
     pub fn validate(self) -> Result<Settings, ConfigError> {
         let bind: SocketAddr = self.bind.parse().map_err(|_| {
@@ -214,6 +241,24 @@ impl RawSettings {
                 ));
             }
         };
+        let rate_limits = RateLimits {
+            posts: parse_rate(
+                &self.rate_limit_posts,
+                "--rate-limit-posts / PERCH_RATE_LIMIT_POSTS",
+            )?,
+            login_per_address: parse_rate(
+                &self.rate_limit_login_address,
+                "--rate-limit-login-address / PERCH_RATE_LIMIT_LOGIN_ADDRESS",
+            )?,
+            login_per_name: parse_rate(
+                &self.rate_limit_login_name,
+                "--rate-limit-login-name / PERCH_RATE_LIMIT_LOGIN_NAME",
+            )?,
+            signups_per_address: parse_rate(
+                &self.rate_limit_signup_address,
+                "--rate-limit-signup-address / PERCH_RATE_LIMIT_SIGNUP_ADDRESS",
+            )?,
+        };
         Ok(Settings {
             bind,
             domain,
@@ -230,7 +275,7 @@ impl RawSettings {
             log_format,
             body_limit: 2 * 1024 * 1024,
             request_timeout: Duration::from_secs(30),
-            post_rate: perch_cache::RateRule::SEED,
+            rate_limits,
         })
     }
 }

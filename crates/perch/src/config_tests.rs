@@ -73,3 +73,27 @@ fn passwords_are_redacted() {
     );
     assert_eq!(redact_url("redis://h:6379"), "redis://h:6379");
 }
+
+#[test]
+fn rate_limits_default_to_the_documented_values_and_read_their_flags() {
+    assert_eq!(parse(&[]).unwrap().rate_limits, RateLimits::DEFAULT);
+    assert_eq!(
+        RawSettings::defaults().validate().unwrap().rate_limits,
+        RateLimits::DEFAULT
+    );
+    let s = parse(&[
+        "--rate-limit-posts",
+        "off",
+        "--rate-limit-signup-address",
+        "500/1h",
+    ])
+    .unwrap();
+    assert_eq!(s.rate_limits.posts, None);
+    assert_eq!(format_rate(s.rate_limits.signups_per_address), "500/1h");
+    assert_eq!(
+        s.rate_limits.login_per_name,
+        RateLimits::DEFAULT.login_per_name
+    );
+    let e = parse(&["--rate-limit-login-name", "often"]).unwrap_err();
+    assert!(e.to_string().contains("PERCH_RATE_LIMIT_LOGIN_NAME"), "{e}");
+}

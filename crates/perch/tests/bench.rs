@@ -23,6 +23,7 @@ fn tiny(workloads: &str) -> BenchArgs {
         no_gzip: false,
         seed: "7".into(),
         log: "warn".into(),
+        rate_limit_posts: "1000000/1m".into(),
     }
 }
 
@@ -183,4 +184,33 @@ fn bad_arguments_are_refused_naming_the_flag() {
     let mut args = tiny("profile");
     args.url = Some("ftp://x".into());
     assert!(args.validate().unwrap_err().to_string().contains("--url"));
+}
+
+/// The in-process server takes its posting limit from the setting
+/// (`--rate-limit-posts`, read as `PERCH_RATE_LIMIT_POSTS` reads it): at one
+/// post an hour per account, the mixed workload's posts beyond each
+/// account's first (made in the warm-up) are refused, and the report counts
+/// them as 429s.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_in_process_server_takes_its_posting_limit_from_the_setting() {
+    let mut args = tiny("mixed");
+    args.report_memory = false;
+    args.accounts = "5".into();
+    args.rate_limit_posts = "1/1h".into();
+    let opts = args.validate().expect("valid options");
+    let report = perch::bench::run(&opts).await.expect("the bench runs");
+    let mixed = &report.workloads[0];
+    assert!(mixed.rate_limited > 0, "{mixed:?}");
+    // Only posts are limited: every 429 is a refused post.
+    let posts = mixed
+        .routes
+        .iter()
+        .find(|r| r.route == "POST /api/v1/statuses")
+        .expect("the mix posts");
+    assert_eq!(posts.rate_limited, mixed.rate_limited, "{mixed:?}");
+    // A bad limit is refused before anything starts, naming the flag.
+    let mut bad = tiny("mixed");
+    bad.rate_limit_posts = "ten a minute".into();
+    let e = bad.validate().expect_err("a bad limit");
+    assert!(e.to_string().contains("--rate-limit-posts"), "{e}");
 }

@@ -36,6 +36,22 @@ fn bad_settings_stop_with_one_line_and_exit_code_2() {
             "DATABASE_URL",
         ),
         (&["serve", "--redis-url", "localhost:6379"], "REDIS_URL"),
+        (
+            &["serve", "--rate-limit-posts", "10 per minute"],
+            "PERCH_RATE_LIMIT_POSTS",
+        ),
+        (
+            &["serve", "--rate-limit-login-address", "0/1m"],
+            "PERCH_RATE_LIMIT_LOGIN_ADDRESS",
+        ),
+        (
+            &["serve", "--rate-limit-login-name", "10/1y"],
+            "PERCH_RATE_LIMIT_LOGIN_NAME",
+        ),
+        (
+            &["serve", "--rate-limit-signup-address", "20"],
+            "PERCH_RATE_LIMIT_SIGNUP_ADDRESS",
+        ),
     ];
     for (args, setting) in cases {
         let out = perch().args(*args).output().unwrap();
@@ -47,6 +63,26 @@ fn bad_settings_stop_with_one_line_and_exit_code_2() {
         assert!(
             !stderr.contains("panicked") && !stderr.contains("pw@"),
             "{stderr}"
+        );
+    }
+}
+
+/// A rate limit given in the environment is checked like its flag.
+#[test]
+fn bad_rate_limits_in_the_environment_exit_2() {
+    for var in [
+        "PERCH_RATE_LIMIT_POSTS",
+        "PERCH_RATE_LIMIT_LOGIN_ADDRESS",
+        "PERCH_RATE_LIMIT_LOGIN_NAME",
+        "PERCH_RATE_LIMIT_SIGNUP_ADDRESS",
+    ] {
+        let out = perch().env(var, "lots/1h").arg("serve").output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{var}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{var}: {stderr}");
+        assert!(
+            stderr.contains(var) && stderr.contains("10/1m"),
+            "{var}: {stderr}"
         );
     }
 }

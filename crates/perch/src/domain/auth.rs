@@ -2,7 +2,6 @@
 //! password and client-credentials grants, revocation, app registration.
 
 use std::net::IpAddr;
-use std::time::Duration;
 
 use perch_cache::store::Store;
 use perch_cache::{Endpoint, RateDecision, RateRule, Subject, TokenId};
@@ -16,22 +15,6 @@ use crate::db::tokens::{self as revoked, RevokedToken};
 use crate::db::{StoreError, Unique, now_ms};
 use crate::error::ApiError;
 use crate::state::AppState;
-
-/// Login attempts allowed per client address per minute.
-pub const LOGIN_PER_ADDRESS: RateRule = RateRule {
-    limit: 30,
-    window: Duration::from_secs(60),
-};
-/// Login attempts allowed per account name per minute.
-pub const LOGIN_PER_NAME: RateRule = RateRule {
-    limit: 10,
-    window: Duration::from_secs(60),
-};
-/// Sign-ups allowed per client address per hour.
-pub const SIGNUP_PER_ADDRESS: RateRule = RateRule {
-    limit: 20,
-    window: Duration::from_secs(3600),
-};
 
 /// An authenticated user: a valid, unrevoked token naming an account.
 #[derive(Debug, Clone)]
@@ -85,8 +68,21 @@ pub async fn check_blacklist(state: &AppState, caller: &Caller) -> DomainResult<
 }
 
 /// Counts a request against a rate rule, on the shared cache or, while it is
-/// down, on this process's own store.
+/// down, on this process's own store. A rule turned off (`None`, a setting
+/// of `off`) admits everything and costs nothing: no decision, no headers.
 pub async fn rate_check(
+    state: &AppState,
+    subject: &Subject,
+    endpoint: &str,
+    rule: Option<RateRule>,
+) -> DomainResult<Option<RateDecision>> {
+    let Some(rule) = rule else {
+        return Ok(None);
+    };
+    checked_rate(state, subject, endpoint, rule).await.map(Some)
+}
+
+async fn checked_rate(
     state: &AppState,
     subject: &Subject,
     endpoint: &str,
@@ -245,7 +241,14 @@ pub struct Registration {
 
 /// Creates an account and logs it in.
 pub async fn register(state: &AppState, reg: Registration, ip: IpAddr) -> DomainResult<Grant> {
-    rate_check(state, &Subject::ip(ip), "signup", SIGNUP_PER_ADDRESS).await?;
+    let limits = &state.settings.rate_limits;
+    rate_check(
+        state,
+        &Subject::ip(ip),
+        "signup",
+        limits.signups_per_address,
+    )
+    .await?;
     let password_hash = passwords::hash(reg.password)
         .await
         .map_err(ApiError::Internal)?;
@@ -308,8 +311,15 @@ pub async fn check_password(
     password: String,
     ip: IpAddr,
 ) -> DomainResult<AccountRow> {
-    rate_check(state, &Subject::ip(ip), "login", LOGIN_PER_ADDRESS).await?;
-    rate_check(state, &name_subject(login), "login_name", LOGIN_PER_NAME).await?;
+    let limits = &state.settings.rate_limits;
+    rate_check(state, &Subject::ip(ip), "login", limits.login_per_address).await?;
+    rate_check(
+        state,
+        &name_subject(login),
+        "login_name",
+        limits.login_per_name,
+    )
+    .await?;
     let account = accounts::by_login(&state.db, login).await?;
     let ok = passwords::verify(password, account.as_ref().map(|a| a.password_hash.clone())).await;
     match account {

@@ -125,7 +125,9 @@ async fn create(
     let new = new_post(form)?;
     let (view, decision) = statuses::post(&state, &caller, new).await?;
     let mut headers = HeaderMap::new();
-    rate_limit_headers(&mut headers, &decision);
+    if let Some(decision) = &decision {
+        rate_limit_headers(&mut headers, decision);
+    }
     Ok((
         headers,
         Json(Status::from_view(

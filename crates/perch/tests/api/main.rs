@@ -20,6 +20,7 @@ mod lookups;
 mod oauth;
 mod ops;
 mod paging;
+mod rate_settings;
 mod ratelimit;
 mod sessions;
 mod statuses;

@@ -196,6 +196,7 @@ pub fn test_settings(database_url: &str) -> perch::config::Settings {
         token_ttl_secs: "3600".into(),
         log: "warn".into(),
         log_format: "text".into(),
+        ..perch::config::RawSettings::defaults()
     }
     .validate()
     .expect("test settings are valid")
@@ -286,6 +287,7 @@ pub fn redis_settings(
         token_ttl_secs: "3600".into(),
         log: "warn".into(),
         log_format: "text".into(),
+        ..perch::config::RawSettings::defaults()
     }
     .validate()
     .expect("redis test settings are valid")

@@ -44,6 +44,29 @@ macro_rules! on_both_stacks {
     )*};
 }
 
+/// Like `on_both_stacks!`, on servers whose settings `$configure` (a
+/// `fn(&mut perch::config::Settings)`) changes first.
+macro_rules! on_both_stacks_with {
+    ($configure:ident => $($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite_memory() {
+                let stack = $crate::support::Stack::SqliteMemory;
+                let app = $crate::support::ApiApp::configured(stack, super::$configure).await;
+                super::$name(&app).await;
+                app.finish().await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres_redis() {
+                let stack = $crate::support::Stack::PostgresRedis;
+                let app = $crate::support::ApiApp::configured(stack, super::$configure).await;
+                super::$name(&app).await;
+                app.finish().await;
+            }
+        }
+    )*};
+}
+
 /// Which stores a test server uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stack {
@@ -81,28 +104,41 @@ impl User {
 impl ApiApp {
     /// A server on a fresh SQLite file with the in-process cache.
     pub async fn sqlite_memory() -> ApiApp {
-        let db = TestDb::sqlite().await;
-        let app = TestApp::spawn(test_settings(&db.url)).await;
-        ApiApp {
-            app,
-            stack: Stack::SqliteMemory,
-            db,
-            redis: None,
-        }
+        ApiApp::configured(Stack::SqliteMemory, |_| {}).await
     }
 
     /// A server on a fresh PostgreSQL database with Redis behind a random
     /// prefix. Fails when either is not running.
     pub async fn postgres_redis() -> ApiApp {
-        let url = redis_test_url();
-        let redis = RedisProbe::connect(&url, &random_cache_prefix()).await;
-        let db = TestDb::postgres().await;
-        let app = TestApp::spawn(redis_settings(&db.url, &url, &redis.prefix)).await;
+        ApiApp::configured(Stack::PostgresRedis, |_| {}).await
+    }
+
+    /// A server on `stack` whose settings `configure` changes first.
+    pub async fn configured(
+        stack: Stack,
+        configure: impl FnOnce(&mut perch::config::Settings),
+    ) -> ApiApp {
+        let (db, redis, mut settings) = match stack {
+            Stack::SqliteMemory => {
+                let db = TestDb::sqlite().await;
+                let settings = test_settings(&db.url);
+                (db, None, settings)
+            }
+            Stack::PostgresRedis => {
+                let url = redis_test_url();
+                let redis = RedisProbe::connect(&url, &random_cache_prefix()).await;
+                let db = TestDb::postgres().await;
+                let settings = redis_settings(&db.url, &url, &redis.prefix);
+                (db, Some(redis), settings)
+            }
+        };
+        configure(&mut settings);
+        let app = TestApp::spawn(settings).await;
         ApiApp {
             app,
-            stack: Stack::PostgresRedis,
+            stack,
             db,
-            redis: Some(redis),
+            redis,
         }
     }
 
