@@ -355,6 +355,7 @@ mod sealed {
     pub trait Sealed {}
     impl Sealed for super::Session {}
     impl Sealed for super::Profile {}
+    impl Sealed for super::TimelinePost {}
     impl<E: super::CollectionEntry> Sealed for Vec<E> {}
 }
 
@@ -374,6 +375,8 @@ pub trait CacheValue:
 
 impl CacheValue for Session {}
 impl CacheValue for Profile {}
+/// `post:{postId}`: one post as the home timeline shows it.
+impl CacheValue for TimelinePost {}
 impl<E: CollectionEntry> CacheValue for Vec<E> {
     fn fit(&mut self, max_len: Option<usize>) {
         if let Some(max) = max_len {

@@ -8,7 +8,8 @@
 //! Keys read exactly like the seed's patterns; the seed's braces are kept and
 //! become Redis Cluster hash tags, so every key of one user (`session:{42}`,
 //! `user:profile:{42}`, `posts:user:{42}`, `following:{42}`, `followers:{42}`,
-//! `likes:user:{42}`, `rate_limit:{42}:post_status`) lives in one slot and the
+//! `likes:user:{42}`, `timeline:home:{42}`, `rate_limit:{42}:post_status`)
+//! lives in one slot and the
 //! batch invalidation is a single `DEL`.
 //!
 //! Every segment that comes from outside (token ids, usernames, endpoint
@@ -16,11 +17,11 @@
 //! be built: 1 to 128 characters from `A-Z a-z 0-9 - _ . @`.
 
 use std::fmt;
-use std::net::IpAddr;
-use std::str::FromStr;
 use std::time::Duration;
 
-use crate::error::KeyError;
+mod segment;
+
+pub use segment::{Endpoint, KeyPrefix, PostId, Segment, Subject, TokenId, UserId};
 
 /// The longest segment accepted, in bytes.
 pub const MAX_SEGMENT_LEN: usize = 128;
@@ -48,11 +49,17 @@ pub enum Family {
     Likes,
     /// `rate_limit:{subject}:{endpoint}`: the accepted requests of the window.
     RateLimit,
+    /// `timeline:home:{userId}`: the ids of the newest posts of whom the
+    /// user follows, and the user's own (Perch's addition: a sorted set).
+    HomeTimeline,
+    /// `post:{postId}`: one post, as the home timeline shows it (Perch's
+    /// addition: the seed caches no post by id).
+    Post,
 }
 
 impl Family {
     /// Every family, in table order (for statistics).
-    pub const ALL: [Family; 9] = [
+    pub const ALL: [Family; 11] = [
         Family::Blacklist,
         Family::Session,
         Family::Profile,
@@ -62,6 +69,8 @@ impl Family {
         Family::Followers,
         Family::Likes,
         Family::RateLimit,
+        Family::HomeTimeline,
+        Family::Post,
     ];
 
     /// The stable name used as the `family` label of metrics.
@@ -76,6 +85,8 @@ impl Family {
             Family::Followers => "followers",
             Family::Likes => "likes",
             Family::RateLimit => "rate_limit",
+            Family::HomeTimeline => "home_timeline",
+            Family::Post => "post",
         }
     }
 
@@ -94,17 +105,33 @@ impl Family {
             // The seed's "60 seconds (sliding window)"; the window of a check
             // is a parameter (`RateRule`), this is the seed's default.
             Family::RateLimit => Some(Duration::from_secs(MINUTE)),
+            // Feeds only for active users, as Mastodon keeps them: a feed
+            // not read for a week expires (each read restarts its TTL;
+            // the server's setting may shorten it), and the first read
+            // after that rebuilds it from SQL.
+            Family::HomeTimeline => Some(Duration::from_secs(7 * 24 * 60 * MINUTE)),
+            // Posts are read most while they are new: each is cached as it
+            // is made, and loaded again on a miss after that.
+            Family::Post => Some(Duration::from_secs(60 * MINUTE)),
         }
     }
 
     /// The seed's cap on a cached collection, `None` for single values.
     pub fn max_len(self) -> Option<usize> {
         match self {
-            Family::Blacklist | Family::Session | Family::Profile | Family::RateLimit => None,
+            Family::Blacklist
+            | Family::Session
+            | Family::Profile
+            | Family::RateLimit
+            | Family::Post => None,
             Family::UserPosts => Some(20),
             Family::PublicTimeline => Some(50),
             Family::Following | Family::Followers => Some(1000),
             Family::Likes => Some(500),
+            // Mastodon keeps 400 ids per feed; twice that covers days of
+            // reading for someone who follows a few hundred accounts, at
+            // ~80 bytes an id in Redis (the member and its skiplist node).
+            Family::HomeTimeline => Some(800),
         }
     }
 }
@@ -112,182 +139,6 @@ impl Family {
 impl fmt::Display for Family {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
-    }
-}
-
-/// A validated key segment: 1..=128 characters of `A-Z a-z 0-9 - _ . @`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Segment(String);
-
-impl Segment {
-    /// Validates `value` as a key segment.
-    pub fn new(value: &str) -> Result<Self, KeyError> {
-        Self::named("key segment", value)
-    }
-
-    /// Validates `value`, naming the kind of segment in the error.
-    fn named(what: &'static str, value: &str) -> Result<Self, KeyError> {
-        if value.is_empty() {
-            return Err(KeyError::Empty { what });
-        }
-        if let Some(ch) = value.chars().find(|c| !is_segment_char(*c)) {
-            return Err(KeyError::ForbiddenChar { what, ch });
-        }
-        // Checked after the alphabet, so every accepted char is one byte and
-        // the length reported is a character count.
-        if value.len() > MAX_SEGMENT_LEN {
-            return Err(KeyError::TooLong {
-                what,
-                len: value.len(),
-                max: MAX_SEGMENT_LEN,
-            });
-        }
-        Ok(Segment(value.to_owned()))
-    }
-
-    /// The segment as text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-fn is_segment_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '@')
-}
-
-impl fmt::Display for Segment {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-/// A user id: the server's `i64` snowflake. Always a valid segment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct UserId(pub i64);
-
-impl From<i64> for UserId {
-    fn from(id: i64) -> Self {
-        UserId(id)
-    }
-}
-
-impl FromStr for UserId {
-    type Err = KeyError;
-
-    /// Parses an id given as text (e.g. from a URL), refusing anything but a
-    /// decimal integer with the same typed errors as other segments.
-    fn from_str(s: &str) -> Result<Self, KeyError> {
-        let segment = Segment::named("user id", s)?;
-        segment
-            .as_str()
-            .parse::<i64>()
-            .map(UserId)
-            .map_err(|_| KeyError::NotAnId {
-                value: segment.0.clone(),
-            })
-    }
-}
-
-impl fmt::Display for UserId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)
-    }
-}
-
-/// The id of a token (a JWT `jti`), as revoked in the blacklist.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct TokenId(Segment);
-
-impl TokenId {
-    /// Validates a token id.
-    pub fn new(value: &str) -> Result<Self, KeyError> {
-        Segment::named("token id", value).map(TokenId)
-    }
-
-    /// The id as text.
-    pub fn as_str(&self) -> &str {
-        self.0.as_str()
-    }
-}
-
-/// Who a rate limit counts: a user, a client address or a name.
-///
-/// Subjects of different kinds share one namespace per endpoint (the seed's
-/// `rate_limit:{userId}:{endpoint}`): limit users and addresses on different
-/// endpoint names (e.g. `post_status` by user, `login` by address).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Subject(Segment);
-
-impl Subject {
-    /// The subject for a user, rendered as the user id like the seed.
-    pub fn user(id: UserId) -> Self {
-        Subject(Segment(id.0.to_string()))
-    }
-
-    /// The subject for a client address. IPv6 addresses contain `:`, which a
-    /// key segment refuses, so each `:` becomes `-` (reversible: IPv6 text
-    /// never contains `-`).
-    pub fn ip(addr: IpAddr) -> Self {
-        let text = match addr.to_canonical() {
-            IpAddr::V4(v4) => v4.to_string(),
-            IpAddr::V6(v6) => v6.to_string().replace(':', "-"),
-        };
-        Subject(Segment(text))
-    }
-
-    /// A subject named by text (e.g. a username for login limiting).
-    pub fn name(value: &str) -> Result<Self, KeyError> {
-        Segment::named("rate-limit subject", value).map(Subject)
-    }
-
-    /// The subject as it appears in the key.
-    pub fn as_str(&self) -> &str {
-        self.0.as_str()
-    }
-}
-
-/// The name of a rate-limited endpoint (e.g. `post_status`, `login`).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Endpoint(Segment);
-
-impl Endpoint {
-    /// Validates an endpoint name.
-    pub fn new(value: &str) -> Result<Self, KeyError> {
-        Segment::named("endpoint", value).map(Endpoint)
-    }
-
-    /// The name as it appears in the key.
-    pub fn as_str(&self) -> &str {
-        self.0.as_str()
-    }
-}
-
-/// The prefix put in front of every key (`""`, `perch:`, a test's random
-/// prefix). It may contain `:` but never braces, so it cannot change a key's
-/// hash tag.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
-pub struct KeyPrefix(String);
-
-impl KeyPrefix {
-    /// Validates a prefix: up to 64 characters of the segment alphabet plus `:`.
-    pub fn new(value: &str) -> Result<Self, KeyError> {
-        let what = "key prefix";
-        if let Some(ch) = value.chars().find(|c| !(is_segment_char(*c) || *c == ':')) {
-            return Err(KeyError::ForbiddenChar { what, ch });
-        }
-        if value.len() > MAX_PREFIX_LEN {
-            return Err(KeyError::TooLong {
-                what,
-                len: value.len(),
-                max: MAX_PREFIX_LEN,
-            });
-        }
-        Ok(KeyPrefix(value.to_owned()))
-    }
-
-    /// The prefix as text.
-    pub fn as_str(&self) -> &str {
-        &self.0
     }
 }
 
@@ -312,6 +163,10 @@ pub enum Key {
     Likes(UserId),
     /// `rate_limit:{subject}:{endpoint}`
     RateLimit(Subject, Endpoint),
+    /// `timeline:home:{userId}`
+    HomeTimeline(UserId),
+    /// `post:{postId}`
+    Post(PostId),
 }
 
 impl Key {
@@ -327,6 +182,8 @@ impl Key {
             Key::Followers(_) => Family::Followers,
             Key::Likes(_) => Family::Likes,
             Key::RateLimit(..) => Family::RateLimit,
+            Key::HomeTimeline(_) => Family::HomeTimeline,
+            Key::Post(_) => Family::Post,
         }
     }
 
@@ -359,6 +216,8 @@ impl Key {
                 key.push(':');
                 key.push_str(endpoint.as_str());
             }
+            Key::HomeTimeline(user) => tagged(&mut key, "timeline:home:", digits.format(user.0)),
+            Key::Post(post) => tagged(&mut key, "post:", digits.format(post.0)),
         }
         key
     }
@@ -375,8 +234,9 @@ impl Key {
 
     /// Every cached key of one user, as the seed's batch invalidation lists
     /// them. They share a hash tag, so deleting them is one `DEL`.
-    pub fn user_keys(user: UserId) -> [Key; 6] {
+    pub fn user_keys(user: UserId) -> [Key; 7] {
         [
+            Key::HomeTimeline(user),
             Key::Profile(user),
             Key::UserPosts(user),
             Key::Following(user),

@@ -38,6 +38,7 @@ pub mod stats;
 pub mod store;
 
 pub use cache::Cache;
+pub use cache::home::{HomeLoad, HomeRead, Rebuilt};
 pub use cache::memo::{DecodeMemo, SharedDecode};
 pub use cache::social::{FollowUpdate, ProfileCounter};
 pub use entry::{
@@ -46,9 +47,10 @@ pub use entry::{
 };
 pub use error::{CacheError, CacheResult, KeyError};
 pub use health::{HealthReport, MemoryPolicy, PolicyCheck};
-pub use key::{Endpoint, Family, Key, KeyPrefix, Segment, Subject, TokenId, UserId};
+pub use key::{Endpoint, Family, Key, KeyPrefix, PostId, Segment, Subject, TokenId, UserId};
 pub use ratelimit::{RateDecision, RateRule};
 pub use stats::{BlacklistStats, FamilyStats};
+pub use store::feed::{FeedItem, FeedOp, FeedPage, FeedRange, FeedReply};
 pub use store::scan::{elements_len, list_prefix};
 pub use store::{
     Backend, KeyTtl, MemoryConfig, MemoryStore, RedisConfig, RedisStore, Store, Swapped, Update,

@@ -4,7 +4,9 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use perch_cache::{Endpoint, Family, Key, KeyError, KeyPrefix, Segment, Subject, TokenId, UserId};
+use perch_cache::{
+    Endpoint, Family, Key, KeyError, KeyPrefix, PostId, Segment, Subject, TokenId, UserId,
+};
 use redis::cluster_routing::Slot;
 
 fn no_prefix() -> KeyPrefix {
@@ -26,6 +28,8 @@ fn keys_render_the_seeds_patterns_with_hash_tags() {
         (Key::Followers(user), "followers:{42}"),
         (Key::Likes(user), "likes:user:{42}"),
         (rate, "rate_limit:{42}:post_status"),
+        (Key::HomeTimeline(user), "timeline:home:{42}"),
+        (Key::Post(PostId(7)), "post:{7}"),
     ];
     for (key, expected) in cases {
         assert_eq!(key.render(&no_prefix()), expected);
@@ -47,6 +51,8 @@ fn families_carry_the_seeds_ttls_and_caps() {
         (Family::Followers, min(120), Some(1000)),
         (Family::Likes, min(60), Some(500)),
         (Family::RateLimit, Some(Duration::from_secs(60)), None),
+        (Family::HomeTimeline, min(7 * 24 * 60), Some(800)),
+        (Family::Post, min(60), None),
     ];
     assert_eq!(table.len(), Family::ALL.len());
     for (family, ttl, cap) in table {

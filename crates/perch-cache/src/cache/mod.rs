@@ -26,6 +26,7 @@ use crate::store::{Backend, MemoryConfig, MemoryStore, RedisConfig, RedisStore, 
 
 pub mod auth;
 pub mod batch;
+pub mod home;
 pub mod memo;
 mod pending;
 mod reload;

@@ -19,6 +19,8 @@ use crate::ratelimit::RateDecision;
 
 mod breaker;
 mod cas;
+pub mod feed;
+mod feed_redis;
 mod heads;
 mod json;
 mod members;
@@ -182,6 +184,14 @@ pub trait Store: Send + Sync {
         ttl: Duration,
     ) -> impl Future<Output = CacheResult<Swapped>> + Send;
 
+    /// Applies a home-feed operation to each of `call.keys` and reads
+    /// `call.get`, in one round trip (see [`feed`] for the feed's layout
+    /// and guarantees).
+    fn feed(
+        &self,
+        call: feed::FeedCall<'_>,
+    ) -> impl Future<Output = CacheResult<feed::FeedAnswer>> + Send;
+
     /// Counts one request against a sliding-window log, in one atomic step.
     fn rate_check(
         &self,
@@ -305,6 +315,10 @@ impl Store for Backend {
         ttl: Duration,
     ) -> CacheResult<Swapped> {
         delegate!(self, s => s.compare_and_set(key, expected, new, ttl))
+    }
+
+    async fn feed(&self, call: feed::FeedCall<'_>) -> CacheResult<feed::FeedAnswer> {
+        delegate!(self, s => s.feed(call))
     }
 
     async fn rate_check(

@@ -352,6 +352,10 @@ impl Store for RedisStore {
         self.swap(key, expected.as_bytes(), new, Some(ttl)).await
     }
 
+    async fn feed(&self, call: super::feed::FeedCall<'_>) -> CacheResult<super::feed::FeedAnswer> {
+        self.feed_call(call).await
+    }
+
     async fn rate_check(
         &self,
         key: &str,

@@ -55,7 +55,7 @@ impl MemoryStore {
                                 })),
                             }
                         }
-                        Data::Log(_) => {
+                        Data::Log(_) | Data::Feed(_) => {
                             *result = Err(wrong_type());
                             Op::Nop
                         }

@@ -22,6 +22,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 mod atomic;
+mod feed;
 
 use moka::Expiry;
 use moka::ops::compute::Op;
@@ -59,6 +60,8 @@ enum Data {
     Text(String),
     /// A rate-limit log: the instants of the accepted requests, oldest first.
     Log(VecDeque<Instant>),
+    /// A home feed (see `store/feed.rs`).
+    Feed(feed::Feed),
 }
 
 /// An entry with its expiry on Tokio's clock.
@@ -77,6 +80,7 @@ impl Stored {
         let value = match &self.data {
             Data::Text(text) => text.len(),
             Data::Log(log) => log.len() * std::mem::size_of::<Instant>(),
+            Data::Feed(feed) => feed.weight(),
         };
         u32::try_from(key.len() + value + ENTRY_OVERHEAD).unwrap_or(u32::MAX)
     }
@@ -175,7 +179,7 @@ impl MemoryStore {
 }
 
 fn wrong_type() -> CacheError {
-    CacheError::Command("WRONGTYPE the key holds a rate-limit log, not a value".into())
+    CacheError::Command("WRONGTYPE the key holds a rate-limit log or a feed, not a value".into())
 }
 
 impl Store for MemoryStore {
@@ -189,7 +193,7 @@ impl Store for MemoryStore {
             let value = match self.live(key).await {
                 Some(stored) => match &stored.data {
                     Data::Text(text) => Some(text.clone()),
-                    Data::Log(_) => return Err(wrong_type()),
+                    Data::Log(_) | Data::Feed(_) => return Err(wrong_type()),
                 },
                 None => None,
             };
@@ -303,6 +307,13 @@ impl Store for MemoryStore {
         self.swap_text(key, expected, new, ttl).await
     }
 
+    async fn feed(
+        &self,
+        call: crate::store::feed::FeedCall<'_>,
+    ) -> CacheResult<crate::store::feed::FeedAnswer> {
+        self.feed_call(call).await
+    }
+
     async fn rate_check(
         &self,
         key: &str,
@@ -321,7 +332,7 @@ impl Store for MemoryStore {
                         Data::Log(log) => log.clone(),
                         // A value where a log should be: start a fresh log,
                         // as the key is the limiter's alone.
-                        Data::Text(_) => VecDeque::new(),
+                        Data::Text(_) | Data::Feed(_) => VecDeque::new(),
                     },
                     _ => VecDeque::new(),
                 };
