@@ -68,8 +68,8 @@ async fn edits_made_during_a_pause_never_hide_behind_old_data() {
     assert!(err.is_transient());
     assert_eq!(
         cache.pending_len(),
-        5,
-        "timeline:public joins posts:user:{{5}}"
+        6,
+        "timeline:public and post:{{1}} join posts:user:{{5}}"
     );
     server.signal("CONT");
     until_up(&cache, Duration::from_secs(3)).await;

@@ -110,6 +110,7 @@ impl Application {
         tracing::info!(%addr, domain = %self.state.settings.domain, "perch is serving");
         let sync = crate::domain::revocations::spawn_sync(self.state.clone());
         let upkeep = crate::domain::upkeep::spawn(self.state.clone());
+        let fanout = crate::domain::home_fanout::spawn(self.state.clone());
         let router = http::router(self.state);
         // Answers go out as soon as they are written: without TCP_NODELAY a
         // response written in more than one segment can wait on the
@@ -127,6 +128,7 @@ impl Application {
         .await?;
         sync.abort();
         upkeep.abort();
+        fanout.abort();
         db.close().await;
         tracing::info!("perch stopped");
         Ok(())

@@ -11,8 +11,10 @@ use std::time::Duration;
 
 use clap::Args;
 
+mod home;
 mod rates;
 
+pub use home::{HomeSettings, HomeSource};
 pub use rates::{RateLimits, format_rate, parse_rate};
 
 /// The raw settings as given on the command line or in the environment.
@@ -77,6 +79,17 @@ pub struct RawSettings {
     /// Sign-ups per client address: `N/PERIOD` or `off`.
     #[arg(long, env = "PERCH_RATE_LIMIT_SIGNUP_ADDRESS", default_value = "20/1h")]
     pub rate_limit_signup_address: String,
+    /// Where home timelines are read from: `cache` (each user's feed,
+    /// filled on write) or `sql` (a join over follows on every read).
+    #[arg(long, env = "PERCH_HOME_FEED", default_value = "cache")]
+    pub home_feed: String,
+    /// How long a home feed nobody reads is kept (`7d`, `12h`).
+    #[arg(long, env = "PERCH_HOME_FEED_TTL", default_value = "7d")]
+    pub home_feed_ttl: String,
+    /// Accounts with at least this many followers are merged into home
+    /// feeds at read time instead of fanned out on write.
+    #[arg(long, env = "PERCH_HOME_FANOUT_LIMIT", default_value = "10000")]
+    pub home_fanout_limit: String,
 }
 
 /// Log output format.
@@ -123,6 +136,8 @@ pub struct Settings {
     pub request_timeout: Duration,
     /// Every rate limit (posting, sign-in, sign-up); `None` is off.
     pub rate_limits: RateLimits,
+    /// Home feeds: source, TTL, fan-out limit.
+    pub home: HomeSettings,
 }
 
 /// A setting that could not be used; its message names the setting.
@@ -259,6 +274,11 @@ impl RawSettings {
                 "--rate-limit-signup-address / PERCH_RATE_LIMIT_SIGNUP_ADDRESS",
             )?,
         };
+        let home = HomeSettings::parse(
+            &self.home_feed,
+            &self.home_feed_ttl,
+            &self.home_fanout_limit,
+        )?;
         Ok(Settings {
             bind,
             domain,
@@ -276,6 +296,7 @@ impl RawSettings {
             body_limit: 2 * 1024 * 1024,
             request_timeout: Duration::from_secs(30),
             rate_limits,
+            home,
         })
     }
 }

@@ -79,6 +79,8 @@ pub struct Shared {
     pub base_url: Arc<str>,
     /// When this process started serving.
     pub started: Instant,
+    /// Wakes this process's fan-out worker (see `domain::home_fanout`).
+    pub fanout: Arc<tokio::sync::Notify>,
 }
 
 /// Why the cache could not be set up.
@@ -153,6 +155,7 @@ impl AppState {
             recent_follows: Arc::default(),
             profile_memo: Arc::default(),
             started: Instant::now(),
+            fanout: Arc::new(tokio::sync::Notify::new()),
         })))
     }
 

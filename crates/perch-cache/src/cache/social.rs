@@ -137,7 +137,8 @@ impl Cache {
     }
 
     /// Sets a post's `likesCount` to the database's new value wherever it is
-    /// cached: its author's posts and the public timeline (two atomic steps).
+    /// cached: its author's posts, the public timeline and the post itself
+    /// (`post:{postId}`, as home feeds show it): three atomic steps.
     pub async fn set_post_likes(
         &self,
         author: UserId,
@@ -157,10 +158,15 @@ impl Cache {
                 self.settle(&key, update).await
             }
         };
-        // Both keys are tried even when the first fails, so that a failure
+        // All three keys are tried even when the first fails, so that a failure
         // of the store is recorded for each (and replayed, see `pending.rs`);
-        // they are different keys, so the two steps run at once.
-        let (first, second) = tokio::join!(set(Key::UserPosts(author)), set(Key::PublicTimeline));
+        // they are different keys, so the steps run at once.
+        let (first, second, third) = tokio::join!(
+            set(Key::UserPosts(author)),
+            set(Key::PublicTimeline),
+            self.set_cached_post_likes(post_id, likes)
+        );
+        third?;
         Ok((first?, second?))
     }
 
@@ -195,7 +201,7 @@ impl Cache {
     ) -> CacheResult<FollowUpdate> {
         // Both lists are tried even when the first fails, so that a failure
         // of the store is recorded for each (and replayed, see `pending.rs`);
-        // they are different keys, so the two steps run at once.
+        // they are different keys, so the steps run at once.
         let (following_key, followers_key) = (
             Key::Following(UserId(follower.user_id)),
             Key::Followers(UserId(followed.user_id)),

@@ -85,7 +85,7 @@ pub fn parse_rate(text: &str, setting: &'static str) -> Result<Option<RateRule>,
 }
 
 /// `30s`, `1m`, `2h`, `1d`, or a bare unit meaning one of it.
-fn parse_period(text: &str) -> Option<Duration> {
+pub(super) fn parse_period(text: &str) -> Option<Duration> {
     let unit_at = text.find(|c: char| !c.is_ascii_digit())?;
     let (number, unit) = text.split_at(unit_at);
     let number: u64 = if number.is_empty() {

@@ -15,7 +15,8 @@
 //! transaction; the storage tests run both.
 //!
 //! One module per aggregate: [`accounts`], [`statuses`], [`follows`],
-//! [`favourites`], [`apps`], [`tokens`], [`meta`]. Counters shown by the API
+//! [`favourites`], [`apps`], [`tokens`], [`meta`], and [`feeds`] (what home
+//! feeds are built and fanned out from). Counters shown by the API
 //! (followers, following, statuses, favourites) are changed in the same
 //! transaction as the row that changes them, so they are always exact.
 
@@ -24,6 +25,7 @@ pub mod apps;
 pub mod codes;
 mod error;
 pub mod favourites;
+pub mod feeds;
 pub mod follows;
 pub mod meta;
 pub mod statuses;

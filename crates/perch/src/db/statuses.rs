@@ -128,12 +128,44 @@ pub async fn post(db: &Db, new: &NewStatus) -> Result<(StatusRow, AccountRow), S
              last_status_at = $9 WHERE id = $2 RETURNING *"
         };
     }
+    // The fan-out job, when someone may have the post in a cached feed:
+    // written with the post, so that no crash can lose it.
+    macro_rules! job {
+        ($id:literal, $author:literal, $ms:literal, $from:literal) => {
+            concat!(
+                "INSERT INTO feed_jobs (kind, subject, author, created_ms) SELECT 'post', ",
+                $id,
+                ", ",
+                $author,
+                ", ",
+                $ms,
+                " FROM ",
+                $from,
+                " AND NOT EXISTS (SELECT 1 FROM feed_merged m WHERE m.account_id = ",
+                $author,
+                ")"
+            )
+        };
+    }
     const PG: &str = concat!(
         "WITH s AS (",
         insert!(),
         "), a AS (",
         bump!(),
+        "), j AS (",
+        job!(
+            "s.id",
+            "s.account_id",
+            "$10",
+            "s, a WHERE a.followers_count > 0"
+        ),
         ") SELECT s.*, row_to_json(a)::text AS author FROM s, a"
+    );
+    const SQLITE_JOB: &str = job!(
+        "$1",
+        "$2",
+        "$3",
+        "accounts WHERE id = $2 AND followers_count > 0"
     );
     // The bump, alone, with its placeholders renumbered.
     const SQLITE_BUMP: &str = "UPDATE accounts SET statuses_count = statuses_count + 1, \
@@ -153,10 +185,12 @@ pub async fn post(db: &Db, new: &NewStatus) -> Result<(StatusRow, AccountRow), S
                 .bind(new.created_at)
         };
     }
+    let created_ms = new.created_at.timestamp_millis();
     db.count_query();
     match &db.pool {
         Pool::Postgres(pool) => {
             let posted = bind_status!(sqlx::query_as::<_, Posted>(PG))
+                .bind(created_ms)
                 .fetch_optional(pool)
                 .await?
                 .ok_or(StoreError::NotFound)?;
@@ -174,6 +208,12 @@ pub async fn post(db: &Db, new: &NewStatus) -> Result<(StatusRow, AccountRow), S
                 .bind(new.account_id)
                 .bind(new.created_at)
                 .fetch_one(&mut *tx)
+                .await?;
+            sqlx::query(SQLITE_JOB)
+                .bind(status.id)
+                .bind(new.account_id)
+                .bind(created_ms)
+                .execute(&mut *tx)
                 .await?;
             tx.commit().await?;
             Ok((status, author))
@@ -231,6 +271,9 @@ pub async fn delete(db: &Db, id: i64, account_id: i64) -> Result<Option<StatusRo
     const LOWER: &str = "UPDATE accounts SET statuses_count = statuses_count - 1, \
          last_status_at = (SELECT created_at FROM statuses WHERE account_id = $1 \
          ORDER BY id DESC LIMIT 1) WHERE id = $1";
+    const DELETE_JOB: &str = "INSERT INTO feed_jobs (kind, subject, author, created_ms) \
+         SELECT 'delete', $1, id, $3 FROM accounts WHERE id = $2 AND followers_count > 0 \
+         ON CONFLICT DO NOTHING";
     let row = write_tx!(db, |tx| {
         let row = sqlx::query_as::<_, StatusRow>(DELETE)
             .bind(id)
@@ -240,6 +283,18 @@ pub async fn delete(db: &Db, id: i64, account_id: i64) -> Result<Option<StatusRo
         if row.is_some() {
             sqlx::query(LOWER)
                 .bind(account_id)
+                .execute(&mut *tx)
+                .await?;
+            // A post job not yet done has nothing left to push; the
+            // delete's job removes what was pushed.
+            sqlx::query("DELETE FROM feed_jobs WHERE kind = 'post' AND subject = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(DELETE_JOB)
+                .bind(id)
+                .bind(account_id)
+                .bind(chrono::Utc::now().timestamp_millis())
                 .execute(&mut *tx)
                 .await?;
         }

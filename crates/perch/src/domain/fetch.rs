@@ -73,6 +73,50 @@ pub async fn fetch_heads(
     })
 }
 
+/// Reads `keys` like [`fetch`] and, in the same round trip, `range` of the
+/// caller's home feed (`count` entries at most). The feed's answer is
+/// `None` when the cache did not answer (the read goes to SQL).
+pub async fn fetch_home(
+    state: &AppState,
+    caller: &Caller,
+    keys: Vec<Key>,
+    range: perch_cache::FeedRange,
+    count: usize,
+) -> DomainResult<(Fetched, Option<perch_cache::HomeRead>)> {
+    let blacklist =
+        Key::Blacklist(TokenId::new(&caller.claims.jti).map_err(|_| ApiError::Unauthorized)?);
+    let mut all = Vec::with_capacity(keys.len() + 1);
+    all.push(blacklist);
+    all.extend(keys.iter().cloned());
+    let user = perch_cache::UserId(caller.account_id);
+    let ttl = state.settings.home.ttl;
+    match state.cache.read_home(user, &all, range, count, ttl).await {
+        Ok((mut raw, read)) => {
+            let revoked = !raw.is_empty() && raw.remove(0).is_some();
+            state.cache.note_blacklist_check(revoked);
+            if revoked {
+                return Err(ApiError::Unauthorized);
+            }
+            raw.resize(keys.len(), None);
+            let fetched = Fetched {
+                keys,
+                raw,
+                cache_up: true,
+            };
+            Ok((fetched, Some(read)))
+        }
+        Err(_) => {
+            let raw = vec![None; keys.len()];
+            let fetched = Fetched {
+                keys,
+                raw,
+                cache_up: false,
+            };
+            Ok((fetched, None))
+        }
+    }
+}
+
 /// Reads `keys` like [`fetch`], and in the same round trip the profiles of
 /// the accounts `guessed` to be shown with them, handed back by id for
 /// [`super::accounts::many`].

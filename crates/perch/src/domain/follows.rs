@@ -127,6 +127,8 @@ pub async fn follow(
     );
     tolerate("profile_reload", mine);
     tolerate("profile_reload", theirs);
+    let followers = followee.followers_count;
+    super::home_fanout::follow_changed(state, caller.account_id, target, followers, on).await?;
     Ok(Relationship {
         id: target,
         following: on,

@@ -125,6 +125,10 @@ async fn set_likes(state: &AppState, post: &Post) -> Option<i64> {
         "likes_invalidate",
         state.cache.invalidate_public_timeline().await,
     );
+    tolerate(
+        "likes_invalidate",
+        state.cache.invalidate_post(post.id).await,
+    );
     latest
 }
 

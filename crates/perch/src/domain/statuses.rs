@@ -95,16 +95,20 @@ pub async fn post(
     // who finds it there has already fetched its author's profile with the
     // list (see `timelines::public`), not in a second round trip.
     state.timeline_posts.posted(caller.account_id);
-    // Three different keys: the steps run at once, so the answer waits for
+    // Different keys: the steps run at once, so the answer waits for
     // the slowest of them rather than for their sum.
     let (summary, listed) = (post.summary(), post.timeline(&author.username));
-    let (profile, posts, timeline) = tokio::join!(
+    // With them, the post as home feeds show it and the author's own feed.
+    let (profile, posts, timeline, cached, ()) = tokio::join!(
         profile,
         state.cache.add_user_post(author_id, &summary),
-        state.cache.add_public_post(&listed)
+        state.cache.add_public_post(&listed),
+        state.cache.cache_post(&listed),
+        super::home_fanout::posted(state, post.id, caller.account_id)
     );
     tolerate("posts_push", posts);
     tolerate("timeline_push", timeline);
+    tolerate("post_cache", cached);
     profile?;
     Ok((
         StatusView {
@@ -149,6 +153,7 @@ pub async fn delete(state: &AppState, caller: &Caller, id: i64) -> DomainResult<
         state.cache.remove_user_post(author, id).await,
     );
     tolerate("timeline_remove", state.cache.remove_public_post(id).await);
+    super::home_fanout::deleted(state, id, caller.account_id).await;
     tolerate("profile_reload", accounts::reload(state, author).await);
     let author = accounts::get(state, None, caller.account_id).await?;
     Ok(StatusView {

@@ -8,8 +8,8 @@ use perch_cache::{Family, Key, KeyTtl, TimelinePost, UserId};
 
 use super::auth::Caller;
 use super::convert::Post;
-use super::fetch::{fetch, fetch_with_profiles};
-use super::statuses::{StatusView, render, render_liked};
+use super::fetch::fetch_with_profiles;
+use super::statuses::{StatusView, render_liked};
 use super::timeline_page::{PageInputs, StoredPage};
 use super::{DomainResult, Paged};
 use crate::db::{Page, accounts, statuses};
@@ -280,27 +280,6 @@ fn authors_of(list: Option<&Vec<TimelinePost>>, limit: i64) -> Vec<i64> {
     ids.sort_unstable();
     ids.dedup();
     ids
-}
-
-/// One page of the caller's home timeline: its own statuses and those of
-/// the accounts it follows, newest first. The seed caches no home timeline,
-/// so the statuses come from the database (one indexed query), their
-/// authors and the caller's likes from the cache.
-pub async fn home(
-    state: &AppState,
-    caller: &Caller,
-    page: Page,
-) -> DomainResult<Paged<StatusView>> {
-    let likes = Key::Likes(UserId(caller.account_id));
-    let mut fetched = fetch(state, Some(caller), vec![likes]).await?;
-    let posts: Vec<Post> = statuses::home(&state.db, caller.account_id, page)
-        .await?
-        .iter()
-        .map(Post::from_row)
-        .collect();
-    let ids: Vec<i64> = posts.iter().map(|p| p.id).collect();
-    let views = render(state, Some(caller), &mut fetched, 0, posts).await?;
-    Ok(Paged::new(views, &ids))
 }
 
 /// The newest `cap` public statuses, as `timeline:public` holds them.

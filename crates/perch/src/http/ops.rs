@@ -25,6 +25,12 @@ const BUCKETS: &[f64] = &[
     0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
 ];
 
+/// Fan-out delay buckets in seconds: from a push right after the commit to
+/// a job retried after an outage.
+const FANOUT_BUCKETS: &[f64] = &[
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
+];
+
 /// The process's Prometheus handle, installing the recorder on first use.
 pub fn prometheus() -> Option<&'static PrometheusHandle> {
     static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
@@ -32,6 +38,11 @@ pub fn prometheus() -> Option<&'static PrometheusHandle> {
         .get_or_init(|| {
             let builder = PrometheusBuilder::new()
                 .set_buckets_for_metric(Matcher::Suffix("duration_seconds".into()), BUCKETS)
+                .ok()?
+                .set_buckets_for_metric(
+                    Matcher::Full("perch_home_fanout_delay_seconds".into()),
+                    FANOUT_BUCKETS,
+                )
                 .ok()?;
             let handle = builder.install_recorder().ok()?;
             let upkeep = handle.clone();

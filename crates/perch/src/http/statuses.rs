@@ -332,6 +332,6 @@ async fn home(
     OriginalUri(uri): OriginalUri,
     Query(q): Query<PageQuery>,
 ) -> Result<(HeaderMap, JsonArray), ApiError> {
-    let page = timelines::home(&state, &caller, q.page(20, 40)?).await?;
+    let page = crate::domain::home::home(&state, &caller, q.page(20, 40)?).await?;
     Ok(status_page(&state, &uri, &page))
 }

@@ -14,6 +14,7 @@ mod cache_keys;
 mod client_library;
 mod costs;
 mod discovery;
+mod home;
 mod invalidation;
 mod keep_alive;
 mod lookups;

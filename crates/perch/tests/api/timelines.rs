@@ -28,8 +28,11 @@ async fn home_timeline_shows_own_and_followed_statuses_newest_first(app: &ApiApp
         "own and followed statuses, not carol's"
     );
     assert_eq!(home(&carol.token).await.len(), 1, "carol follows no one");
-    // A new post of a followed account shows at once; an unfollow hides it.
+    // A new post of a followed account shows once fanned out (its
+    // author's own feed has it at once); an unfollow hides it.
     let b2 = app.post_status(&bob, "bob 2").await;
+    assert_eq!(home(&bob.token).await, ids(&[b2.clone(), b1.clone()]));
+    app.fanned_out().await;
     assert_eq!(home(&alice.token).await, ids(&[b2, b1, a1.clone()]));
     app.follow(&alice, &bob, false).await;
     assert_eq!(home(&alice.token).await, ids(&[a1]));

@@ -14,6 +14,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 mod cache;
+mod home;
 mod http;
 
 pub use http::*;
