@@ -158,19 +158,32 @@ struct JobRow {
 /// Claims up to `limit` jobs whose claim has run out (or that were never
 /// claimed), oldest first, holding them until `hold_until_ms`. A job taken
 /// by another worker meanwhile is not taken again: the claim re-checks
-/// `claimed_until` on the row it updates.
+/// `claimed_until` on the row it updates. On PostgreSQL, rows another
+/// claim is taking are skipped (`SKIP LOCKED`), so concurrent workers get
+/// different jobs rather than fewer; SQLite runs one writer at a time.
 pub async fn claim_jobs(
     db: &Db,
     now_ms: i64,
     hold_until_ms: i64,
     limit: i64,
 ) -> Result<Vec<FeedJob>, StoreError> {
-    const SQL: &str = "UPDATE feed_jobs SET claimed_until = $2, attempts = attempts + 1 \
-         WHERE claimed_until <= $1 AND (kind, subject) IN (SELECT kind, subject FROM feed_jobs \
-         WHERE claimed_until <= $1 ORDER BY created_ms LIMIT $3) \
-         RETURNING kind, subject, author, created_ms, attempts";
+    macro_rules! claim {
+        ($lock:literal) => {
+            concat!(
+                "UPDATE feed_jobs SET claimed_until = $2, attempts = attempts + 1 \
+                 WHERE claimed_until <= $1 AND (kind, subject) IN (SELECT kind, subject \
+                 FROM feed_jobs WHERE claimed_until <= $1 ORDER BY created_ms LIMIT $3",
+                $lock,
+                ") RETURNING kind, subject, author, created_ms, attempts"
+            )
+        };
+    }
+    let sql = match db.backend() {
+        super::Backend::Postgres => claim!(" FOR UPDATE SKIP LOCKED"),
+        super::Backend::Sqlite => claim!(""),
+    };
     let rows = write_tx!(db, |tx| {
-        sqlx::query_as::<_, JobRow>(SQL)
+        sqlx::query_as::<_, JobRow>(sql)
             .bind(now_ms)
             .bind(hold_until_ms)
             .bind(limit)

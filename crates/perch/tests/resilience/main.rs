@@ -6,6 +6,7 @@
 mod common;
 
 mod faults;
+mod home;
 mod outage;
 mod stampede;
 mod support;

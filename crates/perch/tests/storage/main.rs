@@ -7,6 +7,7 @@ mod common;
 mod accounts;
 mod concurrency;
 mod favourites;
+mod feeds;
 mod follows;
 mod misc;
 mod statuses;
