@@ -81,6 +81,12 @@ pub struct Shared {
     pub started: Instant,
     /// Wakes this process's fan-out worker (see `domain::home_fanout`).
     pub fanout: Arc<tokio::sync::Notify>,
+    /// Whether home timelines are read from the SQL join rather than the
+    /// cached feeds: `--home-feed` at start; `perch bench` switches it to
+    /// measure both in one run (see [`AppState::set_home_source`]). Writes
+    /// keep every feed up to date either way, so a switch serves nothing
+    /// stale.
+    pub home_from_sql: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// Why the cache could not be set up.
@@ -127,6 +133,7 @@ impl AppState {
             prefix,
         );
         let base_url = base_url(&settings.domain).into();
+        let home_from_sql = settings.home.source == crate::config::HomeSource::Sql;
         Ok(AppState(Arc::new(Shared {
             keys: Arc::new(TokenKeys::new(jwt_secret, settings.token_ttl)),
             settings,
@@ -156,6 +163,7 @@ impl AppState {
             profile_memo: Arc::default(),
             started: Instant::now(),
             fanout: Arc::new(tokio::sync::Notify::new()),
+            home_from_sql: Arc::new(home_from_sql.into()),
         })))
     }
 
@@ -165,6 +173,24 @@ impl AppState {
         let mut shared = Shared::clone(&self.0);
         shared.db = shared.db.uncounted();
         AppState(Arc::new(shared))
+    }
+
+    /// Where home timelines are read from from now on.
+    pub fn set_home_source(&self, source: crate::config::HomeSource) {
+        let sql = source == crate::config::HomeSource::Sql;
+        self.home_from_sql
+            .store(sql, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Where home timelines are read from.
+    pub fn home_source(&self) -> crate::config::HomeSource {
+        match self
+            .home_from_sql
+            .load(std::sync::atomic::Ordering::Relaxed)
+        {
+            true => crate::config::HomeSource::Sql,
+            false => crate::config::HomeSource::Cache,
+        }
     }
 
     /// A new snowflake id for something created now.

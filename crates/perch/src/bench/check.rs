@@ -43,7 +43,7 @@ pub fn body(route: &str, path: &str, body: &[u8], gzipped: bool) -> Result<(), S
             has_id(&v, path_id(path)?)?;
             text(&v, "username").map(drop)
         }
-        route::TIMELINE => newest_first(&v).map(drop),
+        route::TIMELINE | route::HOME => newest_first(&v).map(drop),
         route::STATUSES => {
             let author = path_id(path)?;
             for status in newest_first(&v)? {

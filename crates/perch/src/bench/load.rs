@@ -368,6 +368,7 @@ pub async fn prime(load: &Load) {
                 (format!("/api/v1/accounts/{id}"), token),
                 (format!("/api/v1/accounts/{id}/statuses"), token),
                 (format!("/api/v1/accounts/{id}/followers"), None),
+                ("/api/v1/timelines/home".to_string(), token),
             ]
         })
         .chain(std::iter::once((

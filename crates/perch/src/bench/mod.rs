@@ -20,12 +20,14 @@
 //! - [`load`]: the load loop and its latency histograms.
 //! - [`pacing`]: the open loop of `--rate`.
 //! - [`counters`]: the server's counters, read around each run.
+//! - [`fanout`]: the home feed fan-out figures, from `/metrics`.
 //! - [`memory`]: what `--report-memory` measures.
 //! - [`report`]: the tables and the JSON.
 //! - [`progress`]: progress bars.
 
 pub mod check;
 pub mod counters;
+pub mod fanout;
 pub mod load;
 pub mod memory;
 pub mod options;
@@ -194,10 +196,25 @@ async fn run_against(
     let mut workloads = Vec::new();
     for (round, &workload) in opts.workloads.iter().enumerate() {
         let round = round as u64 * 2;
+        if let Some(s) = server {
+            // `home-sql` reads the join on the same data; every other
+            // workload reads home as the server was started.
+            let source = match workload {
+                Workload::HomeSql => crate::config::HomeSource::Sql,
+                _ => s.state.settings.home.source,
+            };
+            s.state.set_home_source(source);
+        }
         if !opts.warmup.is_zero() {
             let label = format!("{} warm-up", workload.name());
             load::drive(&load, workload, opts.warmup, round, &progress, &label).await;
         }
+        if let Some(s) = server {
+            drained(&s.state).await;
+        }
+        // Scraped before the counters are read: `/metrics` asks the cache
+        // for its health, which is not the run's.
+        let fanout_before = fanout::FanoutCounters::scrape(&client, &base).await?;
         let before = counters(server, &client, &base).await?;
         let run = load::drive(
             &load,
@@ -209,7 +226,15 @@ async fn run_against(
         )
         .await;
         let after = counters(server, &client, &base).await?;
-        workloads.push(WorkloadReport::new(workload, &run, &before.delta(&after)));
+        // The run's posts are fanned out after their answers: wait for them
+        // (in process) so that their delays count in this run's figures.
+        if let Some(s) = server {
+            drained(&s.state).await;
+        }
+        let fanout_after = fanout::FanoutCounters::scrape(&client, &base).await?;
+        let mut report = WorkloadReport::new(workload, &run, &before.delta(&after));
+        report.fanout = fanout_before.delta(&fanout_after);
+        workloads.push(report);
     }
     let verification = match server {
         Some(s) if !opts.workloads.is_empty() => {
@@ -244,6 +269,17 @@ async fn run_against(
         memory,
         verification,
     })
+}
+
+/// Waits (at most 30 s) until the in-process server has no fan-out job
+/// left.
+async fn drained(state: &crate::state::AppState) {
+    for _ in 0..3000 {
+        match crate::db::feeds::pending_jobs(&state.db).await {
+            Ok(0) | Err(_) => return,
+            Ok(_) => tokio::time::sleep(std::time::Duration::from_millis(10)).await,
+        }
+    }
 }
 
 async fn counters(

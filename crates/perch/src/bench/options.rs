@@ -59,7 +59,8 @@ pub struct BenchArgs {
     #[arg(long, default_value = "2s")]
     pub warmup: String,
     /// Workloads to run, in order, comma-separated: `profile`, `timeline`,
-    /// `mixed`, `all` (the three), or `none` (with `--report-memory`).
+    /// `home`, `home-sql`, `mixed`, `all` (the five), or `none` (with
+    /// `--report-memory`).
     #[arg(long, short = 'w', default_value = "all")]
     pub workload: String,
     /// Also write the report as JSON to FILE, or to standard output with `-`.
@@ -96,6 +97,13 @@ pub enum Workload {
     Profile,
     /// `GET /api/v1/timelines/public`, anonymous.
     Timeline,
+    /// Authenticated readers of their home timeline while some accounts
+    /// post, home feeds read from the cache.
+    Home,
+    /// The same load, home timelines read from the SQL join (Perch before
+    /// home feeds), on the in-process server only.
+    #[serde(rename = "home-sql")]
+    HomeSql,
     /// 90 % reads, 10 % writes, every request authenticated.
     Mixed,
 }
@@ -106,6 +114,8 @@ impl Workload {
         match self {
             Workload::Profile => "profile",
             Workload::Timeline => "timeline",
+            Workload::Home => "home",
+            Workload::HomeSql => "home-sql",
             Workload::Mixed => "mixed",
         }
     }
@@ -224,7 +234,18 @@ impl BenchArgs {
                 format!("{:?} is not a time like 2s", self.warmup),
             )
         })?;
-        let workloads = parse_workloads(&self.workload)?;
+        let mut workloads = parse_workloads(&self.workload)?;
+        if url.is_some() {
+            // A running server reads home as it was started; `all` skips
+            // the comparison, asking for it by name is an error.
+            if self.workload.split(',').any(|w| w.trim() == "home-sql") {
+                return Err(bad(
+                    "--workload",
+                    "home-sql switches the in-process server's home source; against --url, start the server with --home-feed sql",
+                ));
+            }
+            workloads.retain(|w| *w != Workload::HomeSql);
+        }
         if workloads.is_empty() && !self.report_memory {
             return Err(bad(
                 "--workload",
@@ -313,19 +334,33 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
         .then(|| Duration::from_secs_f64(seconds))
 }
 
+/// What `all` runs: home from the cache and from SQL one after the other,
+/// so the two are measured on the same data in the same run.
+const ALL: [Workload; 5] = [
+    Workload::Profile,
+    Workload::Timeline,
+    Workload::Home,
+    Workload::HomeSql,
+    Workload::Mixed,
+];
+
 fn parse_workloads(text: &str) -> Result<Vec<Workload>, ConfigError> {
     let mut out = Vec::new();
     for name in text.split(',').map(str::trim) {
         match name {
             "profile" => out.push(Workload::Profile),
             "timeline" => out.push(Workload::Timeline),
+            "home" => out.push(Workload::Home),
+            "home-sql" => out.push(Workload::HomeSql),
             "mixed" => out.push(Workload::Mixed),
-            "all" => out.extend([Workload::Profile, Workload::Timeline, Workload::Mixed]),
+            "all" => out.extend(ALL),
             "none" => {}
             other => {
                 return Err(bad(
                     "--workload",
-                    format!("{other:?} is none of profile, timeline, mixed, all, none"),
+                    format!(
+                        "{other:?} is none of profile, timeline, home, home-sql, mixed, all, none"
+                    ),
                 ));
             }
         }
@@ -356,6 +391,8 @@ mod tests {
                 Workload::Profile,
                 Workload::Profile,
                 Workload::Timeline,
+                Workload::Home,
+                Workload::HomeSql,
                 Workload::Mixed
             ]
         );

@@ -153,6 +153,9 @@ pub struct WorkloadReport {
     pub db_queries_per_request: Option<f64>,
     /// Per route.
     pub routes: Vec<RouteReport>,
+    /// The fan-out of the run's posts to followers' home feeds, when the
+    /// run posted (from `/metrics`).
+    pub fanout: Option<super::fanout::FanoutReport>,
 }
 
 fn ms(us: u64) -> f64 {
@@ -244,6 +247,7 @@ impl WorkloadReport {
             db_queries: delta.db_queries,
             db_queries_per_request: per_request(delta.db_queries),
             routes,
+            fanout: None,
         }
     }
 }

@@ -123,6 +123,13 @@ impl Report {
             if let Some(f) = &w.first_failure {
                 let _ = writeln!(out, "first failure: {f}");
             }
+            if let Some(f) = &w.fanout {
+                let _ = writeln!(
+                    out,
+                    "home fan-out: {} posts, {:.2} feed writes per post, delay p50 {:.2} ms, p99 {:.2} ms",
+                    f.posts, f.writes_per_post, f.delay_p50_ms, f.delay_p99_ms
+                );
+            }
             let ratios: Vec<String> = w
                 .cache_hit_ratio
                 .iter()

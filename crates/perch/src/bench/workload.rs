@@ -1,9 +1,11 @@
 //! What each virtual user asks for next, per workload.
 //!
-//! `profile` and `timeline` are anonymous reads. `mixed` is every request
-//! authenticated, as a uniformly drawn user: 90 % reads (40 % profile, 25 %
-//! public timeline, 15 % an account's statuses, 10 % followers) and 10 %
-//! writes (3.5 % new statuses, 3.5 % follows and unfollows, 3 % favourites
+//! `profile` and `timeline` are anonymous reads. `home` (and `home-sql`,
+//! the same load) is a uniformly drawn user reading its home timeline, 95 %,
+//! or posting, 5 %. `mixed` is every request authenticated, as a uniformly
+//! drawn user: 90 % reads (30 % home timeline, the route a Mastodon server
+//! serves most, 25 % profile, 15 % public timeline, 10 % an account's
+//! statuses, 10 % followers) and 10 % writes (3.5 % new statuses, 3.5 % follows and unfollows, 3 % favourites
 //! and unfavourites). Writes come in pairs: a virtual user that followed or
 //! liked takes it back on its next write of that kind, so the data set stays
 //! about the same size however long the run. Posting is spread over every
@@ -23,6 +25,8 @@ pub mod route {
     pub const PROFILE: &str = "GET /api/v1/accounts/:id";
     /// `GET /api/v1/timelines/public`.
     pub const TIMELINE: &str = "GET /api/v1/timelines/public";
+    /// `GET /api/v1/timelines/home`.
+    pub const HOME: &str = "GET /api/v1/timelines/home";
     /// `GET /api/v1/accounts/:id/statuses`.
     pub const STATUSES: &str = "GET /api/v1/accounts/:id/statuses";
     /// `GET /api/v1/accounts/:id/followers`.
@@ -131,8 +135,27 @@ impl Chooser {
             Workload::Timeline => {
                 self.get(route::TIMELINE, "/api/v1/timelines/public".into(), None)
             }
+            Workload::Home | Workload::HomeSql => {
+                let user = self.any_user(rng);
+                match rng.random_range(0..100u32) {
+                    0..95 => self.home(user),
+                    _ => self.new_status(rng, me, user),
+                }
+            }
             Workload::Mixed => self.mixed(rng, me),
         }
+    }
+
+    fn home(&self, user: usize) -> Planned {
+        self.get(route::HOME, "/api/v1/timelines/home".into(), Some(user))
+    }
+
+    fn new_status(&self, rng: &mut StdRng, me: &mut VirtualUser, user: usize) -> Planned {
+        me.posted += 1;
+        let text = status_text(rng, me.posted);
+        let mut p = self.post(route::POST, "/api/v1/statuses".into(), user);
+        p.body = Some(serde_json::json!({ "status": text, "visibility": "public" }));
+        p
     }
 
     fn mixed(&self, rng: &mut StdRng, me: &mut VirtualUser) -> Planned {
@@ -140,16 +163,17 @@ impl Chooser {
         let roll = rng.random_range(0..1000u32);
         let accounts = &self.data.accounts;
         match roll {
-            0..400 => {
+            0..300 => self.home(user),
+            300..550 => {
                 let id = accounts[self.popular_account(rng)];
                 self.get(route::PROFILE, format!("/api/v1/accounts/{id}"), Some(user))
             }
-            400..650 => self.get(
+            550..700 => self.get(
                 route::TIMELINE,
                 "/api/v1/timelines/public".into(),
                 Some(user),
             ),
-            650..800 => {
+            700..800 => {
                 let id = accounts[self.popular_account(rng)];
                 let path = format!("/api/v1/accounts/{id}/statuses");
                 self.get(route::STATUSES, path, Some(user))
@@ -159,13 +183,7 @@ impl Chooser {
                 let path = format!("/api/v1/accounts/{id}/followers");
                 self.get(route::FOLLOWERS, path, Some(user))
             }
-            900..935 => {
-                me.posted += 1;
-                let text = status_text(rng, me.posted);
-                let mut p = self.post(route::POST, "/api/v1/statuses".into(), user);
-                p.body = Some(serde_json::json!({ "status": text, "visibility": "public" }));
-                p
-            }
+            900..935 => self.new_status(rng, me, user),
             935..970 => match me.followed.take() {
                 Some((follower, followee)) => {
                     let path = format!("/api/v1/accounts/{}/unfollow", accounts[followee]);

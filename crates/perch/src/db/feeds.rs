@@ -204,15 +204,20 @@ pub async fn claim_jobs(
         .collect())
 }
 
-/// Removes a job that is done.
-pub async fn finish_job(db: &Db, kind: JobKind, subject: i64) -> Result<(), StoreError> {
+/// Removes jobs that are done, in one transaction.
+pub async fn finish_jobs(db: &Db, done: &[(JobKind, i64)]) -> Result<(), StoreError> {
+    if done.is_empty() {
+        return Ok(());
+    }
     const SQL: &str = "DELETE FROM feed_jobs WHERE kind = $1 AND subject = $2";
     write_tx!(db, |tx| {
-        sqlx::query(SQL)
-            .bind(kind.as_str())
-            .bind(subject)
-            .execute(&mut *tx)
-            .await?;
+        for (kind, subject) in done {
+            sqlx::query(SQL)
+                .bind(kind.as_str())
+                .bind(subject)
+                .execute(&mut *tx)
+                .await?;
+        }
     });
     Ok(())
 }

@@ -40,7 +40,7 @@ pub async fn home(
     page: Page,
 ) -> DomainResult<Paged<StatusView>> {
     let likes = Key::Likes(UserId(caller.account_id));
-    let range = range_of(&page).filter(|_| state.settings.home.source == HomeSource::Cache);
+    let range = range_of(&page).filter(|_| state.home_source() == HomeSource::Cache);
     let Some(range) = range else {
         let fetched = super::fetch::fetch(state, Some(caller), vec![likes]).await?;
         return from_sql(state, caller, fetched, page).await;

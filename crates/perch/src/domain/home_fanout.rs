@@ -42,8 +42,8 @@ const RETRY_AFTER: Duration = Duration::from_secs(2);
 /// processes' jobs whose claim ran out, retries).
 const POLL: Duration = Duration::from_secs(1);
 
-/// Jobs claimed at a time.
-const CLAIM: i64 = 16;
+/// Jobs claimed (and run at once) at a time.
+const CLAIM: i64 = 64;
 
 /// The family's cap, as pushes trim to it.
 fn cap() -> usize {
@@ -62,7 +62,10 @@ pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
     })
 }
 
-/// Claims and runs one batch of jobs; `Ok(false)` when there was none.
+/// Claims and runs one batch of jobs, at once; `Ok(false)` when there was
+/// none. The jobs done are removed together (one write for the batch, which
+/// matters on SQLite's single writer); a job that failed on the cache is
+/// put back to be retried.
 pub async fn run_some(state: &AppState) -> Result<bool, crate::db::StoreError> {
     let now = now_ms().timestamp_millis();
     let hold = now + HOLD.as_millis() as i64;
@@ -70,9 +73,37 @@ pub async fn run_some(state: &AppState) -> Result<bool, crate::db::StoreError> {
     if jobs.is_empty() {
         return Ok(false);
     }
-    for job in jobs {
-        if let Err(e) = run(state, job).await {
-            tracing::warn!(error = %e, kind = job.kind.as_str(), "fan-out job failed");
+    let outcomes = futures::future::join_all(jobs.iter().map(|job| fan_out(state, *job))).await;
+    let mut done = Vec::with_capacity(jobs.len());
+    let mut finished = Vec::with_capacity(jobs.len());
+    for (job, outcome) in jobs.iter().zip(outcomes) {
+        match outcome {
+            Ok(writes) => {
+                done.push((job.kind, job.subject));
+                finished.push((job, writes));
+            }
+            Err(JobError::Cache(e)) => {
+                metrics::counter!("perch_cache_fallbacks_total", "op" => "home_fanout")
+                    .increment(1);
+                tracing::debug!(error = %e, "fan-out put back until the cache answers");
+                let at = now_ms().timestamp_millis() + RETRY_AFTER.as_millis() as i64;
+                feeds::retry_job(&state.db, job.kind, job.subject, at).await?;
+            }
+            // Its claim runs out and it is taken again.
+            Err(JobError::Db(e)) => {
+                tracing::warn!(error = %e, kind = job.kind.as_str(), "fan-out job failed");
+            }
+        }
+    }
+    feeds::finish_jobs(&state.db, &done).await?;
+    let finished_at = now_ms().timestamp_millis();
+    for (job, writes) in finished {
+        if job.kind == JobKind::Post {
+            let delay =
+                Duration::from_millis(u64::try_from(finished_at - job.created_ms).unwrap_or(0));
+            metrics::histogram!("perch_home_fanout_delay_seconds").record(delay.as_secs_f64());
+            metrics::counter!("perch_home_fanout_posts_total").increment(1);
+            metrics::counter!("perch_home_fanout_writes_total").increment(writes);
         }
     }
     Ok(true)
@@ -85,29 +116,6 @@ enum JobError {
     Db(#[from] crate::db::StoreError),
     #[error("cache: {0}")]
     Cache(#[from] perch_cache::CacheError),
-}
-
-async fn run(state: &AppState, job: FeedJob) -> Result<(), crate::db::StoreError> {
-    match fan_out(state, job).await {
-        Ok(writes) => {
-            feeds::finish_job(&state.db, job.kind, job.subject).await?;
-            if job.kind == JobKind::Post {
-                let delay = now_ms().timestamp_millis() - job.created_ms;
-                let delay = Duration::from_millis(u64::try_from(delay).unwrap_or(0));
-                metrics::histogram!("perch_home_fanout_delay_seconds").record(delay.as_secs_f64());
-                metrics::counter!("perch_home_fanout_posts_total").increment(1);
-                metrics::counter!("perch_home_fanout_writes_total").increment(writes);
-            }
-            Ok(())
-        }
-        Err(JobError::Cache(e)) => {
-            metrics::counter!("perch_cache_fallbacks_total", "op" => "home_fanout").increment(1);
-            tracing::debug!(error = %e, "fan-out put back until the cache answers");
-            let at = now_ms().timestamp_millis() + RETRY_AFTER.as_millis() as i64;
-            feeds::retry_job(&state.db, job.kind, job.subject, at).await
-        }
-        Err(JobError::Db(e)) => Err(e),
-    }
 }
 
 /// Applies the job to every follower's cached feed, in batches; answers how

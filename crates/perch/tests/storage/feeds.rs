@@ -81,7 +81,9 @@ async fn a_retried_job_waits_and_a_finished_one_is_gone(t: &TestDb) {
         .await
         .unwrap();
     assert_eq!(retried.len(), 1);
-    feeds::finish_job(&t.db, JobKind::Post, s.id).await.unwrap();
+    feeds::finish_jobs(&t.db, &[(JobKind::Post, s.id)])
+        .await
+        .unwrap();
     assert_eq!(feeds::pending_jobs(&t.db).await.unwrap(), 0);
     assert!(
         feeds::claim_jobs(&t.db, i64::MAX - 1, i64::MAX, 16)
