@@ -10,7 +10,8 @@ use std::time::Duration;
 
 use perch_cache::store::Store;
 use perch_cache::{
-    Cache, Endpoint, Key, KeyPrefix, RateRule, RedisConfig, Subject, TokenId, Update, UserId,
+    Cache, Endpoint, FeedItem, FeedOp, FeedRange, FeedReply, HomeLoad, HomeRead, Key, KeyPrefix,
+    RateRule, Rebuilt, RedisConfig, Subject, TokenId, Update, UserId,
 };
 
 mod support;
@@ -216,6 +217,54 @@ async fn the_seeds_operations_work_on_a_redis_cluster() {
         }
     }
     assert_eq!(allowed, 3);
+
+    // Home feeds of many users (many slots): rebuilt, then one post pushed
+    // to all of them in one call (a pipeline per node), a missing one left
+    // missing, and a read with other slots' keys in the same call.
+    let ttl = Duration::from_secs(3600);
+    let users: Vec<UserId> = (100..116).map(UserId).collect();
+    for u in &users {
+        let load = HomeLoad {
+            items: vec![FeedItem { post: 5, author: 9 }],
+            merged: Vec::new(),
+            complete_above: 0,
+        };
+        let built = cache
+            .rebuild_home(*u, ttl, || async { Ok::<_, ()>(load) })
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(matches!(built, Rebuilt::Stored(_)), "{built:?}");
+    }
+    let mut targets = users.clone();
+    targets.push(UserId(999));
+    let pushed = [FeedItem { post: 6, author: 9 }];
+    let add = FeedOp::Add {
+        items: &pushed,
+        cap: 800,
+        followed: None,
+    };
+    let replies = cache.edit_homes(&targets, add).await.unwrap();
+    assert_eq!(replies.len(), 17);
+    assert!(
+        replies[..16].iter().all(|r| *r == FeedReply::Done(1)),
+        "{replies:?}"
+    );
+    assert_eq!(replies[16], FeedReply::Missing, "no feed is made by a push");
+    for u in &users {
+        let (raw, read) = cache
+            .read_home(*u, &[Key::Profile(UserId(7))], FeedRange::Newest, 20, ttl)
+            .await
+            .unwrap();
+        assert_eq!(raw.len(), 1);
+        match read {
+            HomeRead::Page(page) => {
+                let ids: Vec<i64> = page.items.iter().map(|i| i.post).collect();
+                assert_eq!(ids, [6, 5], "user {u:?}");
+            }
+            other => panic!("user {u:?}: {other:?}"),
+        }
+    }
 
     // Health answers from the cluster.
     let health = cache.health().await.unwrap();
