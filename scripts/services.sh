@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure the services the tests talk to are installed and running:
-# Redis on 127.0.0.1:6379 and PostgreSQL on 127.0.0.1:5432 (user postgres).
+# Redis on 127.0.0.1:6379 and PostgreSQL on 127.0.0.1:5432 (user postgres),
+# and Debian's Chromium with ChromeDriver for the browser test.
 # Installs with apt-get where missing, starts what is stopped, and leaves
 # running services alone. Safe to run again and again.
 set -euo pipefail
@@ -33,6 +34,12 @@ if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
   done
 fi
 redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null
+
+# --- Chromium (the browser test: a web client on another origin) ---------
+if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
+  echo "services: installing chromium and chromium-driver"
+  install chromium chromium-driver
+fi
 
 # --- PostgreSQL --------------------------------------------------------------
 if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then

@@ -10,6 +10,7 @@ pub mod accounts;
 pub mod auth;
 pub mod authorize;
 pub mod body_first;
+pub mod cors;
 pub mod discovery;
 pub mod entities;
 pub mod extract;
@@ -60,6 +61,10 @@ pub fn router(state: AppState) -> Router {
         .layer(
             ServiceBuilder::new()
                 .layer(middleware::from_fn(observe::observe))
+                // Inside `observe`, so preflights are logged and counted;
+                // outside the rest, so every answer (a timeout's too)
+                // carries the headers a cross-origin page needs to read it.
+                .layer(middleware::from_fn(cors::cors))
                 .layer(CatchPanicLayer::custom(|_| {
                     ApiError::Internal(anyhow::anyhow!("handler panicked")).into_response()
                 }))
