@@ -23,6 +23,7 @@ pub mod openapi;
 pub mod ops;
 pub mod paging;
 pub mod render;
+pub mod start_up;
 pub mod statuses;
 pub mod validate;
 
@@ -53,6 +54,7 @@ pub fn router(state: AppState) -> Router {
         .merge(discovery::router())
         .merge(accounts::router())
         .merge(statuses::router())
+        .merge(start_up::router())
         .merge(ops::router())
         .merge(openapi::router())
         .fallback(|| async { ApiError::NotFound })

@@ -8,7 +8,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
-use super::{accounts, authorize, discovery, health, instance, oauth, ops, statuses};
+use super::{accounts, authorize, discovery, health, instance, oauth, ops, start_up, statuses};
 use crate::state::AppState;
 
 /// The OpenAPI document of every route.
@@ -51,6 +51,18 @@ use crate::state::AppState;
         statuses::home,
         instance::v1,
         instance::v2,
+        start_up::custom_emojis,
+        start_up::filters_v1,
+        start_up::filters_v2,
+        start_up::lists,
+        start_up::account_lists,
+        start_up::followed_tags,
+        start_up::announcements,
+        start_up::conversations,
+        start_up::trends_tags,
+        start_up::trends_statuses,
+        start_up::trends_links,
+        start_up::preferences,
         health::health,
         ops::render,
     ),

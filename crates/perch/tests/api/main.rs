@@ -24,6 +24,7 @@ mod paging;
 mod rate_settings;
 mod ratelimit;
 mod sessions;
+mod start_up;
 mod statuses;
 mod timelines;
 mod tokens;
