@@ -63,6 +63,7 @@ use crate::state::AppState;
         start_up::trends_statuses,
         start_up::trends_links,
         start_up::preferences,
+        start_up::context,
         health::health,
         ops::render,
     ),

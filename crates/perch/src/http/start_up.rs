@@ -6,13 +6,15 @@
 //! app's start-up does not stop on a 404; those Mastodon serves only to a
 //! signed-in user ask for a token here too.
 
-use axum::extract::Path;
+use axum::extract::{Path, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{Value, json};
 
 use super::ApiError;
-use super::auth::User;
+use super::auth::{MaybeUser, User};
+use super::validate;
+use crate::domain::statuses;
 use crate::state::AppState;
 
 /// The routes of this module.
@@ -31,6 +33,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/trends/statuses", get(trends_statuses))
         .route("/api/v1/trends/links", get(trends_links))
         .route("/api/v1/preferences", get(preferences))
+        .route("/api/v1/statuses/{id}/context", get(context))
 }
 
 /// Handlers answering `[]`, each documented at its path; `signed_in` ones
@@ -94,4 +97,27 @@ async fn preferences(_user: User) -> Json<Value> {
         "reading:expand:media": "default",
         "reading:expand:spoilers": false
     }))
+}
+
+/// `GET /api/v1/statuses/:id/context`: the status's ancestors and
+/// descendants. Perch has no replies yet, so both are empty, for a status
+/// the caller may see; an unknown one is a 404, as Mastodon.
+#[utoipa::path(
+    get,
+    path = "/api/v1/statuses/{id}/context",
+    tag = "start-up",
+    params(("id" = String, Path)),
+    responses(
+        (status = 200, description = "Context", body = Object),
+        (status = 404, description = "No such status", body = Object),
+    )
+)]
+async fn context(
+    State(state): State<AppState>,
+    MaybeUser(caller): MaybeUser,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let id = validate::path_id(&id)?;
+    statuses::get(&state, caller.as_ref(), id).await?;
+    Ok(Json(json!({ "ancestors": [], "descendants": [] })))
 }

@@ -48,6 +48,16 @@ async fn start_up_calls_answer_as_mastodon_does(app: &ApiApp) {
     assert!(prefs.body["posting:default:language"].is_null());
     assert_eq!(prefs.body["reading:expand:media"], "default");
     assert_eq!(prefs.body["reading:expand:spoilers"], false);
+    // A status's context: no replies on Perch; an unknown status is a 404.
+    let id = app.seed_status(&alice, "hello").await;
+    let ctx = app
+        .get(&format!("/api/v1/statuses/{id}/context"), None)
+        .await;
+    assert_eq!(ctx.status, 200);
+    assert_eq!(ctx.body, json!({"ancestors": [], "descendants": []}));
+    let r = app.get("/api/v1/statuses/12345/context", alice.t()).await;
+    assert_eq!(r.status, 404);
+    assert!(r.body["error"].is_string());
     // Routes Perch does not serve still answer a JSON 404.
     let r = app.get("/api/v1/no_such_thing", alice.t()).await;
     assert_eq!(r.status, 404);
