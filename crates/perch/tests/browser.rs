@@ -19,7 +19,7 @@ use axum::routing::get;
 use perch::db::{accounts, now_ms};
 use serde_json::{Value, json};
 
-use common::{TestApp, TestDb, test_settings};
+use common::{TestApp, TestDb, free_port, test_settings};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
@@ -83,14 +83,6 @@ impl Drop for Driver {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 async fn driver() -> Driver {

@@ -167,6 +167,15 @@ macro_rules! on_both_databases {
     )*};
 }
 
+/// A loopback port free at the time of asking (for a helper process).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind a free port")
+        .local_addr()
+        .expect("its address")
+        .port()
+}
+
 /// A Perch server running on a free loopback port for one test.
 pub struct TestApp {
     /// `http://127.0.0.1:PORT`.

@@ -6,21 +6,13 @@ use std::time::Duration;
 use perch::state::AppState;
 use serde_json::Value;
 
-use crate::common::TestApp;
+use crate::common::{TestApp, free_port};
 
 /// A `redis-server` of this test's own on a free port, killed on drop.
 pub struct PrivateRedis {
     child: Child,
     /// Its port.
     pub port: u16,
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 impl PrivateRedis {
