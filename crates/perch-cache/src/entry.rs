@@ -290,6 +290,31 @@ pub struct LikeEntry {
     pub like_id: Option<i64>,
 }
 
+/// One element of `notifications:{userId}`: what happened, by whom, about
+/// which post; the account and post are rendered from their own keys, so
+/// a profile's or post's change never has to reach this list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NotificationEntry {
+    /// The notification's id (its cause's: the follow, like or post).
+    #[serde(with = "id_string")]
+    pub id: i64,
+    /// `follow`, `favourite` or `mention`.
+    pub kind: String,
+    /// Who caused it.
+    #[serde(with = "id_string")]
+    pub from_id: i64,
+    /// The post it is about (favourites and mentions).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "opt_id_string"
+    )]
+    pub post_id: Option<i64>,
+    /// When it happened.
+    pub at: Timestamp,
+}
+
 /// An element of a cached collection: it has an id, under a known JSON field,
 /// that identifies it for de-duplication and removal.
 pub trait CollectionEntry: Serialize + DeserializeOwned + Clone + Send + Sync + 'static {
@@ -348,6 +373,17 @@ impl CollectionEntry for LikeEntry {
     }
     fn order_id(&self) -> Option<i64> {
         self.like_id
+    }
+}
+
+impl CollectionEntry for NotificationEntry {
+    const ID_FIELD: &'static str = "id";
+    const ORDER_FIELD: Option<&'static str> = Some("id");
+    fn entry_id(&self) -> i64 {
+        self.id
+    }
+    fn order_id(&self) -> Option<i64> {
+        Some(self.id)
     }
 }
 

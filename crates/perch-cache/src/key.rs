@@ -8,7 +8,8 @@
 //! Keys read exactly like the seed's patterns; the seed's braces are kept and
 //! become Redis Cluster hash tags, so every key of one user (`session:{42}`,
 //! `user:profile:{42}`, `posts:user:{42}`, `following:{42}`, `followers:{42}`,
-//! `likes:user:{42}`, `timeline:home:{42}`, `rate_limit:{42}:post_status`)
+//! `likes:user:{42}`, `timeline:home:{42}`, `notifications:{42}`,
+//! `rate_limit:{42}:post_status`)
 //! lives in one slot and the
 //! batch invalidation is a single `DEL`.
 //!
@@ -55,11 +56,14 @@ pub enum Family {
     /// `post:{postId}`: one post, as the home timeline shows it (Perch's
     /// addition: the seed caches no post by id).
     Post,
+    /// `notifications:{userId}`: the user's newest notifications (Perch's
+    /// addition, cached the way the seed caches lists).
+    Notifications,
 }
 
 impl Family {
     /// Every family, in table order (for statistics).
-    pub const ALL: [Family; 11] = [
+    pub const ALL: [Family; 12] = [
         Family::Blacklist,
         Family::Session,
         Family::Profile,
@@ -71,6 +75,7 @@ impl Family {
         Family::RateLimit,
         Family::HomeTimeline,
         Family::Post,
+        Family::Notifications,
     ];
 
     /// The stable name used as the `family` label of metrics.
@@ -87,6 +92,7 @@ impl Family {
             Family::RateLimit => "rate_limit",
             Family::HomeTimeline => "home_timeline",
             Family::Post => "post",
+            Family::Notifications => "notifications",
         }
     }
 
@@ -113,6 +119,11 @@ impl Family {
             // Posts are read most while they are new: each is cached as it
             // is made, and loaded again on a miss after that.
             Family::Post => Some(Duration::from_secs(60 * MINUTE)),
+            // Read each time an app opens or polls (Tusky every 15
+            // minutes) and dropped by every write that changes it, so the
+            // TTL only bounds what idle users hold: an hour, as the other
+            // per-user lists of the seed (likes, profiles).
+            Family::Notifications => Some(Duration::from_secs(60 * MINUTE)),
         }
     }
 
@@ -132,6 +143,10 @@ impl Family {
             // reading for someone who follows a few hundred accounts, at
             // ~80 bytes an id in Redis (the member and its skiplist node).
             Family::HomeTimeline => Some(800),
+            // Five of Mastodon's default pages (40), or two and a half of
+            // its largest (80): what apps read on opening and scrolling a
+            // little; older pages come from SQL.
+            Family::Notifications => Some(200),
         }
     }
 }
@@ -167,6 +182,8 @@ pub enum Key {
     HomeTimeline(UserId),
     /// `post:{postId}`
     Post(PostId),
+    /// `notifications:{userId}`
+    Notifications(UserId),
 }
 
 impl Key {
@@ -184,6 +201,7 @@ impl Key {
             Key::RateLimit(..) => Family::RateLimit,
             Key::HomeTimeline(_) => Family::HomeTimeline,
             Key::Post(_) => Family::Post,
+            Key::Notifications(_) => Family::Notifications,
         }
     }
 
@@ -218,6 +236,7 @@ impl Key {
             }
             Key::HomeTimeline(user) => tagged(&mut key, "timeline:home:", digits.format(user.0)),
             Key::Post(post) => tagged(&mut key, "post:", digits.format(post.0)),
+            Key::Notifications(user) => tagged(&mut key, "notifications:", digits.format(user.0)),
         }
         key
     }
@@ -234,7 +253,7 @@ impl Key {
 
     /// Every cached key of one user, as the seed's batch invalidation lists
     /// them. They share a hash tag, so deleting them is one `DEL`.
-    pub fn user_keys(user: UserId) -> [Key; 7] {
+    pub fn user_keys(user: UserId) -> [Key; 8] {
         [
             Key::HomeTimeline(user),
             Key::Profile(user),
@@ -243,6 +262,7 @@ impl Key {
             Key::Followers(user),
             Key::Likes(user),
             Key::Session(user),
+            Key::Notifications(user),
         ]
     }
 }

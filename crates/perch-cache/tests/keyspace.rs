@@ -30,6 +30,7 @@ fn keys_render_the_seeds_patterns_with_hash_tags() {
         (rate, "rate_limit:{42}:post_status"),
         (Key::HomeTimeline(user), "timeline:home:{42}"),
         (Key::Post(PostId(7)), "post:{7}"),
+        (Key::Notifications(user), "notifications:{42}"),
     ];
     for (key, expected) in cases {
         assert_eq!(key.render(&no_prefix()), expected);
@@ -53,6 +54,7 @@ fn families_carry_the_seeds_ttls_and_caps() {
         (Family::RateLimit, Some(Duration::from_secs(60)), None),
         (Family::HomeTimeline, min(7 * 24 * 60), Some(800)),
         (Family::Post, min(60), None),
+        (Family::Notifications, min(60), Some(200)),
     ];
     assert_eq!(table.len(), Family::ALL.len());
     for (family, ttl, cap) in table {

@@ -62,6 +62,8 @@ pub struct Shared {
     pub user_posts_memo: Arc<perch_cache::DecodeMemo<Vec<Arc<crate::domain::convert::Post>>>>,
     /// Likes lists decoded once per change (each signed-in page reads one).
     pub likes_memo: Arc<perch_cache::DecodeMemo<Vec<perch_cache::LikeEntry>>>,
+    /// Notification lists decoded once per change (apps poll them).
+    pub notification_memo: Arc<perch_cache::DecodeMemo<Vec<perch_cache::NotificationEntry>>>,
     /// The public timeline's posts, converted once per change.
     pub timeline_posts: Arc<crate::domain::timelines::TimelinePosts>,
     /// Follow lists read for their first page once per change (the hot
@@ -154,6 +156,8 @@ impl AppState {
             user_posts_memo: Arc::new(perch_cache::DecodeMemo::bounded(8192, 32 << 20)),
             // One per active user; a full list (500 likes) is ~100 KB.
             likes_memo: Arc::new(perch_cache::DecodeMemo::bounded(10_000, 32 << 20)),
+            // One per user reading; a full list (200) is ~25 KB.
+            notification_memo: Arc::new(perch_cache::DecodeMemo::bounded(10_000, 32 << 20)),
             // The first bytes of lists read for their first page (a few KB
             // each): every account's whose list is read at all, where a few
             // hundred made the memo start over again and again.

@@ -67,6 +67,16 @@ impl Cache {
         self.delete(&[Key::Profile(user)]).await.map(drop)
     }
 
+    /// Drops the cached notification lists of these users (a write added
+    /// or removed one of theirs), in one round trip.
+    pub async fn invalidate_notifications(&self, users: &[UserId]) -> CacheResult<()> {
+        if users.is_empty() {
+            return Ok(());
+        }
+        let keys: Vec<Key> = users.iter().map(|u| Key::Notifications(*u)).collect();
+        self.delete(&keys).await.map(drop)
+    }
+
     /// Sets one counter of a cached profile to the database's new value,
     /// atomically and only if cached; keeps the TTL.
     pub async fn set_profile_counter(

@@ -45,10 +45,25 @@ pub async fn favourite(
              VALUES ($1, $2, $3, $4) ON CONFLICT (account_id, status_id) DO NOTHING"
         };
     }
+    // The author's notification, with the favourite's id (see
+    // `db::notifications`); none for liking one's own status.
+    macro_rules! notify {
+        ($liked:literal) => {
+            concat!(
+                "INSERT INTO notifications \
+                 (id, account_id, kind, from_account_id, status_id, created_at) \
+                 SELECT $1, s.account_id, 'favourite', $2, s.id, $4 FROM ",
+                $liked,
+                " AND s.account_id <> $2 ON CONFLICT DO NOTHING"
+            )
+        };
+    }
     const PG: &str = concat!(
         "WITH liked AS (",
         insert!(),
-        " RETURNING status_id) ",
+        " RETURNING status_id), n AS (",
+        notify!("liked JOIN statuses s ON s.id = liked.status_id WHERE TRUE"),
+        ") ",
         statuses::favourites_step!("+", "IN (SELECT status_id FROM liked)")
     );
     if let Pool::Postgres(pool) = &db.pool {
@@ -84,6 +99,13 @@ pub async fn favourite(
             Err(e) => return Err(e.into()),
         };
         if inserted {
+            sqlx::query(notify!("statuses s WHERE s.id = $3"))
+                .bind(id)
+                .bind(account_id)
+                .bind(status_id)
+                .bind(at)
+                .execute(&mut *tx)
+                .await?;
             let row = sqlx::query_as::<_, StatusRow>(statuses::FAVOURITES_UP)
                 .bind(status_id)
                 .fetch_one(&mut *tx)
@@ -109,10 +131,22 @@ pub async fn unfavourite(
             "DELETE FROM favourites WHERE account_id = $1 AND status_id = $2"
         };
     }
+    // The favourite's notification goes with it.
+    macro_rules! unnotify {
+        ($which:literal) => {
+            concat!(
+                "DELETE FROM notifications WHERE kind = 'favourite' AND from_account_id = $1 \
+                 AND status_id ",
+                $which
+            )
+        };
+    }
     const PG: &str = concat!(
         "WITH unliked AS (",
         delete!(),
-        " RETURNING status_id) ",
+        " RETURNING status_id), n AS (",
+        unnotify!("IN (SELECT status_id FROM unliked)"),
+        ") ",
         statuses::favourites_step!("-", "IN (SELECT status_id FROM unliked)")
     );
     if let Pool::Postgres(pool) = &db.pool {
@@ -132,6 +166,11 @@ pub async fn unfavourite(
             .rows_affected()
             == 1;
         if removed {
+            sqlx::query(unnotify!("= $2"))
+                .bind(account_id)
+                .bind(status_id)
+                .execute(&mut *tx)
+                .await?;
             Some(
                 sqlx::query_as::<_, StatusRow>(statuses::FAVOURITES_DOWN)
                     .bind(status_id)
@@ -188,4 +227,22 @@ pub async fn liked_among(
         q.build_query_scalar::<i64>().fetch_all(pool).await
     })?;
     Ok(ids)
+}
+
+/// One page of who liked a status: `(favourite id, account id)`, most
+/// recent like first.
+pub async fn likers(db: &Db, status_id: i64, page: Page) -> Result<Vec<(i64, i64)>, StoreError> {
+    const DESC: &str = "SELECT id, account_id FROM favourites \
+         WHERE status_id = $1 AND id < $2 AND id > $3 ORDER BY id DESC LIMIT $4";
+    const ASC: &str = "SELECT id, account_id FROM favourites \
+         WHERE status_id = $1 AND id < $2 AND id > $3 ORDER BY id ASC LIMIT $4";
+    let sql = if page.ascending() { ASC } else { DESC };
+    let rows = on_pool!(db, |pool| sqlx::query_as::<_, (i64, i64)>(sql)
+        .bind(status_id)
+        .bind(page.upper())
+        .bind(page.lower())
+        .bind(page.limit)
+        .fetch_all(pool)
+        .await)?;
+    Ok(page.arrange(rows))
 }

@@ -68,6 +68,18 @@ macro_rules! counters {
     };
 }
 
+/// Removes the followee's (`$2`) notification of the follower's (`$1`)
+/// follow, when `$only_if` holds: the notification goes with its cause.
+macro_rules! unnotify {
+    ($only_if:literal) => {
+        concat!(
+            "DELETE FROM notifications WHERE account_id = $2 AND kind = 'follow' \
+             AND from_account_id = $1",
+            $only_if
+        )
+    };
+}
+
 /// Whether the followee (`$2`) follows the follower (`$1`) back.
 macro_rules! followed_by {
     () => {
@@ -88,9 +100,16 @@ pub async fn follow(
 ) -> Result<FollowChange, StoreError> {
     const SQLITE: &str = "INSERT INTO follows (id, follower_id, followee_id, created_at) \
          VALUES ($3, $1, $2, $4) ON CONFLICT (follower_id, followee_id) DO NOTHING";
+    // The followee's notification, with the follow's id (see
+    // `db::notifications`).
+    const NOTIFY: &str = "INSERT INTO notifications \
+         (id, account_id, kind, from_account_id, created_at) \
+         VALUES ($1, $2, 'follow', $3, $4) ON CONFLICT DO NOTHING";
     const PG: &str = concat!(
         "WITH made AS (INSERT INTO follows (id, follower_id, followee_id, created_at) \
          VALUES ($4, $1, $2, $5) ON CONFLICT (follower_id, followee_id) DO NOTHING RETURNING 1), \
+         n AS (INSERT INTO notifications (id, account_id, kind, from_account_id, created_at) \
+         SELECT $4, $2, 'follow', $1, $5 FROM made ON CONFLICT DO NOTHING), \
          up AS (",
         counters!(" AND EXISTS (SELECT 1 FROM made)"),
         ") SELECT up.*, ",
@@ -122,6 +141,15 @@ pub async fn follow(
                 .await?
                 .rows_affected()
                 == 1;
+            if made {
+                sqlx::query(NOTIFY)
+                    .bind(id)
+                    .bind(followee)
+                    .bind(follower)
+                    .bind(at)
+                    .execute(&mut *tx)
+                    .await?;
+            }
             let change = sqlite_counters(&mut tx, made, follower, followee, 1).await?;
             tx.commit().await?;
             Ok(change)
@@ -135,7 +163,9 @@ pub async fn unfollow(db: &Db, follower: i64, followee: i64) -> Result<FollowCha
     const SQLITE: &str = "DELETE FROM follows WHERE follower_id = $1 AND followee_id = $2";
     const PG: &str = concat!(
         "WITH ended AS (DELETE FROM follows WHERE follower_id = $1 AND followee_id = $2 \
-         RETURNING 1), up AS (",
+         RETURNING 1), n AS (",
+        unnotify!(" AND EXISTS (SELECT 1 FROM ended)"),
+        "), up AS (",
         counters!(" AND EXISTS (SELECT 1 FROM ended)"),
         ") SELECT up.*, ",
         followed_by!(),
@@ -162,6 +192,13 @@ pub async fn unfollow(db: &Db, follower: i64, followee: i64) -> Result<FollowCha
                 .await?
                 .rows_affected()
                 == 1;
+            if ended {
+                sqlx::query(unnotify!(""))
+                    .bind(follower)
+                    .bind(followee)
+                    .execute(&mut *tx)
+                    .await?;
+            }
             let change = sqlite_counters(&mut tx, ended, follower, followee, -1).await?;
             tx.commit().await?;
             Ok(change)

@@ -15,8 +15,8 @@
 //! transaction; the storage tests run both.
 //!
 //! One module per aggregate: [`accounts`], [`statuses`], [`follows`],
-//! [`favourites`], [`apps`], [`tokens`], [`meta`], and [`feeds`] (what home
-//! feeds are built and fanned out from). Counters shown by the API
+//! [`favourites`], [`apps`], [`tokens`], [`meta`], [`feeds`] (what home
+//! feeds are built and fanned out from), [`notifications`] and [`markers`]. Counters shown by the API
 //! (followers, following, statuses, favourites) are changed in the same
 //! transaction as the row that changes them, so they are always exact.
 
@@ -27,7 +27,10 @@ mod error;
 pub mod favourites;
 pub mod feeds;
 pub mod follows;
+pub mod markers;
 pub mod meta;
+pub mod notifications;
+pub mod search;
 pub mod statuses;
 pub mod tokens;
 

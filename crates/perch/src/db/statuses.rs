@@ -106,12 +106,36 @@ struct Posted {
     #[sqlx(flatten)]
     status: StatusRow,
     author: String,
+    mentioned: Vec<i64>,
 }
 
 /// Stores a status and bumps its author's counters, answering both rows as
-/// they now are; `NotFound` when the author does not exist. On PostgreSQL
-/// one statement (one round trip), on SQLite one transaction.
+/// they now are; `NotFound` when the author does not exist.
 pub async fn post(db: &Db, new: &NewStatus) -> Result<(StatusRow, AccountRow), StoreError> {
+    let posted = post_mentioning(db, new, &[]).await?;
+    Ok((posted.status, posted.author))
+}
+
+/// What posting answered.
+#[derive(Debug, Clone)]
+pub struct PostedStatus {
+    /// The status as stored.
+    pub status: StatusRow,
+    /// Its author, counters bumped.
+    pub author: AccountRow,
+    /// The accounts notified of being named in it.
+    pub mentioned: Vec<i64>,
+}
+
+/// [`post`], notifying the accounts named in it (`mentions`: lower-case
+/// user names; unknown ones and the author's own are passed over), each
+/// with a `mention` notification whose id is the status's. On PostgreSQL
+/// one statement (one round trip), on SQLite one transaction.
+pub async fn post_mentioning(
+    db: &Db,
+    new: &NewStatus,
+    mentions: &[String],
+) -> Result<PostedStatus, StoreError> {
     macro_rules! insert {
         () => {
             concat!(
@@ -159,7 +183,13 @@ pub async fn post(db: &Db, new: &NewStatus) -> Result<(StatusRow, AccountRow), S
             "$10",
             "s, a WHERE a.followers_count > 0"
         ),
-        ") SELECT s.*, row_to_json(a)::text AS author FROM s, a"
+        "), m AS (INSERT INTO notifications \
+         (id, account_id, kind, from_account_id, status_id, created_at) \
+         SELECT s.id, named.id, 'mention', s.account_id, s.id, s.created_at \
+         FROM s JOIN accounts named ON lower(named.username) = ANY($11) \
+         WHERE named.id <> s.account_id ON CONFLICT DO NOTHING RETURNING account_id) \
+         SELECT s.*, row_to_json(a)::text AS author, \
+         ARRAY(SELECT account_id FROM m) AS mentioned FROM s, a"
     );
     const SQLITE_JOB: &str = job!(
         "$1",
@@ -191,12 +221,17 @@ pub async fn post(db: &Db, new: &NewStatus) -> Result<(StatusRow, AccountRow), S
         Pool::Postgres(pool) => {
             let posted = bind_status!(sqlx::query_as::<_, Posted>(PG))
                 .bind(created_ms)
+                .bind(mentions)
                 .fetch_optional(pool)
                 .await?
                 .ok_or(StoreError::NotFound)?;
             let author = serde_json::from_str(&posted.author)
                 .map_err(|e| StoreError::Database(sqlx::Error::Decode(e.into())))?;
-            Ok((posted.status, author))
+            Ok(PostedStatus {
+                status: posted.status,
+                author,
+                mentioned: posted.mentioned,
+            })
         }
         Pool::Sqlite(pool) => {
             let _turn = db.sqlite_writer.lock().await;
@@ -215,8 +250,36 @@ pub async fn post(db: &Db, new: &NewStatus) -> Result<(StatusRow, AccountRow), S
                 .bind(created_ms)
                 .execute(&mut *tx)
                 .await?;
+            let mentioned = if mentions.is_empty() {
+                Vec::new()
+            } else {
+                let mut q = sqlx::QueryBuilder::new(
+                    "INSERT INTO notifications \
+                     (id, account_id, kind, from_account_id, status_id, created_at) SELECT ",
+                );
+                q.push_bind(status.id)
+                    .push(", id, 'mention', ")
+                    .push_bind(new.account_id)
+                    .push(", ")
+                    .push_bind(status.id)
+                    .push(", ")
+                    .push_bind(new.created_at)
+                    .push(" FROM accounts WHERE id <> ")
+                    .push_bind(new.account_id)
+                    .push(" AND lower(username) IN (");
+                let mut names = q.separated(", ");
+                for name in mentions {
+                    names.push_bind(name);
+                }
+                names.push_unseparated(") ON CONFLICT DO NOTHING RETURNING account_id");
+                q.build_query_scalar::<i64>().fetch_all(&mut *tx).await?
+            };
             tx.commit().await?;
-            Ok((status, author))
+            Ok(PostedStatus {
+                status,
+                author,
+                mentioned,
+            })
         }
     }
 }
@@ -262,6 +325,18 @@ pub async fn by_ids(db: &Db, ids: &[i64]) -> Result<Vec<StatusRow>, StoreError> 
 /// Deletes a status of `account_id` and lowers the author's counter; `None`
 /// when there is no such status by that author. Its favourites go with it.
 pub async fn delete(db: &Db, id: i64, account_id: i64) -> Result<Option<StatusRow>, StoreError> {
+    Ok(delete_noting(db, id, account_id).await?.map(|(row, _)| row))
+}
+
+/// [`delete`], answering also whose notifications went with the status
+/// (its mentions' and favourites'), so that their cached lists can follow.
+pub async fn delete_noting(
+    db: &Db,
+    id: i64,
+    account_id: i64,
+) -> Result<Option<(StatusRow, Vec<i64>)>, StoreError> {
+    const UNNOTIFY: &str = "DELETE FROM notifications WHERE status_id = $1 AND EXISTS \
+         (SELECT 1 FROM statuses WHERE id = $1 AND account_id = $2) RETURNING account_id";
     const DELETE: &str = concat!(
         "DELETE FROM statuses WHERE id = $1 AND account_id = $2 \
          RETURNING ",
@@ -275,6 +350,13 @@ pub async fn delete(db: &Db, id: i64, account_id: i64) -> Result<Option<StatusRo
          SELECT 'delete', $1, id, $3 FROM accounts WHERE id = $2 AND followers_count > 0 \
          ON CONFLICT DO NOTHING";
     let row = write_tx!(db, |tx| {
+        let mut notified: Vec<i64> = sqlx::query_scalar(UNNOTIFY)
+            .bind(id)
+            .bind(account_id)
+            .fetch_all(&mut *tx)
+            .await?;
+        notified.sort_unstable();
+        notified.dedup();
         let row = sqlx::query_as::<_, StatusRow>(DELETE)
             .bind(id)
             .bind(account_id)
@@ -298,7 +380,7 @@ pub async fn delete(db: &Db, id: i64, account_id: i64) -> Result<Option<StatusRo
                 .execute(&mut *tx)
                 .await?;
         }
-        row
+        row.map(|r| (r, notified))
     });
     Ok(row)
 }

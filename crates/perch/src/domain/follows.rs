@@ -91,6 +91,8 @@ pub async fn follow(
     if on {
         state.recent_follows.followed(caller.account_id, target);
     }
+    // The followee's notification came or went with the follow.
+    super::notifications::changed(state, &[target]).await;
     let lists = async {
         if on {
             let at = now.into();

@@ -17,9 +17,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use perch_cache::{
-    FeedPage, HomeLoad, HomeRead, Key, PostId, PostSummary, Rebuilt, TimelinePost, UserId,
-};
+use perch_cache::{FeedPage, HomeLoad, HomeRead, Key, PostId, PostSummary, Rebuilt, UserId};
 
 use super::auth::Caller;
 use super::convert::Post;
@@ -136,45 +134,17 @@ async fn from_cache(
 async fn posts_of(
     state: &AppState,
     entries: &[Entry],
-    mut texts: HashMap<i64, Option<String>>,
+    texts: HashMap<i64, Option<String>>,
     profiles: &HashMap<i64, Arc<perch_cache::Profile>>,
 ) -> DomainResult<Vec<Arc<Post>>> {
-    let mut found: HashMap<i64, Arc<Post>> = HashMap::with_capacity(entries.len());
-    let mut missing = Vec::new();
-    for entry in entries {
-        let Entry::Feed(item) = entry else { continue };
-        let key = Key::Post(PostId(item.post));
-        let text = texts.remove(&item.post).flatten();
-        match state.cache.decode_value::<TimelinePost>(&key, text).await {
-            Some(t) => {
-                found.insert(item.post, Arc::new(Post::from_timeline(&t)));
-            }
-            None => missing.push(item.post),
-        }
-    }
-    if !missing.is_empty() {
-        let keys: Vec<Key> = missing.iter().map(|id| Key::Post(PostId(*id))).collect();
-        let loaded = state
-            .cache
-            .fill_many(&keys, true, |indexes: Vec<usize>| {
-                let ids: Vec<i64> = indexes.iter().map(|i| missing[*i]).collect();
-                async move {
-                    let rows = statuses::by_ids(&state.db, &ids).await?;
-                    let as_cached = |id: &i64| {
-                        let row = rows.iter().find(|r| r.id == *id)?;
-                        let name = profiles.get(&row.account_id)?.username.as_str();
-                        Some(Post::from_row(row).timeline(name))
-                    };
-                    Ok::<_, ApiError>(ids.iter().map(as_cached).collect())
-                }
-            })
-            .await?;
-        for (id, post) in missing.iter().zip(loaded) {
-            if let Some(t) = post {
-                found.insert(*id, Arc::new(Post::from_timeline(&t)));
-            }
-        }
-    }
+    let ids: Vec<i64> = entries
+        .iter()
+        .filter_map(|entry| match entry {
+            Entry::Feed(item) => Some(item.post),
+            Entry::Merged(_) => None,
+        })
+        .collect();
+    let found = super::posts::by_ids(state, &ids, texts, profiles, true).await?;
     Ok(entries
         .iter()
         .filter_map(|entry| match entry {

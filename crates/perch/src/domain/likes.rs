@@ -45,6 +45,9 @@ pub async fn favourite(
                     accounts::get(state, None, row.account_id)
                 );
                 tolerate("likes_push", pushed);
+                if row.account_id != caller.account_id {
+                    super::notifications::changed(state, &[row.account_id]).await;
+                }
                 (with_count(row, latest), author?)
             }
             Favourited::Already => unchanged(state, id).await?,
@@ -57,6 +60,9 @@ pub async fn favourite(
             accounts::get(state, None, row.account_id)
         );
         tolerate("likes_remove", removed);
+        if row.account_id != caller.account_id {
+            super::notifications::changed(state, &[row.account_id]).await;
+        }
         (with_count(row, latest), author?)
     } else {
         unchanged(state, id).await?

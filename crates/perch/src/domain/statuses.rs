@@ -57,7 +57,8 @@ pub async fn post(
     let rule = state.settings.rate_limits.posts;
     let decision = auth::rate_check(state, &subject, "post_status", rule).await?;
     let now = now_ms();
-    let (row, author_row) = statuses::post(
+    let mentions = super::mentions::parse(&new.text, &state.settings.domain);
+    let posted = statuses::post_mentioning(
         &state.db,
         &statuses::NewStatus {
             id: state.next_id(now),
@@ -70,12 +71,18 @@ pub async fn post(
             language: new.language,
             created_at: now,
         },
+        &mentions,
     )
     .await
     .map_err(|e| match e {
         db::StoreError::NotFound => ApiError::Unauthorized,
         other => other.into(),
     })?;
+    let statuses::PostedStatus {
+        status: row,
+        author: author_row,
+        mentioned,
+    } = posted;
     let post = Post::from_row(&row);
     let author = convert::profile(&author_row, &state.base_url);
     let profile = async {
@@ -99,12 +106,13 @@ pub async fn post(
     // the slowest of them rather than for their sum.
     let (summary, listed) = (post.summary(), post.timeline(&author.username));
     // With them, the post as home feeds show it and the author's own feed.
-    let (profile, posts, timeline, cached, ()) = tokio::join!(
+    let (profile, posts, timeline, cached, (), ()) = tokio::join!(
         profile,
         state.cache.add_user_post(author_id, &summary),
         state.cache.add_public_post(&listed),
         state.cache.cache_post(&listed),
-        super::home_fanout::posted(state, post.id, caller.account_id)
+        super::home_fanout::posted(state, post.id, caller.account_id),
+        super::notifications::changed(state, &mentioned)
     );
     tolerate("posts_push", posts);
     tolerate("timeline_push", timeline);
@@ -144,9 +152,10 @@ pub async fn delete(state: &AppState, caller: &Caller, id: i64) -> DomainResult<
     if row.account_id != caller.account_id {
         return Err(ApiError::Forbidden);
     }
-    let row = statuses::delete(&state.db, id, caller.account_id)
+    let (row, notified) = statuses::delete_noting(&state.db, id, caller.account_id)
         .await?
         .ok_or(ApiError::NotFound)?;
+    super::notifications::changed(state, &notified).await;
     let author = UserId(caller.account_id);
     tolerate(
         "posts_remove",

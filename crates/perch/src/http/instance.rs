@@ -36,6 +36,20 @@ fn statuses_configuration() -> Value {
     })
 }
 
+/// What uploads the server takes: none yet (no media types, limits of 0),
+/// which apps read as "no attachments".
+fn media_configuration() -> Value {
+    json!({
+        "supported_mime_types": [],
+        "image_size_limit": 0,
+        "image_matrix_limit": 0,
+        "video_size_limit": 0,
+        "video_frame_rate_limit": 0,
+        "video_matrix_limit": 0,
+        "description_limit": 1500
+    })
+}
+
 #[utoipa::path(
     get,
     path = "/api/v1/instance",
@@ -65,9 +79,7 @@ async fn v1(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
         "configuration": {
             "accounts": { "max_featured_tags": 0 },
             "statuses": statuses_configuration(),
-            "media_attachments": { "supported_mime_types": [], "image_size_limit": 0,
-                "image_matrix_limit": 0, "video_size_limit": 0, "video_frame_rate_limit": 0,
-                "video_matrix_limit": 0 },
+            "media_attachments": media_configuration(),
             "polls": { "max_options": 0, "max_characters_per_option": 0,
                 "min_expiration": 0, "max_expiration": 0 }
         },
@@ -97,14 +109,21 @@ async fn v2(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
         "thumbnail": { "url": format!("{}/favicon.ico", state.base_url) },
         "languages": ["en"],
         "configuration": {
-            "urls": { "streaming": format!("wss://{domain}") },
-            "accounts": { "max_featured_tags": 0 },
+            "urls": { "streaming": format!("wss://{domain}"), "status": null },
+            "vapid": { "public_key": "" },
+            "accounts": { "max_featured_tags": 0, "max_pinned_statuses": 0 },
             "statuses": statuses_configuration(),
-            "media_attachments": { "supported_mime_types": [] },
-            "polls": { "max_options": 0 },
+            "media_attachments": media_configuration(),
+            "polls": { "max_options": 0, "max_characters_per_option": 0,
+                "min_expiration": 0, "max_expiration": 0 },
             "translation": { "enabled": false }
         },
-        "registrations": { "enabled": true, "approval_required": false, "message": null },
+        "registrations": {
+            "enabled": true,
+            "approval_required": false,
+            "message": null,
+            "url": null
+        },
         "contact": { "email": "", "account": null },
         "rules": []
     })))

@@ -17,12 +17,14 @@ pub mod extract;
 pub mod gzip;
 pub mod health;
 pub mod instance;
+pub mod notifications;
 pub mod oauth;
 pub mod observe;
 pub mod openapi;
 pub mod ops;
 pub mod paging;
 pub mod render;
+pub mod search;
 pub mod start_up;
 pub mod statuses;
 pub mod validate;
@@ -55,6 +57,8 @@ pub fn router(state: AppState) -> Router {
         .merge(accounts::router())
         .merge(statuses::router())
         .merge(start_up::router())
+        .merge(notifications::router())
+        .merge(search::router())
         .merge(ops::router())
         .merge(openapi::router())
         .fallback(|| async { ApiError::NotFound })

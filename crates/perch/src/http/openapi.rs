@@ -8,7 +8,10 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
-use super::{accounts, authorize, discovery, health, instance, oauth, ops, start_up, statuses};
+use super::{
+    accounts, authorize, discovery, health, instance, notifications, oauth, ops, search, start_up,
+    statuses,
+};
 use crate::state::AppState;
 
 /// The OpenAPI document of every route.
@@ -64,6 +67,16 @@ use crate::state::AppState;
         start_up::trends_links,
         start_up::preferences,
         start_up::context,
+        notifications::list,
+        notifications::show,
+        notifications::dismiss,
+        notifications::clear,
+        notifications::unread_count,
+        notifications::markers,
+        notifications::save_markers,
+        search::search_v2,
+        search::accounts_search,
+        search::favourited_by,
         health::health,
         ops::render,
     ),
