@@ -13,6 +13,7 @@ on_both_stacks!(
     a_cached_follow_list_costs_one_round_trip_and_no_query,
     a_long_follow_list_is_read_in_part_for_its_first_page,
     a_follow_list_read_first_from_the_cache_costs_one_round_trip,
+    a_cached_notifications_read_costs_one_round_trip_and_no_query,
 );
 
 /// Storage calls and cache round trips the server has made so far.
@@ -219,4 +220,45 @@ async fn a_follow_leaves_cached_profiles_cached_with_the_new_counts(app: &ApiApp
     assert_eq!(costs(app).0 - before.0, 0, "no query after posting");
     assert_eq!(me["statuses_count"], 1);
     assert!(me["last_status_at"].is_string(), "{me}");
+}
+
+/// Notifications of every kind (a follow, a favourite with its status, a
+/// mention with its status): once cached, the list, the likes, the
+/// accounts and the posts come in one round trip, guessed from the list's
+/// last decoded copy; no query.
+async fn a_cached_notifications_read_costs_one_round_trip_and_no_query(app: &ApiApp) {
+    let alice = app.user("alice").await;
+    let bob = app.user("bob").await;
+    app.follow(&bob, &alice, true).await;
+    let status = app.post_status(&alice, "hello").await;
+    let id = status["id"].as_str().unwrap().to_string();
+    app.favourite(&bob, &id, true).await;
+    app.post_status(&bob, "hi @alice").await;
+    let read = || async {
+        let r = app
+            .get("/api/v1/notifications", alice.t())
+            .await
+            .expect(200);
+        assert_eq!(r.body.as_array().map(Vec::len), Some(3), "{}", r.text);
+    };
+    let (queries, trips) = cost_of!(app, read().await);
+    assert_eq!((queries, trips), (0, 1));
+    // A new notification drops the list: the next read loads it and the
+    // profile of its new account, never read before (two queries), and the
+    // one after is back to one round trip.
+    let carol = app.user("carol").await;
+    app.follow(&carol, &alice, true).await;
+    let before = costs(app);
+    app.get("/api/v1/notifications", alice.t())
+        .await
+        .expect(200);
+    let after = costs(app);
+    assert_eq!(after.0 - before.0, 2, "the list and carol's profile");
+    let (queries, trips) = cost_of!(
+        app,
+        app.get("/api/v1/notifications", alice.t())
+            .await
+            .expect(200)
+    );
+    assert_eq!((queries, trips), (0, 1));
 }
