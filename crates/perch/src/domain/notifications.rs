@@ -210,7 +210,7 @@ fn view(
     Some(NotificationView {
         id: n.id,
         kind,
-        at: n.at.clone(),
+        at: n.at,
         account,
         status,
     })

@@ -8,6 +8,7 @@ mod common;
 mod support;
 
 mod accounts;
+mod app_sequences;
 mod authorize;
 mod bad_input;
 mod cache_keys;
