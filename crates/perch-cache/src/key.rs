@@ -253,7 +253,7 @@ impl Key {
 
     /// Every cached key of one user, as the seed's batch invalidation lists
     /// them. They share a hash tag, so deleting them is one `DEL`.
-    pub fn user_keys(user: UserId) -> [Key; 8] {
+    pub fn user_keys(user: UserId) -> [Key; 7] {
         [
             Key::HomeTimeline(user),
             Key::Profile(user),
@@ -262,7 +262,6 @@ impl Key {
             Key::Followers(user),
             Key::Likes(user),
             Key::Session(user),
-            Key::Notifications(user),
         ]
     }
 }
