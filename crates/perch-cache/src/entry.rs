@@ -210,6 +210,10 @@ pub struct PostSummary {
     /// ISO 639 language code, when the author gave one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
+    /// The uploads attached, in order (Perch's addition; `mediaUrls` holds
+    /// their URLs).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub media: Vec<MediaEntry>,
 }
 
 /// One element of `timeline:public`.
@@ -242,6 +246,35 @@ pub struct TimelinePost {
     /// ISO 639 language code, when the author gave one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
+    /// The uploads attached, in order (Perch's addition; `mediaUrls` holds
+    /// their URLs).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub media: Vec<MediaEntry>,
+}
+
+/// An upload attached to a post (Perch's addition): what an app needs to
+/// show it, so that a cached post renders without the database.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MediaEntry {
+    /// The upload's id.
+    #[serde(with = "id_string")]
+    pub id: i64,
+    /// The file's URL.
+    pub url: String,
+    /// The preview's URL.
+    pub preview_url: String,
+    /// The alternative text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// The preview's width in pixels.
+    pub preview_width: u32,
+    /// The preview's height in pixels.
+    pub preview_height: u32,
 }
 
 /// One element of `following:{userId}` or `followers:{userId}`: the *other*

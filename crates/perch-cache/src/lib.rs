@@ -42,8 +42,8 @@ pub use cache::home::{HomeLoad, HomeRead, Rebuilt};
 pub use cache::memo::{DecodeMemo, SharedDecode};
 pub use cache::social::{FollowUpdate, ProfileCounter};
 pub use entry::{
-    ActorType, CacheValue, CollectionEntry, FollowEntry, LikeEntry, NotificationEntry, PostSummary,
-    Profile, Session, TimelinePost, Timestamp,
+    ActorType, CacheValue, CollectionEntry, FollowEntry, LikeEntry, MediaEntry, NotificationEntry,
+    PostSummary, Profile, Session, TimelinePost, Timestamp,
 };
 pub use error::{CacheError, CacheResult, KeyError};
 pub use health::{HealthReport, MemoryPolicy, PolicyCheck};

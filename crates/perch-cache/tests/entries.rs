@@ -80,6 +80,7 @@ fn collection_entries_use_the_seeds_field_names() {
         sensitive: false,
         spoiler_text: String::new(),
         language: None,
+        media: Vec::new(),
     };
     let v = serde_json::to_value(&post).unwrap();
     for field in ["postId", "content", "createdAt", "likesCount", "mediaUrls"] {
@@ -98,6 +99,7 @@ fn collection_entries_use_the_seeds_field_names() {
         sensitive: false,
         spoiler_text: String::new(),
         language: None,
+        media: Vec::new(),
     };
     let v = serde_json::to_value(&timeline).unwrap();
     assert_eq!(

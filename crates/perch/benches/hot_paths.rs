@@ -84,6 +84,7 @@ async fn state(redis: Option<String>) -> (AppState, i64, Vec<Post>) {
                 sensitive: false,
                 spoiler_text: String::new(),
                 media_urls: vec!["https://img.perch.bench/1.png".into()],
+                media: Vec::new(),
                 visibility: "public".into(),
                 language: Some("en".into()),
                 created_at: at,

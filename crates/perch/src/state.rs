@@ -89,6 +89,8 @@ pub struct Shared {
     /// keep every feed up to date either way, so a switch serves nothing
     /// stale.
     pub home_from_sql: Arc<std::sync::atomic::AtomicBool>,
+    /// Where uploaded files are kept (`DATA_DIR/media`).
+    pub media: Arc<dyn crate::domain::media::MediaStore>,
 }
 
 /// Why the cache could not be set up.
@@ -136,6 +138,9 @@ impl AppState {
         );
         let base_url = base_url(&settings.domain).into();
         let home_from_sql = settings.home.source == crate::config::HomeSource::Sql;
+        let media = Arc::new(crate::domain::media::LocalStore::new(
+            settings.data_dir.join("media"),
+        ));
         Ok(AppState(Arc::new(Shared {
             keys: Arc::new(TokenKeys::new(jwt_secret, settings.token_ttl)),
             settings,
@@ -168,6 +173,7 @@ impl AppState {
             started: Instant::now(),
             fanout: Arc::new(tokio::sync::Notify::new()),
             home_from_sql: Arc::new(home_from_sql.into()),
+            media,
         })))
     }
 

@@ -211,12 +211,23 @@ pub fn session(id: i64) -> Session {
 }
 
 /// A post; even ids carry no media (`"mediaUrls":[]`, which cjson would
-/// turn into `{}` if a script re-encoded it).
+/// turn into `{}` if a script re-encoded it), odd ones an upload.
 pub fn post(id: i64) -> PostSummary {
-    let media_urls = if id % 2 == 0 {
-        vec![]
+    let (media_urls, media) = if id % 2 == 0 {
+        (vec![], vec![])
     } else {
-        vec![format!("https://perch.example/m/{id}.png")]
+        let url = format!("https://perch.example/media/{id}-ab.png");
+        let entry = perch_cache::MediaEntry {
+            id: id * 10,
+            url: url.clone(),
+            preview_url: format!("https://perch.example/media/{id}-ab_small.png"),
+            description: Some(format!("Alt text \"{id}\" with [brackets]")),
+            width: 1200,
+            height: 800,
+            preview_width: 640,
+            preview_height: 427,
+        };
+        (vec![url], vec![entry])
     };
     PostSummary {
         post_id: id,
@@ -227,6 +238,7 @@ pub fn post(id: i64) -> PostSummary {
         sensitive: false,
         spoiler_text: String::new(),
         language: None,
+        media,
     }
 }
 
@@ -242,6 +254,7 @@ pub fn timeline_post(id: i64) -> TimelinePost {
         sensitive: false,
         spoiler_text: String::new(),
         language: None,
+        media: vec![],
     }
 }
 

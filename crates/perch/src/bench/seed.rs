@@ -178,6 +178,7 @@ pub async fn seed_storage(
                 sensitive: false,
                 spoiler_text: String::new(),
                 media_urls: Vec::new(),
+                media: Vec::new(),
                 visibility: "public".into(),
                 language: Some("en".into()),
                 created_at,

@@ -28,6 +28,7 @@ pub mod favourites;
 pub mod feeds;
 pub mod follows;
 pub mod markers;
+pub mod media;
 pub mod meta;
 pub mod notifications;
 pub mod search;

@@ -6,7 +6,7 @@
 //! or the database, so a cached answer and a fresh one cannot differ.
 
 use perch_cache::{
-    ActorType, FollowEntry, LikeEntry, PostSummary, Profile, TimelinePost, Timestamp,
+    ActorType, FollowEntry, LikeEntry, MediaEntry, PostSummary, Profile, TimelinePost, Timestamp,
 };
 
 use crate::db::accounts::AccountRow;
@@ -75,6 +75,8 @@ pub struct Post {
     pub spoiler_text: String,
     /// Language code.
     pub language: Option<String>,
+    /// The uploads attached, in order.
+    pub media: Vec<MediaEntry>,
 }
 
 impl Post {
@@ -86,10 +88,11 @@ impl Post {
             content: row.content.clone(),
             created_at: row.created_at.into(),
             likes_count: count(row.favourites_count),
-            media_urls: row.media(),
+            media_urls: row.media_urls(),
             sensitive: row.sensitive,
             spoiler_text: row.spoiler_text.clone(),
             language: row.language.clone(),
+            media: row.attachments(),
         }
     }
 
@@ -105,6 +108,7 @@ impl Post {
             sensitive: s.sensitive,
             spoiler_text: s.spoiler_text.clone(),
             language: s.language.clone(),
+            media: s.media.clone(),
         }
     }
 
@@ -120,6 +124,7 @@ impl Post {
             sensitive: t.sensitive,
             spoiler_text: t.spoiler_text.clone(),
             language: t.language.clone(),
+            media: t.media.clone(),
         }
     }
 
@@ -134,6 +139,7 @@ impl Post {
             sensitive: self.sensitive,
             spoiler_text: self.spoiler_text.clone(),
             language: self.language.clone(),
+            media: self.media.clone(),
         }
     }
 
@@ -150,6 +156,7 @@ impl Post {
             sensitive: self.sensitive,
             spoiler_text: self.spoiler_text.clone(),
             language: self.language.clone(),
+            media: self.media.clone(),
         }
     }
 }

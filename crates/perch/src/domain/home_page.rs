@@ -175,6 +175,7 @@ mod tests {
                     language: None,
                     favourites_count: 0,
                     created_at: chrono::Utc::now(),
+                    media: "[]".into(),
                 }))
             })
             .collect();

@@ -22,6 +22,7 @@ pub mod home;
 pub mod home_fanout;
 pub mod home_page;
 pub mod likes;
+pub mod media;
 pub mod mentions;
 pub mod notifications;
 pub mod posts;

@@ -34,8 +34,10 @@ pub struct NewPost {
     pub sensitive: bool,
     /// Content warning.
     pub spoiler_text: String,
-    /// Media URLs.
+    /// Media URLs (Perch's `media_urls[]`: files kept elsewhere).
     pub media_urls: Vec<String>,
+    /// Uploads to attach (`media_ids[]`), the caller's, not yet posted.
+    pub media_ids: Vec<i64>,
     /// Language code.
     pub language: Option<String>,
 }
@@ -57,24 +59,37 @@ pub async fn post(
     let rule = state.settings.rate_limits.posts;
     let decision = auth::rate_check(state, &subject, "post_status", rule).await?;
     let now = now_ms();
+    let id = state.next_id(now);
     let mentions = super::mentions::parse(&new.text, &state.settings.domain);
+    // Claimed for this status's id before it is written, so no other post
+    // can take them; given back if the write fails.
+    let media = super::media::attach(state, caller, &new.media_ids, id).await?;
+    let mut media_urls = new.media_urls;
+    media_urls.extend(media.iter().map(|m| m.url.clone()));
     let posted = statuses::post_mentioning(
         &state.db,
         &statuses::NewStatus {
-            id: state.next_id(now),
+            id,
             account_id: caller.account_id,
             content: new.text,
             sensitive: new.sensitive,
             spoiler_text: new.spoiler_text,
-            media_urls: new.media_urls,
+            media_urls,
+            media,
             visibility: "public".into(),
             language: new.language,
             created_at: now,
         },
         &mentions,
     )
-    .await
-    .map_err(|e| match e {
+    .await;
+    if posted.is_err()
+        && !new.media_ids.is_empty()
+        && let Err(e) = db::media::release(&state.db, id).await
+    {
+        tracing::warn!(error = %e, status = id, "cannot give back a failed post's uploads");
+    }
+    let posted = posted.map_err(|e| match e {
         db::StoreError::NotFound => ApiError::Unauthorized,
         other => other.into(),
     })?;
@@ -156,6 +171,7 @@ pub async fn delete(state: &AppState, caller: &Caller, id: i64) -> DomainResult<
         .await?
         .ok_or(ApiError::NotFound)?;
     super::notifications::changed(state, &notified).await;
+    super::media::deleted(state, id).await;
     let author = UserId(caller.account_id);
     tolerate(
         "posts_remove",

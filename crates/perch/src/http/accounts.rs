@@ -11,12 +11,13 @@ use serde::Deserialize;
 
 use super::auth::{MaybeUser, User};
 use super::entities::{Account, CredentialAccount, Relationship, Status};
-use super::extract::{Body, Query, lenient};
+use super::extract::{Query, WithFiles, lenient};
 use super::paging::PageQuery;
 use super::render::{self, JsonArray, account_page, status_page};
 use super::validate;
 use crate::db::accounts::ProfileUpdate;
 use crate::domain::follows::{self, Direction};
+use crate::domain::media::{self, ProfileImages};
 use crate::domain::{accounts, statuses};
 use crate::error::{ApiError, ErrorBody};
 use crate::state::AppState;
@@ -161,7 +162,7 @@ fn image(field: &str, value: Option<String>) -> Result<Option<Option<String>>, A
 async fn update_credentials(
     State(state): State<AppState>,
     User(caller): User,
-    Body(form): Body<CredentialsForm>,
+    WithFiles(form, files): WithFiles<CredentialsForm>,
 ) -> Result<Json<CredentialAccount>, ApiError> {
     let change = ProfileUpdate {
         display_name: validate::optional_text("display_name", form.display_name.as_deref(), 30)?,
@@ -169,7 +170,15 @@ async fn update_credentials(
         avatar_url: image("avatar", form.avatar_url.or(form.avatar))?,
         header_url: image("header", form.header_url.or(form.header))?,
     };
-    let profile = accounts::update(&state, &caller, change).await?;
+    let mut images = ProfileImages::default();
+    for (field, bytes) in files {
+        match field.as_str() {
+            "avatar" => images.avatar = Some(bytes),
+            "header" => images.header = Some(bytes),
+            _ => {}
+        }
+    }
+    let profile = media::update_profile(&state, &caller, change, images).await?;
     Ok(Json(CredentialAccount::from_profile(
         &profile,
         &state.base_url,

@@ -14,16 +14,21 @@ use std::task::{Context, Poll};
 
 use axum::body::Body;
 use axum::extract::Request;
-use axum::http::{StatusCode, header};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use futures::future::{BoxFuture, Either};
 use tower::{Layer, Service};
+
+use crate::error::ApiError;
 
 /// Wraps a service in [`BodyFirst`].
 #[derive(Debug, Clone, Copy)]
 pub struct BodyFirstLayer {
     /// The most bytes a body may have.
     pub limit: usize,
+    /// The most bytes a body may have on the paths that take uploads
+    /// (see [`super::media::takes_uploads`]).
+    pub upload_limit: usize,
 }
 
 impl<S> Layer<S> for BodyFirstLayer {
@@ -33,6 +38,7 @@ impl<S> Layer<S> for BodyFirstLayer {
         BodyFirst {
             inner,
             limit: self.limit,
+            upload_limit: self.upload_limit,
         }
     }
 }
@@ -44,6 +50,7 @@ impl<S> Layer<S> for BodyFirstLayer {
 pub struct BodyFirst<S> {
     inner: S,
     limit: usize,
+    upload_limit: usize,
 }
 
 impl<S> Service<Request> for BodyFirst<S>
@@ -66,10 +73,14 @@ where
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok());
         let chunked = headers.contains_key(header::TRANSFER_ENCODING);
-        let limit = self.limit;
+        let limit = if super::media::takes_uploads(req.uri().path()) {
+            self.upload_limit
+        } else {
+            self.limit
+        };
         match declared {
             Some(n) if n > limit as u64 => {
-                let refused = StatusCode::PAYLOAD_TOO_LARGE.into_response();
+                let refused = ApiError::PayloadTooLarge.into_response();
                 return Either::Right(Box::pin(async move { Ok(refused) }));
             }
             Some(0) | None if !chunked => return Either::Left(self.inner.call(req)),
@@ -87,21 +98,21 @@ where
                         .call(Request::from_parts(parts, Body::from(bytes)))
                         .await
                 }
-                Err(status) => Ok(status.into_response()),
+                Err(refused) => Ok(refused.into_response()),
             }
         }))
     }
 }
 
-/// The whole of `body`, or the status that refuses it.
-async fn read(body: Body, limit: usize) -> Result<Vec<u8>, StatusCode> {
+/// The whole of `body`, or the error that refuses it.
+async fn read(body: Body, limit: usize) -> Result<Vec<u8>, ApiError> {
     let mut chunks = body.into_data_stream();
     let mut bytes = Vec::new();
     while let Some(chunk) = futures::StreamExt::next(&mut chunks).await {
         // An error: the client went away, or sent a malformed chunked body.
-        let chunk = chunk.map_err(|_| StatusCode::BAD_REQUEST)?;
+        let chunk = chunk.map_err(|_| ApiError::BadRequest("The body broke off".into()))?;
         if bytes.len() + chunk.len() > limit {
-            return Err(StatusCode::PAYLOAD_TOO_LARGE);
+            return Err(ApiError::PayloadTooLarge);
         }
         bytes.extend_from_slice(&chunk);
     }

@@ -64,7 +64,8 @@ pub struct CredentialAccount {
     pub source: Source,
 }
 
-/// A media attachment (Perch keeps URLs only).
+/// Mastodon's MediaAttachment: an upload (see `http::media`), or a URL a
+/// status was posted with (`media_urls[]`, no figures known).
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct MediaAttachment {
     pub id: String,
@@ -73,6 +74,9 @@ pub struct MediaAttachment {
     pub url: String,
     pub preview_url: String,
     pub remote_url: Option<String>,
+    /// `original` and `small`, each `width`, `height`, `size`, `aspect`.
+    #[schema(value_type = Object)]
+    pub meta: Option<serde_json::Value>,
     pub description: Option<String>,
     pub blurhash: Option<String>,
 }
@@ -250,20 +254,24 @@ impl Status {
             visibility: "public",
             sensitive: p.sensitive,
             spoiler_text: p.spoiler_text.clone(),
-            media_attachments: p
-                .media_urls
-                .iter()
-                .enumerate()
-                .map(|(i, url)| MediaAttachment {
-                    id: format!("{}{i:02}", p.id),
-                    kind: "image",
-                    url: url.clone(),
-                    preview_url: url.clone(),
-                    remote_url: None,
-                    description: None,
-                    blurhash: None,
-                })
-                .collect(),
+            media_attachments: if p.media.is_empty() {
+                p.media_urls
+                    .iter()
+                    .enumerate()
+                    .map(|(i, url)| MediaAttachment {
+                        id: format!("{}{i:02}", p.id),
+                        kind: "image",
+                        url: url.clone(),
+                        preview_url: url.clone(),
+                        remote_url: None,
+                        meta: None,
+                        description: None,
+                        blurhash: None,
+                    })
+                    .collect()
+            } else {
+                p.media.iter().map(MediaAttachment::from_entry).collect()
+            },
             mentions: Vec::new(),
             tags: Vec::new(),
             emojis: Vec::new(),

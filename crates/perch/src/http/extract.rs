@@ -28,6 +28,15 @@ pub struct Body<T>(pub T);
 #[derive(Debug, Clone)]
 pub struct Query<T>(pub T);
 
+/// A body as [`Body`] reads it, with its file parts kept: a multipart
+/// upload's form fields as `T`, and each file as its field name and bytes
+/// (none for the other encodings).
+#[derive(Debug, Clone)]
+pub struct WithFiles<T>(pub T, pub Vec<(String, Vec<u8>)>);
+
+/// A multipart body's file parts, by field name.
+type Files = Vec<(String, Vec<u8>)>;
+
 impl<S, T> FromRequest<S> for Body<T>
 where
     S: Send + Sync,
@@ -36,38 +45,59 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let content_type = req
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_ascii_lowercase();
-        let value = if content_type.starts_with("multipart/form-data") {
-            let multipart = Multipart::from_request(req, state)
-                .await
-                .map_err(|e| body_error(e.status(), "multipart body"))?;
-            multipart_to_value(multipart).await?
-        } else {
-            let bytes = axum::body::Bytes::from_request(req, state)
-                .await
-                .map_err(|e| body_error(e.status(), "body"))?;
-            if content_type.starts_with("application/json")
-                || looks_like_json(&content_type, &bytes)
-            {
-                if bytes.iter().all(u8::is_ascii_whitespace) {
-                    Value::Object(Map::new())
-                } else {
-                    serde_json::from_slice(&bytes)
-                        .map_err(|e| ApiError::BadRequest(format!("Malformed JSON body: {e}")))?
-                }
-            } else {
-                let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes)
-                    .map_err(|_| ApiError::BadRequest("Malformed form body".into()))?;
-                pairs_to_value(pairs)
-            }
-        };
+        let (value, _) = read_body(req, state, false).await?;
         from_value(value).map(Body)
     }
+}
+
+impl<S, T> FromRequest<S> for WithFiles<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let (value, files) = read_body(req, state, true).await?;
+        from_value(value).map(|form| WithFiles(form, files))
+    }
+}
+
+/// The body's fields as one JSON object, and its files when `keep_files`.
+async fn read_body<S: Send + Sync>(
+    req: Request,
+    state: &S,
+    keep_files: bool,
+) -> Result<(Value, Files), ApiError> {
+    let content_type = req
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if content_type.starts_with("multipart/form-data") {
+        let multipart = Multipart::from_request(req, state)
+            .await
+            .map_err(|e| body_error(e.status(), "multipart body"))?;
+        return multipart_to_value(multipart, keep_files).await;
+    }
+    let bytes = axum::body::Bytes::from_request(req, state)
+        .await
+        .map_err(|e| body_error(e.status(), "body"))?;
+    let value =
+        if content_type.starts_with("application/json") || looks_like_json(&content_type, &bytes) {
+            if bytes.iter().all(u8::is_ascii_whitespace) {
+                Value::Object(Map::new())
+            } else {
+                serde_json::from_slice(&bytes)
+                    .map_err(|e| ApiError::BadRequest(format!("Malformed JSON body: {e}")))?
+            }
+        } else {
+            let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes)
+                .map_err(|_| ApiError::BadRequest("Malformed form body".into()))?;
+            pairs_to_value(pairs)
+        };
+    Ok((value, Vec::new()))
 }
 
 impl<S, T> FromRequestParts<S> for Query<T>
@@ -111,8 +141,12 @@ fn from_value<T: DeserializeOwned>(value: Value) -> Result<T, ApiError> {
         .map_err(|e| ApiError::unprocessable(format!("Validation failed: {e}")))
 }
 
-async fn multipart_to_value(mut multipart: Multipart) -> Result<Value, ApiError> {
+async fn multipart_to_value(
+    mut multipart: Multipart,
+    keep_files: bool,
+) -> Result<(Value, Files), ApiError> {
     let mut pairs = Vec::new();
+    let mut files = Vec::new();
     loop {
         let field = match multipart.next_field().await {
             Ok(Some(field)) => field,
@@ -121,7 +155,14 @@ async fn multipart_to_value(mut multipart: Multipart) -> Result<Value, ApiError>
         };
         let name = field.name().unwrap_or("").to_string();
         if field.file_name().is_some() {
-            // Files (avatars, media) are not stored by Perch: skip them.
+            // Files are read only by the routes that take them.
+            if keep_files {
+                let bytes = field
+                    .bytes()
+                    .await
+                    .map_err(|e| body_error(e.status(), "multipart body"))?;
+                files.push((name, bytes.to_vec()));
+            }
             continue;
         }
         let text = field
@@ -130,7 +171,7 @@ async fn multipart_to_value(mut multipart: Multipart) -> Result<Value, ApiError>
             .map_err(|e| body_error(e.status(), "multipart body"))?;
         pairs.push((name, text));
     }
-    Ok(pairs_to_value(pairs))
+    Ok((pairs_to_value(pairs), files))
 }
 
 /// Builds a JSON object from form pairs: `a=1` sets `a`, `a[]=1&a[]=2`

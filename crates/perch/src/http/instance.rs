@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 
 use super::ApiError;
 use crate::db::{accounts, statuses};
+use crate::domain::media::{self, process};
 use crate::state::AppState;
 
 /// Longest status, in characters.
@@ -36,17 +37,18 @@ fn statuses_configuration() -> Value {
     })
 }
 
-/// What uploads the server takes: none yet (no media types, limits of 0),
-/// which apps read as "no attachments".
-fn media_configuration() -> Value {
+/// What uploads the server takes: images (see `domain::media::process`),
+/// no video, which apps read as "no video attachments".
+fn media_configuration(state: &AppState) -> Value {
+    let types: Vec<&str> = process::SUPPORTED.iter().map(|(_, t, _)| *t).collect();
     json!({
-        "supported_mime_types": [],
-        "image_size_limit": 0,
-        "image_matrix_limit": 0,
+        "supported_mime_types": types,
+        "image_size_limit": state.settings.media_size_limit,
+        "image_matrix_limit": process::MATRIX_LIMIT,
         "video_size_limit": 0,
         "video_frame_rate_limit": 0,
         "video_matrix_limit": 0,
-        "description_limit": 1500
+        "description_limit": media::DESCRIPTION_LIMIT
     })
 }
 
@@ -79,7 +81,7 @@ async fn v1(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
         "configuration": {
             "accounts": { "max_featured_tags": 0 },
             "statuses": statuses_configuration(),
-            "media_attachments": media_configuration(),
+            "media_attachments": media_configuration(&state),
             "polls": { "max_options": 0, "max_characters_per_option": 0,
                 "min_expiration": 0, "max_expiration": 0 }
         },
@@ -113,7 +115,7 @@ async fn v2(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
             "vapid": { "public_key": "" },
             "accounts": { "max_featured_tags": 0, "max_pinned_statuses": 0 },
             "statuses": statuses_configuration(),
-            "media_attachments": media_configuration(),
+            "media_attachments": media_configuration(&state),
             "polls": { "max_options": 0, "max_characters_per_option": 0,
                 "min_expiration": 0, "max_expiration": 0 },
             "translation": { "enabled": false }

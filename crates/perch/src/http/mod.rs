@@ -17,6 +17,7 @@ pub mod extract;
 pub mod gzip;
 pub mod health;
 pub mod instance;
+pub mod media;
 pub mod notifications;
 pub mod oauth;
 pub mod observe;
@@ -47,6 +48,8 @@ use crate::state::AppState;
 pub fn router(state: AppState) -> Router {
     ops::prometheus();
     let body_limit = state.settings.body_limit;
+    // An upload's file and the form around it.
+    let upload_limit = state.settings.media_size_limit + (1 << 20);
     let timeout = state.settings.request_timeout;
     Router::new()
         .merge(health::router())
@@ -59,6 +62,7 @@ pub fn router(state: AppState) -> Router {
         .merge(start_up::router())
         .merge(notifications::router())
         .merge(search::router())
+        .merge(media::router())
         .merge(ops::router())
         .merge(openapi::router())
         .fallback(|| async { ApiError::NotFound })
@@ -78,11 +82,14 @@ pub fn router(state: AppState) -> Router {
                     StatusCode::SERVICE_UNAVAILABLE,
                     timeout,
                 ))
-                .layer(body_first::BodyFirstLayer { limit: body_limit })
+                .layer(body_first::BodyFirstLayer {
+                    limit: body_limit,
+                    upload_limit,
+                })
                 // `BodyFirst` has bounded every body already (by its
-                // Content-Length, or as it streamed in); this sets the
-                // extractors' own bound to the same, not axum's 2 MB.
-                .layer(DefaultBodyLimit::max(body_limit)),
+                // Content-Length, or as it streamed in, by its path); this
+                // sets the extractors' own bound past both, not axum's 2 MB.
+                .layer(DefaultBodyLimit::max(body_limit.max(upload_limit))),
         )
 }
 

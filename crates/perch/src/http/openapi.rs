@@ -9,8 +9,8 @@ use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
 use super::{
-    accounts, authorize, discovery, health, instance, notifications, oauth, ops, search, start_up,
-    statuses,
+    accounts, authorize, discovery, health, instance, media, notifications, oauth, ops, search,
+    start_up, statuses,
 };
 use crate::state::AppState;
 
@@ -77,6 +77,11 @@ use crate::state::AppState;
         search::search_v2,
         search::accounts_search,
         search::favourited_by,
+        media::upload_v2,
+        media::upload,
+        media::show,
+        media::update,
+        media::file,
         health::health,
         ops::render,
     ),

@@ -18,6 +18,7 @@ use super::instance::MAX_STATUS_CHARS;
 use super::paging::PageQuery;
 use super::render::{JsonArray, status_page, stored_page};
 use super::validate;
+use crate::domain::media::MAX_ATTACHMENTS;
 use crate::domain::statuses::{self, NewPost};
 use crate::domain::timelines::PublicPage;
 use crate::domain::{likes, timelines};
@@ -57,7 +58,13 @@ struct StatusForm {
 fn new_post(form: StatusForm) -> Result<NewPost, ApiError> {
     let text = form.status.unwrap_or_default();
     let n = text.chars().count();
-    if text.trim().is_empty() {
+    let media_ids = form
+        .media_ids
+        .iter()
+        .map(|id| validate::path_id(id).map_err(|_| validate::invalid("media_ids", "must be ids")))
+        .collect::<Result<Vec<_>, _>>()?;
+    // A status may be only its attachments, as on Mastodon.
+    if text.trim().is_empty() && media_ids.is_empty() && form.media_urls.is_empty() {
         return Err(validate::invalid("status", "can't be blank"));
     }
     if n > MAX_STATUS_CHARS {
@@ -66,17 +73,17 @@ fn new_post(form: StatusForm) -> Result<NewPost, ApiError> {
             &format!("is too long (maximum is {MAX_STATUS_CHARS} characters)"),
         ));
     }
-    if !form.media_ids.is_empty() {
+    if media_ids.len() + form.media_urls.len() > MAX_ATTACHMENTS {
         return Err(validate::invalid(
             "media_ids",
-            "refer to no uploaded media (Perch takes media_urls[])",
+            &format!("are too many (maximum is {MAX_ATTACHMENTS})"),
         ));
     }
-    if form.media_urls.len() > 4 {
-        return Err(validate::invalid(
-            "media_urls",
-            "are too many (maximum is 4)",
-        ));
+    let mut unique = media_ids.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    if unique.len() != media_ids.len() {
+        return Err(validate::invalid("media_ids", "name one upload twice"));
     }
     let media_urls = form
         .media_urls
@@ -100,6 +107,7 @@ fn new_post(form: StatusForm) -> Result<NewPost, ApiError> {
         spoiler_text: validate::optional_text("spoiler_text", form.spoiler_text.as_deref(), 500)?
             .unwrap_or_default(),
         media_urls,
+        media_ids,
         language,
     })
 }

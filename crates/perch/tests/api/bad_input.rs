@@ -145,7 +145,7 @@ async fn bad_requests_get_json_errors_and_write_nothing(app: &ApiApp) {
 /// POSTs `body` over a raw connection, with chunked transfer encoding (no
 /// Content-Length) or with a Content-Length; returns the status and the
 /// response body.
-async fn raw_post(
+pub(crate) async fn raw_post(
     app: &ApiApp,
     path: &str,
     token: &str,

@@ -19,6 +19,7 @@ mod home;
 mod invalidation;
 mod keep_alive;
 mod lookups;
+mod media;
 mod notifications;
 mod oauth;
 mod ops;

@@ -138,6 +138,7 @@ async fn the_public_timeline_is_reloaded_before_it_expires(app: &TestApp, db: &T
             sensitive: false,
             spoiler_text: String::new(),
             media_urls: vec![],
+            media: Vec::new(),
             visibility: "public".into(),
             language: None,
             created_at: now,

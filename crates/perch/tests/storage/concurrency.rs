@@ -87,6 +87,7 @@ async fn concurrent_posts_count_exactly(t: &TestDb) {
                         sensitive: false,
                         spoiler_text: String::new(),
                         media_urls: vec![],
+                        media: Vec::new(),
                         visibility: "public".into(),
                         language: None,
                         created_at: now,

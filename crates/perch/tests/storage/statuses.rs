@@ -26,6 +26,7 @@ pub(crate) async fn post(t: &TestDb, account_id: i64, text: &str) -> statuses::S
             sensitive: false,
             spoiler_text: String::new(),
             media_urls: vec!["https://img.example/1.png".into()],
+            media: Vec::new(),
             visibility: "public".into(),
             language: None,
             created_at: now_ms(),
@@ -38,7 +39,10 @@ pub(crate) async fn post(t: &TestDb, account_id: i64, text: &str) -> statuses::S
 async fn posting_bumps_the_authors_counters(t: &TestDb) {
     let alice = t.account("alice").await;
     let s = post(t, alice.id, "hello world").await;
-    assert_eq!(s.media(), vec!["https://img.example/1.png".to_string()]);
+    assert_eq!(
+        s.media_urls(),
+        vec!["https://img.example/1.png".to_string()]
+    );
     assert_eq!(statuses::by_id(&t.db, s.id).await.unwrap(), Some(s.clone()));
     let a = accounts::by_id(&t.db, alice.id).await.unwrap().unwrap();
     assert_eq!(a.statuses_count, 1);
@@ -54,6 +58,7 @@ async fn posting_bumps_the_authors_counters(t: &TestDb) {
             sensitive: true,
             spoiler_text: "cw".into(),
             media_urls: vec![],
+            media: Vec::new(),
             visibility: "public".into(),
             language: Some("en".into()),
             created_at: now_ms(),
@@ -84,6 +89,7 @@ async fn posting_for_an_unknown_account_is_not_found(t: &TestDb) {
             sensitive: false,
             spoiler_text: String::new(),
             media_urls: vec![],
+            media: Vec::new(),
             visibility: "public".into(),
             language: None,
             created_at: now_ms(),

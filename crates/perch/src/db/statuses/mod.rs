@@ -32,12 +32,19 @@ pub struct StatusRow {
     pub favourites_count: i64,
     /// Posting time.
     pub created_at: DateTime<Utc>,
+    /// The uploads attached, as a JSON array of `perch_cache::MediaEntry`.
+    pub media: String,
 }
 
 impl StatusRow {
     /// The attached media URLs (an unreadable column reads as none).
-    pub fn media(&self) -> Vec<String> {
+    pub fn media_urls(&self) -> Vec<String> {
         serde_json::from_str(&self.media_urls).unwrap_or_default()
+    }
+
+    /// The uploads attached (an unreadable column reads as none).
+    pub fn attachments(&self) -> Vec<perch_cache::MediaEntry> {
+        serde_json::from_str(&self.media).unwrap_or_default()
     }
 }
 
@@ -56,6 +63,8 @@ pub struct NewStatus {
     pub spoiler_text: String,
     /// Media URLs.
     pub media_urls: Vec<String>,
+    /// The uploads attached (their URLs are in `media_urls` too).
+    pub media: Vec<perch_cache::MediaEntry>,
     /// Visibility.
     pub visibility: String,
     /// Language code.
@@ -68,7 +77,7 @@ pub struct NewStatus {
 macro_rules! status_columns {
     () => {
         "id, account_id, content, sensitive, spoiler_text, media_urls, visibility, language, \
-         favourites_count, created_at"
+         favourites_count, created_at, media"
     };
 }
 pub(super) use status_columns;

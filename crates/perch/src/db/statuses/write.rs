@@ -53,8 +53,8 @@ pub async fn post_mentioning(
         () => {
             concat!(
                 "INSERT INTO statuses (id, account_id, content, sensitive, spoiler_text, \
-                 media_urls, visibility, language, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ",
+                 media_urls, visibility, language, created_at, media) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING ",
                 status_columns!()
             )
         };
@@ -93,13 +93,13 @@ pub async fn post_mentioning(
         job!(
             "s.id",
             "s.account_id",
-            "$10",
+            "$11",
             "s, a WHERE a.followers_count > 0"
         ),
         "), m AS (INSERT INTO notifications \
          (id, account_id, kind, from_account_id, status_id, created_at) \
          SELECT s.id, named.id, 'mention', s.account_id, s.id, s.created_at \
-         FROM s JOIN accounts named ON lower(named.username) = ANY($11) \
+         FROM s JOIN accounts named ON lower(named.username) = ANY($12) \
          WHERE named.id <> s.account_id ON CONFLICT DO NOTHING RETURNING account_id) \
          SELECT s.*, row_to_json(a)::text AS author, \
          ARRAY(SELECT account_id FROM m) AS mentioned FROM s, a"
@@ -113,7 +113,8 @@ pub async fn post_mentioning(
     // The bump, alone, with its placeholders renumbered.
     const SQLITE_BUMP: &str = "UPDATE accounts SET statuses_count = statuses_count + 1, \
          last_status_at = $2 WHERE id = $1 RETURNING *";
-    let media = serde_json::to_string(&new.media_urls).unwrap_or_else(|_| "[]".into());
+    let media_urls = serde_json::to_string(&new.media_urls).unwrap_or_else(|_| "[]".into());
+    let media = serde_json::to_string(&new.media).unwrap_or_else(|_| "[]".into());
     macro_rules! bind_status {
         ($query:expr) => {
             $query
@@ -122,10 +123,11 @@ pub async fn post_mentioning(
                 .bind(&new.content)
                 .bind(new.sensitive)
                 .bind(&new.spoiler_text)
-                .bind(&media)
+                .bind(&media_urls)
                 .bind(&new.visibility)
                 .bind(new.language.as_deref())
                 .bind(new.created_at)
+                .bind(&media)
         };
     }
     let created_ms = new.created_at.timestamp_millis();

@@ -286,6 +286,7 @@ impl ApiApp {
                 sensitive: false,
                 spoiler_text: String::new(),
                 media_urls: Vec::new(),
+                media: Vec::new(),
                 visibility: "public".into(),
                 language: None,
                 created_at: now,
