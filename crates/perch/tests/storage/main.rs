@@ -9,5 +9,6 @@ mod concurrency;
 mod favourites;
 mod feeds;
 mod follows;
+mod media;
 mod misc;
 mod statuses;

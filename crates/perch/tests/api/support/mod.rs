@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 mod cache;
 mod home;
 mod http;
+pub mod images;
 
 pub use http::*;
 
