@@ -8,7 +8,7 @@ API.md promises a client library can do: register an app, sign up, log in
 with the password grant and through the browser sign-in page
 (authorization code), verify credentials, post, read the public
 timeline, follow and unfollow, favourite, list favourites, read an
-account's statuses, and log out. Exits non-zero on the first failed check;
+account's statuses, upload media and an avatar, and log out. Exits non-zero on the first failed check;
 prints "mastodon.py session ok" at the end.
 """
 import html
@@ -174,6 +174,37 @@ try:
     raise AssertionError("bob deleted alice's status")
 except MastodonAPIError:
     pass
+
+step("media_post, status_post(media_ids), avatar upload")
+def png(width, height):
+    """A small valid PNG (grey gradient), written by hand: no imaging library."""
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    rows = b"".join(b"\0" + bytes((x + y) % 256 for x in range(width)) for y in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+
+import io
+
+media = alice.media_post(io.BytesIO(png(900, 300)), mime_type="image/png",
+                         description="a grey ramp")
+assert media.type == "image" and media.description == "a grey ramp", media
+assert media.meta.original.width == 900 and media.meta.small.width == 640, media.meta
+served = requests.get(URL + media.url[media.url.index("/media/"):])
+assert served.status_code == 200 and served.headers["content-type"] == "image/png", served
+with_media = alice.status_post("With a picture", media_ids=[media])
+assert [m.id for m in with_media.media_attachments] == [media.id], with_media
+assert alice.status(with_media.id).media_attachments[0].url == media.url
+pictured = alice.account_update_credentials(avatar=io.BytesIO(png(64, 64)),
+                                            avatar_mime_type="image/png")
+assert "/media/" in pictured.avatar, pictured.avatar
+alice.status_delete(with_media.id)
 
 step("revoke_access_token (log out)")
 alice.revoke_access_token()
