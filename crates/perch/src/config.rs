@@ -13,11 +13,13 @@ use clap::Args;
 
 mod home;
 mod parse;
+mod proxies;
 mod rates;
 
 pub use home::{HomeSettings, HomeSource};
 use parse::{parse_number, validate_database_url, validate_domain, validate_redis_url};
 pub use parse::{parse_size, redact_url};
+pub use proxies::{Cidr, TrustedProxies};
 pub use rates::{RateLimits, format_rate, parse_rate};
 
 /// The raw settings as given on the command line or in the environment.
@@ -96,6 +98,11 @@ pub struct RawSettings {
     /// Largest image a user may upload (`16MB`, `512KB`, bytes).
     #[arg(long, env = "PERCH_MEDIA_SIZE_LIMIT", default_value = "16MB")]
     pub media_size_limit: String,
+    /// Proxies (comma-separated addresses or CIDR blocks) whose
+    /// `X-Forwarded-For` / `Forwarded` give the client's address; unset:
+    /// the peer is the client.
+    #[arg(long, env = "PERCH_TRUSTED_PROXIES", default_value = "")]
+    pub trusted_proxies: String,
 }
 
 /// Log output format.
@@ -146,6 +153,8 @@ pub struct Settings {
     pub home: HomeSettings,
     /// Largest accepted upload, in bytes (media, avatars, headers).
     pub media_size_limit: usize,
+    /// Whose forwarding headers are believed.
+    pub trusted_proxies: TrustedProxies,
 }
 
 /// A setting that could not be used; its message names the setting.
@@ -318,6 +327,7 @@ impl RawSettings {
             rate_limits,
             home,
             media_size_limit,
+            trusted_proxies: TrustedProxies::parse(&self.trusted_proxies)?,
         })
     }
 }

@@ -8,15 +8,14 @@
 //! never by a redirect. Refusals are pages for a browser (whose `Accept`
 //! names `text/html`) and Perch's JSON errors for any other client.
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Router, body};
 use serde::Deserialize;
 
+use super::client_addr::ClientAddr;
 use super::entities::escape;
 use super::extract::{Body, lenient};
 use super::validate;
@@ -126,7 +125,7 @@ fn wants_html(headers: &HeaderMap) -> bool {
 )]
 async fn decide(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientAddr(client): ClientAddr,
     headers: HeaderMap,
     Body(form): Body<AuthorizeForm>,
 ) -> Response {
@@ -145,7 +144,7 @@ async fn decide(
         let note = "Enter your user name (or e-mail address) and password.";
         return retry(StatusCode::UNPROCESSABLE_ENTITY, &c, &form, note, html);
     }
-    match authorize::approve(&state, &c, login, password, peer.ip()).await {
+    match authorize::approve(&state, &c, login, password, client).await {
         Ok(code) if c.redirect_uri == OUT_OF_BAND => shown_code(&c, &code),
         Ok(code) => back(&c, &form, &[("code", &code)]),
         Err(ApiError::OAuth { .. }) => {

@@ -10,6 +10,7 @@ pub mod accounts;
 pub mod auth;
 pub mod authorize;
 pub mod body_first;
+pub mod client_addr;
 pub mod cors;
 pub mod discovery;
 pub mod entities;

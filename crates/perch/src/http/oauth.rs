@@ -3,15 +3,14 @@
 //! client-credentials grants), `POST /oauth/revoke`,
 //! `GET /api/v1/accounts/verify_credentials`.
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::auth::User;
+use super::client_addr::ClientAddr;
 use super::entities::{Application, CredentialAccount, Token};
 use super::extract::{Body, lenient};
 use super::validate;
@@ -140,7 +139,7 @@ struct RegisterForm {
 )]
 async fn register(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientAddr(client): ClientAddr,
     headers: axum::http::HeaderMap,
     Body(form): Body<RegisterForm>,
 ) -> Result<Json<Token>, ApiError> {
@@ -168,7 +167,7 @@ async fn register(
             password,
             scope,
         },
-        peer.ip(),
+        client,
     )
     .await?;
     Ok(token_json(grant))
@@ -221,7 +220,7 @@ fn oauth_error(status: u16, error: &'static str, description: &str) -> ApiError 
 )]
 async fn token(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientAddr(client): ClientAddr,
     Body(form): Body<TokenForm>,
 ) -> Result<Json<Token>, ApiError> {
     let grant_type = form.grant_type.as_deref().unwrap_or("");
@@ -282,7 +281,7 @@ async fn token(
                 "The provided authorization grant is invalid",
             ));
         }
-        domain::password_grant(&state, login, password, &scope, peer.ip()).await?
+        domain::password_grant(&state, login, password, &scope, client).await?
     } else {
         domain::client_grant(&state, &scope)?
     };

@@ -24,6 +24,7 @@ mod notifications;
 mod oauth;
 mod ops;
 mod paging;
+mod proxies;
 mod rate_settings;
 mod ratelimit;
 mod search;
