@@ -56,6 +56,23 @@ pub async fn active(db: &Db, now: DateTime<Utc>) -> Result<Vec<RevokedToken>, St
     Ok(rows)
 }
 
+/// The revocations made at or after `since` that are still in force at
+/// `now` (what a process's mirror has not seen yet).
+pub async fn revoked_since(
+    db: &Db,
+    since: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Vec<RevokedToken>, StoreError> {
+    const SQL: &str = "SELECT token_id, account_id, expires_at FROM revoked_tokens \
+         WHERE revoked_at >= $1 AND expires_at > $2";
+    let rows = on_pool!(db, |pool| sqlx::query_as::<_, RevokedToken>(SQL)
+        .bind(since)
+        .bind(now)
+        .fetch_all(pool)
+        .await)?;
+    Ok(rows)
+}
+
 /// Forgets revocations of tokens that expired before `now`; returns how many.
 pub async fn purge_expired(db: &Db, now: DateTime<Utc>) -> Result<u64, StoreError> {
     const SQL: &str = "DELETE FROM revoked_tokens WHERE expires_at <= $1";

@@ -8,6 +8,13 @@
 //! rejected whatever happens to the cache. Other Perch processes learn of a
 //! revocation through the cache entry at once, and through the database
 //! within [`SYNC_EVERY`] should the entry be gone.
+//!
+//! A refresh loads only the revocations made since the last one (by their
+//! `revoked_at`, less [`OVERLAP`] for clocks that disagree between
+//! processes and statements that commit late), so a million revoked tokens
+//! cost one load at start and then a few rows a tick; the whole table is
+//! read again every [`FULL_EVERY`] refreshes, a net for a revoking process
+//! whose clock is more than [`OVERLAP`] behind.
 
 use std::collections::HashMap;
 use std::sync::RwLock;
@@ -21,10 +28,17 @@ use crate::state::AppState;
 /// How often the set is refreshed from the database.
 pub const SYNC_EVERY: Duration = Duration::from_secs(2);
 
+/// How far back past the last refresh each refresh looks.
+pub const OVERLAP: Duration = Duration::from_secs(60);
+/// A whole reload every this many refreshes (about half an hour).
+pub const FULL_EVERY: u64 = 900;
+
 /// Revoked token ids and when each stops mattering (expiry plus leeway).
 #[derive(Debug, Default)]
 pub struct Revocations {
     map: RwLock<HashMap<String, DateTime<Utc>>>,
+    /// When the last refresh began, if one has completed.
+    synced: std::sync::Mutex<Option<DateTime<Utc>>>,
 }
 
 impl Revocations {
@@ -51,6 +65,16 @@ impl Revocations {
         }
     }
 
+    /// Adds revocations loaded since the last refresh.
+    pub fn extend(&self, recent: Vec<tokens::RevokedToken>) {
+        let now = Utc::now();
+        let mut map = self.map.write().unwrap_or_else(|e| e.into_inner());
+        map.retain(|_, until| *until > now);
+        for t in recent {
+            map.insert(t.token_id, t.expires_at);
+        }
+    }
+
     /// How many revocations are held.
     pub fn len(&self) -> usize {
         self.map.read().unwrap_or_else(|e| e.into_inner()).len()
@@ -62,11 +86,43 @@ impl Revocations {
     }
 }
 
-/// Loads the revocations in force from the database.
-pub async fn sync(state: &AppState) -> Result<(), db::StoreError> {
-    let active = tokens::active(&state.db, db::now_ms()).await?;
+/// Loads every revocation in force from the database (at start, and every
+/// [`FULL_EVERY`] refreshes); answers how many rows it read.
+pub async fn sync(state: &AppState) -> Result<usize, db::StoreError> {
+    let began = db::now_ms();
+    let active = tokens::active(&state.db, began).await?;
+    let n = active.len();
     state.revocations.replace(active);
-    Ok(())
+    *state
+        .revocations
+        .synced
+        .lock()
+        .unwrap_or_else(|e| e.into_inner()) = Some(began);
+    Ok(n)
+}
+
+/// Loads the revocations made since the last refresh (a whole [`sync`] if
+/// there was none); answers how many rows it read.
+pub async fn refresh(state: &AppState) -> Result<usize, db::StoreError> {
+    let last = *state
+        .revocations
+        .synced
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    let Some(last) = last else {
+        return sync(state).await;
+    };
+    let began = db::now_ms();
+    let overlap = chrono::Duration::from_std(OVERLAP).unwrap_or_default();
+    let recent = tokens::revoked_since(&state.db, last - overlap, began).await?;
+    let n = recent.len();
+    state.revocations.extend(recent);
+    *state
+        .revocations
+        .synced
+        .lock()
+        .unwrap_or_else(|e| e.into_inner()) = Some(began);
+    Ok(n)
 }
 
 /// Keeps the set in step with the database and forgets expired
@@ -77,7 +133,12 @@ pub fn spawn_sync(state: AppState) -> tokio::task::JoinHandle<()> {
         let mut ticks: u64 = 0;
         loop {
             tokio::time::sleep(SYNC_EVERY).await;
-            if let Err(e) = sync(&state).await {
+            let done = if ticks.is_multiple_of(FULL_EVERY) && ticks > 0 {
+                sync(&state).await
+            } else {
+                refresh(&state).await
+            };
+            if let Err(e) = done {
                 tracing::warn!(error = %e, "cannot refresh revoked tokens");
             }
             ticks += 1;

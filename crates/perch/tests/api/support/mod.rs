@@ -152,10 +152,16 @@ impl ApiApp {
     /// Another server on the same database and (for Redis) the same cache,
     /// with fresh in-process state, as a second Perch process would be.
     pub async fn sibling(&self) -> TestApp {
-        let settings = match &self.redis {
+        self.sibling_configured(|_| {}).await
+    }
+
+    /// [`ApiApp::sibling`] with settings `configure` changes first.
+    pub async fn sibling_configured(&self, configure: fn(&mut perch::config::Settings)) -> TestApp {
+        let mut settings = match &self.redis {
             Some(r) => redis_settings(&self.db.url, &redis_test_url(), &r.prefix),
             None => test_settings(&self.db.url),
         };
+        configure(&mut settings);
         TestApp::spawn(settings).await
     }
 
