@@ -3,9 +3,6 @@
 //! operations, including multi-key reads across slots, per-user batch
 //! invalidation in one slot, collection scripts and the rate limiter.
 
-use std::net::TcpListener;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use perch_cache::store::Store;
@@ -17,128 +14,21 @@ use perch_cache::{
 mod support;
 use support::{follow, post, profile, timeline_post};
 
-/// Three cluster nodes of our own, killed on drop.
-struct PrivateCluster {
-    nodes: Vec<Child>,
-    ports: Vec<u16>,
-    dir: PathBuf,
-}
-
-/// A port that is free, and whose cluster bus port (+10000) is free too.
-fn free_cluster_port() -> u16 {
-    loop {
-        let port = 20_000 + rand::random::<u16>() % 20_000;
-        if TcpListener::bind(("127.0.0.1", port)).is_ok()
-            && TcpListener::bind(("127.0.0.1", port + 10_000)).is_ok()
-        {
-            return port;
-        }
-    }
-}
-
-impl PrivateCluster {
-    fn start() -> PrivateCluster {
-        let dir =
-            std::env::temp_dir().join(format!("perch-cluster-{:016x}", rand::random::<u64>()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let mut cluster = PrivateCluster {
-            nodes: Vec::new(),
-            ports: Vec::new(),
-            dir,
-        };
-        for _ in 0..3 {
-            let port = free_cluster_port();
-            let conf = cluster.dir.join(format!("nodes-{port}.conf"));
-            let child = Command::new("redis-server")
-                .args([
-                    "--port",
-                    &port.to_string(),
-                    "--bind",
-                    "127.0.0.1",
-                    "--cluster-enabled",
-                    "yes",
-                ])
-                .args([
-                    "--cluster-config-file",
-                    conf.to_str().unwrap(),
-                    "--save",
-                    "",
-                    "--appendonly",
-                    "no",
-                ])
-                .arg("--dir")
-                .arg(&cluster.dir)
-                .stdout(Stdio::null())
-                .spawn()
-                .expect("redis-server must be installed for this test");
-            cluster.nodes.push(child);
-            cluster.ports.push(port);
-        }
-        for port in &cluster.ports {
-            wait_for(|| redis_cli(*port, &["ping"]).contains("PONG"));
-        }
-        let mut create = Command::new("redis-cli");
-        create.args(["--cluster", "create"]);
-        for port in &cluster.ports {
-            create.arg(format!("127.0.0.1:{port}"));
-        }
-        let out = create
-            .args(["--cluster-replicas", "0", "--cluster-yes"])
-            .output()
-            .expect("redis-cli must be installed for this test");
-        assert!(
-            out.status.success(),
-            "cluster create: {}",
-            String::from_utf8_lossy(&out.stdout)
-        );
-        for port in &cluster.ports {
-            wait_for(|| redis_cli(*port, &["cluster", "info"]).contains("cluster_state:ok"));
-        }
-        cluster
-    }
-
-    fn urls(&self) -> Vec<String> {
-        self.ports
-            .iter()
-            .map(|p| format!("redis://127.0.0.1:{p}"))
-            .collect()
-    }
-}
-
-impl Drop for PrivateCluster {
-    fn drop(&mut self) {
-        for node in &mut self.nodes {
-            let _ = node.kill();
-            let _ = node.wait();
-        }
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-fn redis_cli(port: u16, args: &[&str]) -> String {
-    Command::new("redis-cli")
-        .args(["-p", &port.to_string()])
-        .args(args)
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
-        .unwrap_or_default()
-}
-
-fn wait_for(ready: impl Fn() -> bool) {
-    for _ in 0..200 {
-        if ready() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("the private cluster did not come up");
-}
+// The same private cluster the server's acceptance tests use: three nodes
+// on free ports, each stopped with this test process.
+#[path = "../../perch/tests/common/cluster.rs"]
+mod cluster;
+use cluster::PrivateCluster;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_seeds_operations_work_on_a_redis_cluster() {
     let cluster = PrivateCluster::start();
     let config = RedisConfig {
-        urls: cluster.urls(),
+        urls: cluster
+            .ports
+            .iter()
+            .map(|p| format!("redis://127.0.0.1:{p}"))
+            .collect(),
         cluster: true,
         timeout: Duration::from_secs(2),
     };

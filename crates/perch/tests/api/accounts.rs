@@ -154,7 +154,7 @@ async fn profile_change_shows_at_once_to_another_reader(app: &ApiApp) {
         .expect(200);
     app.public_timeline(Some(&bob)).await;
     app.statuses_of(&alice.id, Some(&bob)).await;
-    if app.redis().is_some() {
+    if app.shared_cache() {
         assert!(
             app.cached(&format!("user:profile:{{{}}}", alice.id))
                 .await

@@ -68,7 +68,7 @@ async fn a_cached_read_costs_one_round_trip_and_no_query(app: &ApiApp) {
     assert_eq!(after.1 - before.1, 1, "the read after a local new author");
     // One posting through another process is not: one more round trip for
     // their profile, once (Redis only: the in-process cache is not shared).
-    if app.redis().is_some() {
+    if app.shared_cache() {
         let dave = app.user("dave").await;
         let sibling = app.sibling().await;
         crate::support::send_to(

@@ -58,7 +58,7 @@ async fn health_reports_the_cache_and_database(app: &ApiApp) {
             assert!(db_backend.contains("sqlite"), "{h}");
             assert!(!cache_backend.contains("redis"), "{h}");
         }
-        Stack::PostgresRedis => {
+        Stack::PostgresRedis | Stack::PostgresCluster => {
             assert!(db_backend.contains("postgres"), "{h}");
             assert!(cache_backend.contains("redis"), "{h}");
             assert!(

@@ -48,7 +48,7 @@ async fn processes_share_one_post_limit(app: &ApiApp) {
         stored, admitted as i64,
         "every admitted post is stored, no other"
     );
-    if app.redis().is_some() {
+    if app.shared_cache() {
         assert_eq!(admitted, 5, "three processes, one limit");
     } else {
         assert_eq!(admitted, 15, "each process counts its own");

@@ -83,7 +83,7 @@ async fn another_processs_revocation_is_refused_at_once(app: &ApiApp) {
         .expect(200);
     // The other process's mirror has not refreshed; the cache (or, with the
     // in-process cache, the database at its next refresh) tells it.
-    if app.redis().is_some() {
+    if app.shared_cache() {
         assert_eq!(seen(&other, token.clone()).await, 401);
     } else {
         revocations::refresh(&other.state).await.expect("refresh");

@@ -302,6 +302,7 @@ pub fn redis_settings(
     .expect("redis test settings are valid")
 }
 
+pub mod cluster;
 mod redis_probe;
 #[allow(unused_imports)]
 pub use redis_probe::{RedisProbe, Resp};

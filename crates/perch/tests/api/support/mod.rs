@@ -42,6 +42,13 @@ macro_rules! on_both_stacks {
                 super::$name(&app).await;
                 app.finish().await;
             }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres_cluster() {
+                let stack = $crate::support::Stack::PostgresCluster;
+                let app = $crate::support::ApiApp::configured(stack, |_| {}).await;
+                super::$name(&app).await;
+                app.finish().await;
+            }
         }
     )*};
 }
@@ -65,6 +72,13 @@ macro_rules! on_both_stacks_with {
                 super::$name(&app).await;
                 app.finish().await;
             }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres_cluster() {
+                let stack = $crate::support::Stack::PostgresCluster;
+                let app = $crate::support::ApiApp::configured(stack, super::$configure).await;
+                super::$name(&app).await;
+                app.finish().await;
+            }
         }
     )*};
 }
@@ -76,6 +90,9 @@ pub enum Stack {
     SqliteMemory,
     /// PostgreSQL and Redis.
     PostgresRedis,
+    /// PostgreSQL and a private three-node Redis Cluster (one per test
+    /// binary, a prefix per test).
+    PostgresCluster,
 }
 
 /// A running server and what it runs on.
@@ -86,6 +103,8 @@ pub struct ApiApp {
     pub stack: Stack,
     db: TestDb,
     redis: Option<RedisProbe>,
+    /// The Redis URL and key prefix, on the stacks that have Redis.
+    shared: Option<(String, String)>,
 }
 
 /// A user with a token.
@@ -133,7 +152,17 @@ impl ApiApp {
                 let settings = redis_settings(&db.url, &url, &redis.prefix);
                 (db, Some(redis), settings)
             }
+            Stack::PostgresCluster => {
+                let url = crate::common::cluster::shared().url();
+                let db = TestDb::postgres().await;
+                let settings = redis_settings(&db.url, &url, &random_cache_prefix());
+                (db, None, settings)
+            }
         };
+        let shared = settings
+            .redis_url
+            .clone()
+            .map(|url| (url, settings.cache_prefix.clone()));
         configure(&mut settings);
         let app = TestApp::spawn(settings).await;
         ApiApp {
@@ -141,12 +170,14 @@ impl ApiApp {
             stack,
             db,
             redis,
+            shared,
         }
     }
 
-    /// The Redis probe (postgres_redis only).
-    pub fn redis(&self) -> Option<&RedisProbe> {
-        self.redis.as_ref()
+    /// Whether the cache is shared between processes (Redis or Cluster),
+    /// not this process's own.
+    pub fn shared_cache(&self) -> bool {
+        self.shared.is_some()
     }
 
     /// Another server on the same database and (for Redis) the same cache,
@@ -157,8 +188,8 @@ impl ApiApp {
 
     /// [`ApiApp::sibling`] with settings `configure` changes first.
     pub async fn sibling_configured(&self, configure: fn(&mut perch::config::Settings)) -> TestApp {
-        let mut settings = match &self.redis {
-            Some(r) => redis_settings(&self.db.url, &redis_test_url(), &r.prefix),
+        let mut settings = match &self.shared {
+            Some((url, prefix)) => redis_settings(&self.db.url, url, prefix),
             None => test_settings(&self.db.url),
         };
         configure(&mut settings);
