@@ -11,6 +11,10 @@ if ! python3 -c 'import mastodon' >/dev/null 2>&1; then
   python3 -m pip install --quiet --disable-pip-version-check 'Mastodon.py==2.3.3' \
     || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages 'Mastodon.py==2.3.3'
 fi
+# The alerting rules in ops/prometheus are checked with promtool.
+if ! command -v promtool >/dev/null 2>&1; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus >/dev/null
+fi
 export PERCH_TEST_POSTGRES_URL="${PERCH_TEST_POSTGRES_URL:-postgres://postgres:postgres@127.0.0.1:5432/postgres}"
 export PERCH_TEST_REDIS_URL="${PERCH_TEST_REDIS_URL:-redis://127.0.0.1:6379}"
 cargo test --workspace --locked "$@"
