@@ -71,35 +71,39 @@ pub fn description(text: Option<&str>) -> DomainResult<Option<String>> {
     }
 }
 
-/// Checks, cleans and stores an image, answering the names of the stored
-/// original and preview with the processing's figures.
-async fn store_image(
+/// Checks and cleans an image on the blocking pool (a 422 naming `field`
+/// when it is refused); nothing is stored yet.
+async fn checked(
     state: &AppState,
-    id: i64,
     field: &str,
     bytes: Vec<u8>,
-) -> DomainResult<(String, String, process::Processed)> {
+) -> DomainResult<process::Processed> {
     let limit = state.settings.media_size_limit;
-    let done = tokio::task::spawn_blocking(move || process::process(&bytes, limit))
+    tokio::task::spawn_blocking(move || process::process(&bytes, limit))
         .await
         .map_err(|e| ApiError::Internal(e.into()))?
-        .map_err(|why| refused(field, &why.to_string()))?;
-    // Unguessable, so an upload not yet posted is seen only by its owner.
+        .map_err(|why| refused(field, &why.to_string()))
+}
+
+/// The store names of an upload's original and preview: unguessable, so
+/// an upload not yet posted is seen only by its owner.
+fn names(id: i64, done: &process::Processed) -> (String, String) {
     let token: String = (0..8)
         .map(|_| format!("{:02x}", rand::random::<u8>()))
         .collect();
-    let original = format!("{id}-{token}.{}", done.original.extension);
-    let preview = format!("{id}-{token}_small.{}", done.preview.extension);
-    let store = &state.media;
-    store
-        .put(&original, done.original.bytes.clone())
+    (
+        format!("{id}-{token}.{}", done.original.extension),
+        format!("{id}-{token}_small.{}", done.preview.extension),
+    )
+}
+
+/// Stores one file.
+async fn put(state: &AppState, name: &str, bytes: Vec<u8>) -> DomainResult<()> {
+    state
+        .media
+        .put(name, bytes)
         .await
-        .map_err(|e| ApiError::Internal(e.into()))?;
-    if let Err(e) = store.put(&preview, done.preview.bytes.clone()).await {
-        forget(state, &[&original]).await;
-        return Err(ApiError::Internal(e.into()));
-    }
-    Ok((original, preview, done))
+        .map_err(|e| ApiError::Internal(e.into()))
 }
 
 /// Removes stored files, logging (not failing) when one cannot be.
@@ -121,7 +125,20 @@ pub async fn upload(
     let description = description(text)?;
     let now = now_ms();
     let id = state.next_id(now);
-    let (file_name, preview_name, done) = store_image(state, id, "file", bytes).await?;
+    let mut done = checked(state, "file", bytes).await?;
+    let (file_name, preview_name) = names(id, &done);
+    let file_size = i64::try_from(done.original.bytes.len()).unwrap_or(i64::MAX);
+    put(state, &file_name, std::mem::take(&mut done.original.bytes)).await?;
+    if let Err(e) = put(
+        state,
+        &preview_name,
+        std::mem::take(&mut done.preview.bytes),
+    )
+    .await
+    {
+        forget(state, &[&file_name]).await;
+        return Err(e);
+    }
     let row = MediaRow {
         id,
         account_id: caller.account_id,
@@ -133,7 +150,7 @@ pub async fn upload(
         height: i64::from(done.original.height),
         preview_width: i64::from(done.preview.width),
         preview_height: i64::from(done.preview.height),
-        file_size: i64::try_from(done.original.bytes.len()).unwrap_or(i64::MAX),
+        file_size,
         description,
         created_at: now,
     };
@@ -187,14 +204,14 @@ pub async fn attach(
 /// Stores an avatar (as its preview: at most 640 pixels a side) or a
 /// header (whole), answering its URL.
 pub async fn profile_image(state: &AppState, field: &str, bytes: Vec<u8>) -> DomainResult<String> {
-    let id = state.next_id(now_ms());
-    let (original, preview, _) = store_image(state, id, field, bytes).await?;
-    let (kept, dropped) = if field == "avatar" {
-        (preview, original)
+    let done = checked(state, field, bytes).await?;
+    let (original, preview) = names(state.next_id(now_ms()), &done);
+    let (kept, bytes) = if field == "avatar" {
+        (preview, done.preview.bytes)
     } else {
-        (original, preview)
+        (original, done.original.bytes)
     };
-    forget(state, &[&dropped]).await;
+    put(state, &kept, bytes).await?;
     Ok(url(&state.base_url, &kept))
 }
 

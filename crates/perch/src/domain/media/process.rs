@@ -129,9 +129,9 @@ pub fn process(bytes: &[u8], size_limit: usize) -> Result<Processed, Refused> {
 }
 
 fn reader(bytes: &[u8], format: ImageFormat) -> ImageReader<Cursor<&[u8]>> {
+    // The pixel count is checked first (MATRIX_LIMIT); this bounds what
+    // a decode may allocate whatever the header claimed.
     let mut limits = Limits::default();
-    limits.max_image_width = Some(u32::MAX);
-    limits.max_image_height = Some(u32::MAX);
     limits.max_alloc = Some(ALLOC_LIMIT);
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     reader.limits(limits);
