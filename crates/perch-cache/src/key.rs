@@ -151,6 +151,27 @@ impl Family {
     }
 }
 
+impl Family {
+    /// Whether the family's values are loaded from the database on a miss
+    /// and so take fill leases, which every write of them must end
+    /// (`store/lease.rs`). The blacklist, sessions and rate-limit logs are
+    /// only ever written, never loaded; home feeds are rebuilt under their
+    /// own lease (`store/feed.rs`).
+    pub fn loaded(self) -> bool {
+        match self {
+            Family::Blacklist | Family::Session | Family::RateLimit | Family::HomeTimeline => false,
+            Family::Profile
+            | Family::UserPosts
+            | Family::PublicTimeline
+            | Family::Following
+            | Family::Followers
+            | Family::Likes
+            | Family::Post
+            | Family::Notifications => true,
+        }
+    }
+}
+
 impl fmt::Display for Family {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())

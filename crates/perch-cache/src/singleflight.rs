@@ -93,9 +93,9 @@ impl SingleFlight {
 /// Turns to load keys, for loads that share one flight for several keys
 /// (a page's missing profiles): such a flight is keyed by its whole set, so
 /// two pages missing overlapping sets would each load the keys they share.
-/// Each takes the turns of its keys first (striped locks, taken in order),
-/// and one that had to wait reads its keys again before loading, so a key
-/// is loaded once even when the other's values were still being written.
+/// Each takes the turns of its keys first (striped locks, taken in order)
+/// and only then reads its keys (taking their fill leases), so a key is
+/// loaded once, and one load never takes over another's leases.
 pub(crate) struct LoadTurns {
     stripes: Vec<tokio::sync::Mutex<()>>,
     hasher: std::collections::hash_map::RandomState,
@@ -116,12 +116,11 @@ impl Default for LoadTurns {
 }
 
 impl LoadTurns {
-    /// Takes the turns of `keys`; true when another load held one of them
-    /// (so the caller must read its keys again).
+    /// Takes the turns of `keys`, waiting for loads that hold one of them.
     pub(crate) async fn take<'a>(
         &'a self,
         keys: impl Iterator<Item = &'a str>,
-    ) -> (Vec<tokio::sync::MutexGuard<'a, ()>>, bool) {
+    ) -> Vec<tokio::sync::MutexGuard<'a, ()>> {
         // A u64 modulo a small constant always fits an index.
         let mut stripes: Vec<usize> = keys
             .map(|k| (self.hasher.hash_one(k) % TURN_STRIPES as u64) as usize)
@@ -129,18 +128,10 @@ impl LoadTurns {
         // In one order for everyone, so two takers never wait on each other.
         stripes.sort_unstable();
         stripes.dedup();
-        let mut waited = false;
         let mut guards = Vec::with_capacity(stripes.len());
         for i in stripes {
-            let guard = match self.stripes[i].try_lock() {
-                Ok(guard) => guard,
-                Err(_) => {
-                    waited = true;
-                    self.stripes[i].lock().await
-                }
-            };
-            guards.push(guard);
+            guards.push(self.stripes[i].lock().await);
         }
-        (guards, waited)
+        guards
     }
 }

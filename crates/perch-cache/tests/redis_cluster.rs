@@ -156,6 +156,53 @@ async fn the_seeds_operations_work_on_a_redis_cluster() {
         }
     }
 
+    // Fill leases live in their key's slot: loads of keys in several slots
+    // (and of the untagged public timeline) are cached, and a fence keeps
+    // a load out, one slot or several at once.
+    let profiles: Vec<Key> = (300..306).map(|id| Key::Profile(UserId(id))).collect();
+    let loaded = cache
+        .fill_many(&profiles, true, |missing| async move {
+            Ok::<_, ()>(
+                missing
+                    .iter()
+                    .map(|i| Some(profile(300 + *i as i64)))
+                    .collect(),
+            )
+        })
+        .await
+        .unwrap();
+    assert!(loaded.iter().all(Option::is_some));
+    for id in 300..306 {
+        assert_eq!(cache.profile(UserId(id)).await.unwrap(), Some(profile(id)));
+    }
+    cache.invalidate_public_timeline().await.unwrap();
+    cache
+        .get_or_load(&Key::PublicTimeline, || async {
+            Ok::<_, ()>(Some(vec![timeline_post(3)]))
+        })
+        .await
+        .unwrap();
+    let cached = cache.public_timeline().await.unwrap();
+    assert_eq!(cached.map(|l| l.len()), Some(1));
+    let store = cache.store();
+    let two = [
+        cache.render(&Key::PublicTimeline),
+        cache.render(&Key::Profile(UserId(400))),
+    ];
+    let lease = Duration::from_secs(30);
+    assert_eq!(store.delete_many(&two).await.unwrap(), 1);
+    assert_eq!(
+        store.lease_many(&two, "c1", lease, false).await.unwrap(),
+        [None, None]
+    );
+    store.fence(&two[..1]).await.unwrap();
+    assert!(!store.fill_leased(&two[0], "c1", "[]", ttl).await.unwrap());
+    assert!(store.fill_leased(&two[1], "c1", "{}", ttl).await.unwrap());
+    store.lease_many(&two, "c2", lease, true).await.unwrap();
+    store.fence(&two).await.unwrap();
+    assert!(!store.fill_leased(&two[0], "c2", "[]", ttl).await.unwrap());
+    assert!(!store.fill_leased(&two[1], "c2", "{}", ttl).await.unwrap());
+
     // Health answers from the cluster.
     let health = cache.health().await.unwrap();
     assert_eq!(health.backend, "redis-cluster");

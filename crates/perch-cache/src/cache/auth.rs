@@ -83,11 +83,10 @@ impl Cache {
         let key = Key::Session(user);
         let value = serde_json::to_string(&at).map_err(|e| CacheError::Encode(e.to_string()))?;
         let rendered = self.render(&key);
-        let update = self
+        let set = self
             .store()
-            .object_set(&rendered, "lastActivity", &value, Family::Session.ttl())
-            .await;
-        Ok(self.settle(&key, update).await? == Update::Applied)
+            .object_set(&rendered, "lastActivity", &value, Family::Session.ttl());
+        Ok(self.edit(&key, set).await? == Update::Applied)
     }
 
     /// Removes a user's session (logout). Returns whether one was cached.

@@ -1,17 +1,15 @@
 //! Batched reads and loads for servers: several keys in one round trip, and
-//! the fill of a miss without reading the key again.
+//! the fill of a miss.
 //!
 //! A request that needs a token check, a profile and a list reads all three
 //! with [`Cache::fetch_raw`] (one `MGET`), decodes each with
 //! [`Cache::decode_value`] (counting hits and misses, discarding corrupt
 //! values) and loads what was missing with [`Cache::fill`].
 //!
-//! A load races with writes: it reads the source, a write commits and edits
-//! the cache (finding the key missing, so changing nothing), then the load
-//! stores what it read before the write, stale until its TTL. Within one
-//! process this cannot happen: every edit and delete marks the key, and a
-//! load whose key was marked while it ran answers with its value but does
-//! not cache it.
+//! Every load takes its keys' fill leases before it reads the database and
+//! stores only what it still holds the lease of, so a load that raced a
+//! write (in this process or another) answers its caller but never caches
+//! what it read (`store/lease.rs`).
 
 use std::future::Future;
 
@@ -53,8 +51,8 @@ impl Cache {
 
     /// Reloads a value before it expires, so that readers of a hot key never
     /// all miss at once. Single-flighted with loads of the same key; like
-    /// them, it does not store what it read if a write touched the key
-    /// meanwhile. Returns whether it stored a value.
+    /// them, it stores what it read only under the key's lease, which any
+    /// write meanwhile ends. Returns whether it stored a value.
     pub async fn refresh<T, E, F, Fut>(&self, key: &Key, load: F) -> Result<bool, E>
     where
         T: CacheValue,
@@ -65,17 +63,14 @@ impl Cache {
         self.inner
             .flights
             .run(&rendered, || async {
-                let start = self.begin_load(&rendered);
-                let loaded = load().await;
-                let written = self.end_load(&rendered, start);
-                let Some(mut value) = loaded? else {
+                let Ok((token, _)) = self.lease(std::slice::from_ref(key), true).await else {
                     return Ok(false);
                 };
-                if written {
+                let Some(mut value) = load().await? else {
                     return Ok(false);
-                }
+                };
                 value.fit(key.max_len());
-                Ok(self.put(key, &value).await.is_ok())
+                Ok(self.fill_leased(key, &token, &value).await == Ok(true))
             })
             .await
     }
@@ -86,12 +81,14 @@ impl Cache {
         self.observe(self.inner.backend.pttl(&rendered).await)
     }
 
-    /// Loads several missing values with one `load` and caches those that
-    /// no write touched while it ran. For lists of accounts, where one
-    /// database query beats one per key. Callers missing the very same keys
-    /// at once share one load, and inside it the keys are read once more so
-    /// that `load` is asked (with the indexes of `keys` still missing) only
-    /// for what no other flight has filled meanwhile.
+    /// Loads several missing values with one `load` and caches those whose
+    /// leases held. For lists of accounts, where one database query beats
+    /// one per key. Callers missing the very same keys at once share one
+    /// load; one missing some of the keys another is loading waits for that
+    /// load to end first (so it does not take over the leases of its keys),
+    /// and inside it the keys are read once more, taking the leases of those
+    /// still missing, so that `load` is asked (with the indexes of `keys`
+    /// still missing) only for what no other flight has filled meanwhile.
     pub async fn fill_many<T, E, F, Fut>(
         &self,
         keys: &[Key],
@@ -108,55 +105,26 @@ impl Cache {
         self.inner
             .flights
             .run(&flight, || async {
+                let _turns = self
+                    .inner
+                    .load_turns
+                    .take(rendered.iter().map(String::as_str))
+                    .await;
                 let mut out: Vec<Option<T>> = vec![None; keys.len()];
-                if cache_up && let Ok(raw) = self.fetch_raw(keys).await {
-                    for ((slot, key), value) in out.iter_mut().zip(keys).zip(raw) {
-                        if value.is_some() {
-                            *slot = self.decode_value(key, value).await;
-                        }
-                    }
+                let mut missing: Vec<usize> = (0..keys.len()).collect();
+                let mut token = None;
+                if cache_up {
+                    token = self.lease_into(keys, &mut out, &mut missing).await;
                 }
-                let mut missing: Vec<usize> =
-                    (0..keys.len()).filter(|i| out[*i].is_none()).collect();
                 if missing.is_empty() {
                     return Ok(out);
                 }
-                let (_turns, waited) = self
-                    .inner
-                    .load_turns
-                    .take(missing.iter().map(|i| rendered[*i].as_str()))
-                    .await;
-                if waited && cache_up {
-                    // Another load of some of these keys just ended: what
-                    // it cached is not loaded again.
-                    let again: Vec<Key> = missing.iter().map(|i| keys[*i].clone()).collect();
-                    if let Ok(raw) = self.fetch_raw(&again).await {
-                        for (i, value) in missing.iter().zip(raw) {
-                            if value.is_some() {
-                                out[*i] = self.decode_value(&keys[*i], value).await;
-                            }
-                        }
-                    }
-                    missing.retain(|i| out[*i].is_none());
-                    if missing.is_empty() {
-                        return Ok(out);
-                    }
-                }
-                let starts: Vec<u64> = missing
-                    .iter()
-                    .map(|i| self.begin_load(&rendered[*i]))
-                    .collect();
-                let loaded = load(missing.clone()).await;
-                let written: Vec<bool> = missing
-                    .iter()
-                    .zip(starts)
-                    .map(|(i, start)| self.end_load(&rendered[*i], start))
-                    .collect();
-                for ((i, value), written) in missing.iter().zip(loaded?).zip(written) {
+                let loaded = load(missing.clone()).await?;
+                for (i, value) in missing.iter().zip(loaded) {
                     let Some(mut value) = value else { continue };
                     value.fit(keys[*i].max_len());
-                    if cache_up && !written {
-                        let _ = self.put(&keys[*i], &value).await;
+                    if let Some(token) = &token {
+                        let _ = self.fill_leased(&keys[*i], token, &value).await;
                     }
                     out[*i] = Some(value);
                 }
@@ -165,38 +133,24 @@ impl Cache {
             .await
     }
 
-    /// Records that a load of `rendered` begins.
-    fn begin_load(&self, rendered: &str) -> u64 {
-        let mut loading = self.inner.loading.lock().unwrap_or_else(|e| e.into_inner());
-        let entry = loading.entry(rendered.to_owned()).or_default();
-        entry.loaders += 1;
-        entry.writes
-    }
-
-    /// Records that the load of `rendered` begun when the key had seen
-    /// `writes_at_start` writes has ended; returns whether a write touched
-    /// the key meanwhile. Several loads of one key may overlap (a single
-    /// key's flight and a page's batch): each compares its own snapshot.
-    fn end_load(&self, rendered: &str, writes_at_start: u64) -> bool {
-        let mut loading = self.inner.loading.lock().unwrap_or_else(|e| e.into_inner());
-        let Some(entry) = loading.get_mut(rendered) else {
-            return false;
-        };
-        let written = entry.writes != writes_at_start;
-        entry.loaders -= 1;
-        if entry.loaders == 0 {
-            loading.remove(rendered);
+    /// Reads the keys of `missing` taking the leases of those not found,
+    /// decodes what it found into `out` and keeps in `missing` the rest;
+    /// answers the lease token, `None` if the store failed.
+    async fn lease_into<T: CacheValue>(
+        &self,
+        keys: &[Key],
+        out: &mut [Option<T>],
+        missing: &mut Vec<usize>,
+    ) -> Option<String> {
+        let wanted: Vec<Key> = missing.iter().map(|i| keys[*i].clone()).collect();
+        let (token, raw) = self.lease(&wanted, false).await.ok()?;
+        for (i, value) in missing.iter().zip(raw) {
+            if value.is_some() {
+                out[*i] = self.decode_value(&keys[*i], value).await;
+            }
         }
-        written
-    }
-
-    /// Notes a write (an edit or a delete) of `rendered`, so that a load of
-    /// it in flight does not cache what it read before the write.
-    pub(crate) fn mark_written(&self, rendered: &str) {
-        let mut loading = self.inner.loading.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(entry) = loading.get_mut(rendered) {
-            entry.writes += 1;
-        }
+        missing.retain(|i| out[*i].is_none());
+        Some(token)
     }
 
     /// Counts `n` hits of `family` found by a batched read whose values
@@ -215,8 +169,8 @@ impl Cache {
     /// `load` per key at a time in this process (concurrent callers wait and
     /// share its result), and the key is read once more inside the flight in
     /// case another flight filled it (a read not counted: the miss that led
-    /// here was). With `cache_up` false (the read that missed failed), the
-    /// cache is left alone and only the load runs.
+    /// here was), taking its lease if not. With `cache_up` false (the read
+    /// that missed failed), the cache is left alone and only the load runs.
     pub async fn fill<T, E, F, Fut>(
         &self,
         key: &Key,
@@ -232,33 +186,32 @@ impl Cache {
         self.inner
             .flights
             .run(&rendered, || async {
-                if cache_up && let Ok(Some(value)) = self.recheck::<T>(key).await {
-                    return Ok(Some(value));
+                let mut token = None;
+                if cache_up
+                    && let Ok((leased, mut found)) =
+                        self.lease(std::slice::from_ref(key), false).await
+                {
+                    if let Some(Ok(value)) = found
+                        .pop()
+                        .flatten()
+                        .map(|text| serde_json::from_str::<T>(&text))
+                    {
+                        return Ok(Some(value));
+                    }
+                    token = Some(leased);
                 }
-                let start = self.begin_load(&rendered);
-                let loaded = load().await;
-                let written = self.end_load(&rendered, start);
-                let mut loaded = loaded?;
+                let mut loaded = load().await?;
                 if let Some(value) = loaded.as_mut() {
                     value.fit(key.max_len());
-                    // A write that touched the key while we read the source
-                    // found it missing and changed nothing; what we read may
-                    // predate it, so it must not go in. A failed write only
-                    // costs a later miss.
-                    if cache_up && !written {
-                        let _ = self.put(key, value).await;
+                    // A write since the lease was taken ended it: what we
+                    // read may predate that write, so it does not go in. A
+                    // failed fill only costs a later miss.
+                    if let Some(token) = token {
+                        let _ = self.fill_leased(key, &token, value).await;
                     }
                 }
                 Ok(loaded)
             })
             .await
     }
-}
-
-/// The loads of one key in flight and the writes it has seen since the
-/// first of them began.
-#[derive(Debug, Default)]
-pub(crate) struct Loading {
-    loaders: u32,
-    writes: u64,
 }

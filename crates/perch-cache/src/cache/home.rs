@@ -8,7 +8,7 @@
 //! other edit (`pending.rs`): they are deleted once the store answers, so
 //! a feed that missed a post is rebuilt rather than read without it.
 
-use std::hash::BuildHasher;
+use super::lease::lease_token;
 use std::time::Duration;
 
 use crate::entry::TimelinePost;
@@ -225,16 +225,10 @@ impl Cache {
     pub async fn set_cached_post_likes(&self, post_id: i64, likes: i64) -> CacheResult<Update> {
         let key = Key::Post(PostId(post_id));
         let rendered = self.render(&key);
-        let update = self
+        let likes = likes.to_string();
+        let set = self
             .store()
-            .object_set(&rendered, "likesCount", &likes.to_string(), None)
-            .await;
-        self.settle(&key, update).await
+            .object_set(&rendered, "likesCount", &likes, None);
+        self.edit(&key, set).await
     }
-}
-
-/// A token naming one rebuild: random, so two rebuilds never share one.
-fn lease_token() -> String {
-    let random = std::collections::hash_map::RandomState::new().hash_one(std::process::id());
-    format!("{random:016x}")
 }

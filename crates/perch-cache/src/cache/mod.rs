@@ -27,6 +27,7 @@ use crate::store::{Backend, MemoryConfig, MemoryStore, RedisConfig, RedisStore, 
 pub mod auth;
 pub mod batch;
 pub mod home;
+pub(crate) mod lease;
 pub mod memo;
 mod pending;
 mod reload;
@@ -45,9 +46,6 @@ struct Inner {
     flights: SingleFlight,
     /// Turns to load keys in batches (see `fill_many`).
     load_turns: crate::singleflight::LoadTurns,
-    /// Keys being loaded by this process, and whether a write touched them
-    /// since the load began (see `batch.rs`).
-    loading: std::sync::Mutex<std::collections::HashMap<String, batch::Loading>>,
     /// Keys whose edits failed while the store was unreachable.
     pending: pending::Pending,
 }
@@ -71,7 +69,6 @@ impl Cache {
                 stats: Stats::default(),
                 flights: SingleFlight::new(),
                 load_turns: Default::default(),
-                loading: Default::default(),
                 pending: Default::default(),
             }),
         }
@@ -205,14 +202,6 @@ impl Cache {
         Ok(self.decode(key, &rendered, text).await)
     }
 
-    /// Reads and decodes one key without counting a lookup: the second look
-    /// of a read whose miss was counted already. A value that does not parse
-    /// is left to the counted reads, which delete it.
-    pub(crate) async fn recheck<T: CacheValue>(&self, key: &Key) -> CacheResult<Option<T>> {
-        let (_, text) = self.read_one(key).await?;
-        Ok(text.and_then(|text| serde_json::from_str(&text).ok()))
-    }
-
     /// The rendered key and its text (`None`: absent), after pending
     /// deletes are settled.
     async fn read_one(&self, key: &Key) -> CacheResult<(String, Option<String>)> {
@@ -283,7 +272,9 @@ impl Cache {
         let _ = self.observe(self.inner.backend.delete_many(&keys).await);
     }
 
-    /// Encodes and writes a value with its family's TTL.
+    /// Encodes and writes a value with its family's TTL: a write of what
+    /// a caller just committed, so the key is fenced first (a load's fill
+    /// goes through [`Cache::fill_leased`] instead).
     pub(crate) async fn put<T: CacheValue>(&self, key: &Key, value: &T) -> CacheResult<()> {
         let Some(ttl) = key.ttl() else {
             return Err(CacheError::Command(format!(
@@ -294,11 +285,13 @@ impl Cache {
         let json = value
             .to_json(key.max_len())
             .map_err(|e| CacheError::Encode(e.to_string()))?;
+        self.fence(key).await?;
         let rendered = self.render(key);
         self.observe(self.inner.backend.set(&rendered, &json, ttl).await)
     }
 
-    /// Writes a collection with its family's TTL, trimmed to its cap.
+    /// Writes a collection with its family's TTL, trimmed to its cap (a
+    /// write: fenced first, like [`Cache::put`]).
     pub(crate) async fn put_list<E: CollectionEntry>(
         &self,
         key: &Key,
@@ -311,6 +304,7 @@ impl Cache {
         let ttl = key.ttl().unwrap_or_default();
         let json =
             serde_json::to_string(&items[..end]).map_err(|e| CacheError::Encode(e.to_string()))?;
+        self.fence(key).await?;
         let rendered = self.render(key);
         self.observe(self.inner.backend.set(&rendered, &json, ttl).await)
     }
@@ -329,37 +323,30 @@ impl Cache {
         let id = entry.entry_id().to_string();
         let order = E::ORDER_FIELD.zip(entry.order_id());
         let rendered = self.render(key);
-        let update = self
+        let push = self
             .inner
             .backend
-            .list_push(&rendered, &json, E::ID_FIELD, &id, cap, order)
-            .await;
-        self.settle(key, update).await
+            .list_push(&rendered, &json, E::ID_FIELD, &id, cap, order);
+        self.edit(key, push).await
     }
 
     /// Removes the entry of one id from a cached collection (atomic, only if
     /// cached).
     pub(crate) async fn pull<E: CollectionEntry>(&self, key: &Key, id: i64) -> CacheResult<Update> {
         let rendered = self.render(key);
-        let update = self
-            .inner
-            .backend
-            .list_remove(
-                &rendered,
-                E::ID_FIELD,
-                &id.to_string(),
-                key.max_len().unwrap_or(usize::MAX),
-            )
-            .await;
-        self.settle(key, update).await
+        let id = id.to_string();
+        let pull = self.inner.backend.list_remove(
+            &rendered,
+            E::ID_FIELD,
+            &id,
+            key.max_len().unwrap_or(usize::MAX),
+        );
+        self.edit(key, pull).await
     }
 
-    /// Deletes keys in one round trip.
+    /// Deletes keys (and so ends their fill leases) in one round trip.
     pub(crate) async fn delete(&self, keys: &[Key]) -> CacheResult<u64> {
         let rendered: Vec<String> = keys.iter().map(|k| self.render(k)).collect();
-        for key in &rendered {
-            self.mark_written(key);
-        }
         let result = self.inner.backend.delete_many(&rendered).await;
         self.on_edit_result(&rendered, &result);
         self.observe(result)
@@ -373,7 +360,6 @@ impl Cache {
         update: CacheResult<Update>,
     ) -> CacheResult<Update> {
         let rendered = self.render(key);
-        self.mark_written(&rendered);
         self.on_edit_result(std::slice::from_ref(&rendered), &update);
         match self.observe(update)? {
             Update::Corrupt => {

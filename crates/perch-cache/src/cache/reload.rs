@@ -40,9 +40,11 @@ impl Cache {
         Fut: Future<Output = Result<Option<T>, E>>,
     {
         let rendered = self.render(key);
-        // Loads of this key in flight in this process read before the
-        // write: they must not store what they read.
-        self.mark_written(&rendered);
+        // Loads of this key in flight read before the write: they must not
+        // store what they read.
+        if let Err(e) = self.fence(key).await {
+            return Ok(Err(e));
+        }
         let read = self
             .inner
             .backend
@@ -82,7 +84,9 @@ impl Cache {
             return self.reload(key, load).await;
         };
         let rendered = self.render(key);
-        self.mark_written(&rendered);
+        if let Err(e) = self.fence(key).await {
+            return Ok(Err(e));
+        }
         self.swap_forward(key, rendered, seen, Some(value), load)
             .await
     }

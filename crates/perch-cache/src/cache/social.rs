@@ -87,11 +87,11 @@ impl Cache {
     ) -> CacheResult<Update> {
         let key = Key::Profile(user);
         let rendered = self.render(&key);
-        let update = self
+        let value = value.to_string();
+        let set = self
             .store()
-            .object_set(&rendered, counter.field(), &value.to_string(), None)
-            .await;
-        self.settle(&key, update).await
+            .object_set(&rendered, counter.field(), &value, None);
+        self.edit(&key, set).await
     }
 
     /// The cached recent posts of a user, newest first.

@@ -23,6 +23,7 @@ pub mod feed;
 mod feed_redis;
 mod heads;
 mod json;
+pub mod lease;
 mod members;
 pub mod memory;
 mod queue;
@@ -118,8 +119,35 @@ pub trait Store: Send + Sync {
         ttl: Duration,
     ) -> impl Future<Output = CacheResult<()>> + Send;
 
-    /// Deletes keys in one round trip (`DEL`), returning how many existed.
+    /// Deletes keys in one round trip (`DEL`), returning how many existed,
+    /// and ends their fill leases (see [`lease`]).
     fn delete_many(&self, keys: &[String]) -> impl Future<Output = CacheResult<u64>> + Send;
+
+    /// Reads keys like [`Store::get_many`], in one round trip, and gives
+    /// each key found missing (each key, with `always`) a fill lease held
+    /// by `token` for `ttl`, replacing any other (see [`lease`]).
+    fn lease_many(
+        &self,
+        keys: &[String],
+        token: &str,
+        ttl: Duration,
+        always: bool,
+    ) -> impl Future<Output = CacheResult<Vec<Option<String>>>> + Send;
+
+    /// Writes `value` with `ttl` only if `key`'s fill lease is still held
+    /// by `token`, ending the lease; answers whether it wrote. One atomic
+    /// step with respect to [`Store::fence`] and [`Store::delete_many`].
+    fn fill_leased(
+        &self,
+        key: &str,
+        token: &str,
+        value: &str,
+        ttl: Duration,
+    ) -> impl Future<Output = CacheResult<bool>> + Send;
+
+    /// Ends the fill leases of `keys` (one round trip), so that no load
+    /// that began before can store what it read.
+    fn fence(&self, keys: &[String]) -> impl Future<Output = CacheResult<()>> + Send;
 
     /// The remaining lifetime of a key (`PTTL`).
     fn pttl(&self, key: &str) -> impl Future<Output = CacheResult<KeyTtl>> + Send;
@@ -258,6 +286,30 @@ impl Store for Backend {
 
     async fn delete_many(&self, keys: &[String]) -> CacheResult<u64> {
         delegate!(self, s => s.delete_many(keys))
+    }
+
+    async fn lease_many(
+        &self,
+        keys: &[String],
+        token: &str,
+        ttl: Duration,
+        always: bool,
+    ) -> CacheResult<Vec<Option<String>>> {
+        delegate!(self, s => s.lease_many(keys, token, ttl, always))
+    }
+
+    async fn fill_leased(
+        &self,
+        key: &str,
+        token: &str,
+        value: &str,
+        ttl: Duration,
+    ) -> CacheResult<bool> {
+        delegate!(self, s => s.fill_leased(key, token, value, ttl))
+    }
+
+    async fn fence(&self, keys: &[String]) -> CacheResult<()> {
+        delegate!(self, s => s.fence(keys))
     }
 
     async fn pttl(&self, key: &str) -> CacheResult<KeyTtl> {

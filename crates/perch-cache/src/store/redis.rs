@@ -268,9 +268,53 @@ impl Store for RedisStore {
         if keys.is_empty() {
             return Ok(0);
         }
-        let mut cmd = redis::cmd("DEL");
-        cmd.arg(keys);
-        self.query(cmd).await
+        // A delete is also a fence: the leases go first, so that no fill
+        // lands between the two (one pipeline on a single server; a
+        // Cluster pipeline keeps to one slot, so there it is two calls).
+        let mut leases = redis::cmd("DEL");
+        for key in keys {
+            leases.arg(super::lease::lease_key(key));
+        }
+        let mut values = redis::cmd("DEL");
+        values.arg(keys);
+        match self.conn {
+            Conn::Single(_) => {
+                let mut pipe = redis::pipe();
+                pipe.add_command(leases).ignore().add_command(values);
+                let (deleted,): (u64,) = self
+                    .call(|mut conn| async move { pipe.query_async(&mut conn).await })
+                    .await?;
+                Ok(deleted)
+            }
+            Conn::Cluster(_) => {
+                let _: u64 = self.query(leases).await?;
+                self.query(values).await
+            }
+        }
+    }
+
+    async fn lease_many(
+        &self,
+        keys: &[String],
+        token: &str,
+        ttl: Duration,
+        always: bool,
+    ) -> CacheResult<Vec<Option<String>>> {
+        self.lease_values(keys, token, ttl, always).await
+    }
+
+    async fn fill_leased(
+        &self,
+        key: &str,
+        token: &str,
+        value: &str,
+        ttl: Duration,
+    ) -> CacheResult<bool> {
+        self.fill_if_leased(key, token, value, ttl).await
+    }
+
+    async fn fence(&self, keys: &[String]) -> CacheResult<()> {
+        self.delete_leases(keys).await
     }
 
     async fn pttl(&self, key: &str) -> CacheResult<KeyTtl> {

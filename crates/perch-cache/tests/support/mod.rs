@@ -112,6 +112,21 @@ impl Harness {
         }
     }
 
+    /// Another cache on the same store and prefix, with none of this one's
+    /// in-process state (flights, memos, pending edits): what a second
+    /// Perch process holds.
+    pub fn other_process(&self) -> Cache {
+        let prefix = KeyPrefix::new(&self.prefix).unwrap();
+        match self.kind {
+            Kind::Redis => {
+                let mut config = RedisConfig::single(&self.url);
+                config.timeout = Duration::from_secs(3);
+                Cache::redis(&config, prefix).unwrap()
+            }
+            Kind::Memory => Cache::new(self.cache.store().clone(), prefix),
+        }
+    }
+
     pub fn key(&self, key: &Key) -> String {
         self.cache.render(key)
     }

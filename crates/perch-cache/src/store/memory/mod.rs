@@ -23,6 +23,7 @@ use std::time::Duration;
 
 mod atomic;
 mod feed;
+mod lease;
 
 use moka::Expiry;
 use moka::ops::compute::Op;
@@ -120,6 +121,7 @@ pub struct MemoryStore {
 
 struct Inner {
     cache: Moka,
+    leases: lease::Leases,
     max_bytes: u64,
     hits: AtomicU64,
     misses: AtomicU64,
@@ -145,6 +147,7 @@ impl MemoryStore {
         MemoryStore {
             inner: Arc::new(Inner {
                 cache,
+                leases: lease::Leases::default(),
                 max_bytes: config.max_bytes,
                 hits: AtomicU64::new(0),
                 misses: AtomicU64::new(0),
@@ -221,6 +224,8 @@ impl Store for MemoryStore {
     }
 
     async fn delete_many(&self, keys: &[String]) -> CacheResult<u64> {
+        // A delete is also a fence (the leases first; see `lease.rs`).
+        self.inner.leases.fence(keys).await;
         let now = Instant::now();
         let mut deleted = 0;
         for key in keys {
@@ -229,6 +234,31 @@ impl Store for MemoryStore {
             }
         }
         Ok(deleted)
+    }
+
+    async fn lease_many(
+        &self,
+        keys: &[String],
+        token: &str,
+        ttl: Duration,
+        always: bool,
+    ) -> CacheResult<Vec<Option<String>>> {
+        self.lease_values(keys, token, ttl, always).await
+    }
+
+    async fn fill_leased(
+        &self,
+        key: &str,
+        token: &str,
+        value: &str,
+        ttl: Duration,
+    ) -> CacheResult<bool> {
+        self.fill_if_leased(key, token, value, ttl).await
+    }
+
+    async fn fence(&self, keys: &[String]) -> CacheResult<()> {
+        self.inner.leases.fence(keys).await;
+        Ok(())
     }
 
     async fn pttl(&self, key: &str) -> CacheResult<KeyTtl> {
