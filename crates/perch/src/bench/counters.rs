@@ -91,6 +91,16 @@ impl Counters {
         })
     }
 
+    /// Adds another process's per-family figures (a remote server's
+    /// counters, which carry nothing else).
+    pub fn add(&mut self, other: &Counters) {
+        for (name, figures) in &other.families {
+            let mine = self.families.entry(name.clone()).or_default();
+            mine.hits += figures.hits;
+            mine.misses += figures.misses;
+        }
+    }
+
     /// What happened between `self` (before) and `after`.
     pub fn delta(&self, after: &Counters) -> Counters {
         let sub = |a: Option<u64>, b: Option<u64>| Some(b?.saturating_sub(a?));

@@ -34,17 +34,34 @@ pub struct FanoutReport {
 }
 
 impl FanoutCounters {
-    /// Scrapes `base/metrics`.
-    pub async fn scrape(client: &reqwest::Client, base: &str) -> anyhow::Result<FanoutCounters> {
-        let text = client
-            .get(format!("{base}/metrics"))
-            .send()
-            .await
-            .context("GET /metrics")?
-            .text()
-            .await
-            .context("reading GET /metrics")?;
-        Ok(FanoutCounters::parse(&text))
+    /// Scrapes `/metrics` of each of `bases` (processes of one
+    /// installation) and adds their series up, bucket by bucket.
+    pub async fn scrape(
+        client: &reqwest::Client,
+        bases: &[String],
+    ) -> anyhow::Result<FanoutCounters> {
+        let mut sum = FanoutCounters::default();
+        for base in bases {
+            let text = client
+                .get(format!("{base}/metrics"))
+                .send()
+                .await
+                .context("GET /metrics")?
+                .text()
+                .await
+                .context("reading GET /metrics")?;
+            let one = FanoutCounters::parse(&text);
+            sum.posts += one.posts;
+            sum.writes += one.writes;
+            for (bound, n) in one.buckets {
+                match sum.buckets.iter_mut().find(|(b, _)| *b == bound) {
+                    Some((_, total)) => *total += n,
+                    None => sum.buckets.push((bound, n)),
+                }
+            }
+        }
+        sum.buckets.sort_by(|a, b| a.0.total_cmp(&b.0));
+        Ok(sum)
     }
 
     /// Reads the three series out of Prometheus text.

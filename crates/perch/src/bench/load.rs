@@ -149,8 +149,9 @@ impl Run {
 
 /// What the load loop needs: where to send, and what.
 pub struct Load {
-    /// Base URL (`http://127.0.0.1:PORT`).
-    pub base: String,
+    /// Base URLs (`http://127.0.0.1:PORT`): one server, or the processes
+    /// of one installation, over which the connections are spread.
+    pub bases: Vec<String>,
     /// The shared client, one pooled connection per task.
     pub client: reqwest::Client,
     /// The request chooser over the data set.
@@ -164,6 +165,13 @@ pub struct Load {
     pub seed: u64,
     /// Whether GETs ask for gzip (see [`Wire::accepting_gzip`]).
     pub gzip: bool,
+}
+
+impl Load {
+    /// The first base URL: where seeding, priming and memory reads go.
+    pub fn base(&self) -> &str {
+        self.bases.first().map_or("", String::as_str)
+    }
 }
 
 /// A client for `connections` concurrent requests to one host.
@@ -218,6 +226,7 @@ pub async fn drive(
                 deadline,
                 seed: task_seed,
                 pacing,
+                base: i % load.bases.len().max(1),
             };
             tokio::spawn(async move { virtual_user(&load, user, &sent).await })
         })
@@ -260,6 +269,8 @@ struct User {
     seed: u64,
     /// Its schedule, when paced.
     pacing: Option<Pacing>,
+    /// The index of the base URL it sends to.
+    base: usize,
 }
 
 async fn virtual_user(load: &Load, user: User, sent: &AtomicU64) -> TaskResult {
@@ -268,12 +279,16 @@ async fn virtual_user(load: &Load, user: User, sent: &AtomicU64) -> TaskResult {
         deadline,
         seed,
         mut pacing,
+        base,
     } = user;
     let mut rng = StdRng::seed_from_u64(seed);
     let mut me = VirtualUser::default();
     let mut routes: BTreeMap<&'static str, Samples> = BTreeMap::new();
     let mut failure = None;
-    let mut wire = match Wire::new(&load.base) {
+    let Some(base) = load.bases.get(base) else {
+        return (routes, Some("no base URL".into()));
+    };
+    let mut wire = match Wire::new(base) {
         Ok(wire) => wire.accepting_gzip(load.gzip),
         Err(e) => return (routes, Some(e.to_string())),
     };
@@ -378,7 +393,7 @@ pub async fn prime(load: &Load) {
         .collect();
     stream::iter(requests)
         .for_each_concurrent(load.connections.max(1), |(path, token)| async move {
-            let mut req = load.client.get(format!("{}{}", load.base, path));
+            let mut req = load.client.get(format!("{}{}", load.base(), path));
             if let Some(t) = token {
                 req = req.bearer_auth(t);
             }

@@ -96,7 +96,7 @@ async fn used_memory(source: &MemorySource<'_>, load: &Load) -> anyhow::Result<u
         MemorySource::Remote => {
             let health: serde_json::Value = load
                 .client
-                .get(format!("{}/health", load.base))
+                .get(format!("{}/health", load.base()))
                 .send()
                 .await?
                 .json()
@@ -115,7 +115,7 @@ pub async fn measure(source: MemorySource<'_>, load: &Arc<Load>) -> anyhow::Resu
     let before = used_memory(&source, load).await?;
     let fetched = futures::stream::iter(accounts.iter())
         .map(|id| {
-            let url = format!("{}/api/v1/accounts/{id}", load.base);
+            let url = format!("{}/api/v1/accounts/{id}", load.base());
             let client = load.client.clone();
             async move {
                 let ok = client
@@ -134,7 +134,7 @@ pub async fn measure(source: MemorySource<'_>, load: &Arc<Load>) -> anyhow::Resu
     let after_profiles = used_memory(&source, load).await?;
     let timeline = load
         .client
-        .get(format!("{}/api/v1/timelines/public", load.base))
+        .get(format!("{}/api/v1/timelines/public", load.base()))
         .send()
         .await?;
     anyhow::ensure!(

@@ -72,7 +72,7 @@ pub fn main(args: BenchArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    if opts.url.is_none() {
+    if opts.urls.is_empty() {
         crate::telemetry::init(&opts.log, crate::config::LogFormat::Text);
     }
     let runtime = match tokio::runtime::Runtime::new() {
@@ -123,9 +123,9 @@ fn write_out(opts: &BenchOptions, report: &Report) -> anyhow::Result<()> {
 /// if asked, runs every workload, stops the in-process server.
 pub async fn run(opts: &BenchOptions) -> anyhow::Result<Report> {
     let run_id = format!("{:06x}", rand::random::<u32>() & 0xff_ffff);
-    let server = match &opts.url {
-        None => Some(Server::start(opts, &run_id).await?),
-        Some(_) => None,
+    let server = match opts.urls.is_empty() {
+        true => Some(Server::start(opts, &run_id).await?),
+        false => None,
     };
     let result = run_against(opts, server.as_ref(), &run_id).await;
     if let Some(server) = server {
@@ -146,10 +146,12 @@ async fn run_against(
 ) -> anyhow::Result<Report> {
     let progress = Progress::new(opts.progress);
     let client = load::client(opts.connections)?;
-    let base = match (server, &opts.url) {
-        (Some(s), _) => s.base.clone(),
-        (None, Some(url)) => url.clone(),
-        (None, None) => anyhow::bail!("neither a server nor --url"),
+    let bases = match server {
+        Some(s) => vec![s.base.clone()],
+        None => opts.urls.clone(),
+    };
+    let Some(base) = bases.first().cloned() else {
+        anyhow::bail!("neither a server nor --url");
     };
     let seeding = Instant::now();
     let data = match server {
@@ -164,7 +166,7 @@ async fn run_against(
         favourites: data.favourites,
     };
     let load = Arc::new(Load {
-        base: base.clone(),
+        bases: bases.clone(),
         client: client.clone(),
         chooser: Chooser::new(data),
         connections: opts.connections,
@@ -214,8 +216,8 @@ async fn run_against(
         }
         // Scraped before the counters are read: `/metrics` asks the cache
         // for its health, which is not the run's.
-        let fanout_before = fanout::FanoutCounters::scrape(&client, &base).await?;
-        let before = counters(server, &client, &base).await?;
+        let fanout_before = fanout::FanoutCounters::scrape(&client, &bases).await?;
+        let before = counters(server, &client, &bases).await?;
         let run = load::drive(
             &load,
             workload,
@@ -225,13 +227,13 @@ async fn run_against(
             workload.name(),
         )
         .await;
-        let after = counters(server, &client, &base).await?;
+        let after = counters(server, &client, &bases).await?;
         // The run's posts are fanned out after their answers: wait for them
         // (in process) so that their delays count in this run's figures.
         if let Some(s) = server {
             drained(&s.state).await;
         }
-        let fanout_after = fanout::FanoutCounters::scrape(&client, &base).await?;
+        let fanout_after = fanout::FanoutCounters::scrape(&client, &bases).await?;
         let mut report = WorkloadReport::new(workload, &run, &before.delta(&after));
         report.fanout = fanout_before.delta(&fanout_after);
         workloads.push(report);
@@ -253,7 +255,7 @@ async fn run_against(
         } else {
             "remote"
         },
-        url: base,
+        url: bases.join(","),
         database: server.map(|s| s.state.db.backend().name().to_string()),
         cache: server.map(|s| s.state.cache.store().name().to_string()),
         requested: opts.sizes,
@@ -282,13 +284,20 @@ async fn drained(state: &crate::state::AppState) {
     }
 }
 
+/// The server's counters; of several processes, their sums.
 async fn counters(
     server: Option<&Server>,
     client: &reqwest::Client,
-    base: &str,
+    bases: &[String],
 ) -> anyhow::Result<Counters> {
     match server {
         Some(s) => Ok(Counters::of_state(&s.state)),
-        None => Counters::of_remote(client, base).await,
+        None => {
+            let mut sum = Counters::default();
+            for base in bases {
+                sum.add(&Counters::of_remote(client, base).await?);
+            }
+            Ok(sum)
+        }
     }
 }

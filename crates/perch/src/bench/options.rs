@@ -18,8 +18,10 @@ use crate::config::ConfigError;
 /// realistic data set, and measure it under load.
 #[derive(Debug, Clone, Args)]
 pub struct BenchArgs {
-    /// Base URL of a running Perch to measure (`http://HOST:PORT`); unset:
-    /// start one in this process on a free port.
+    /// Base URL of a running Perch to measure (`http://HOST:PORT`), or
+    /// several separated by commas (processes of one installation: the
+    /// connections are spread over them); unset: start one in this process
+    /// on a free port.
     #[arg(long)]
     pub url: Option<String>,
     /// Database of the in-process server (`sqlite://FILE` or
@@ -146,8 +148,9 @@ pub enum JsonOut {
 /// Validated bench options.
 #[derive(Debug, Clone)]
 pub struct BenchOptions {
-    /// A running server to measure, or `None` for an in-process one.
-    pub url: Option<String>,
+    /// The running servers to measure (processes of one installation), or
+    /// none for an in-process one.
+    pub urls: Vec<String>,
     /// The in-process server's database, if not a temporary SQLite file.
     pub database_url: Option<String>,
     /// The in-process server's Redis, if not the in-process cache.
@@ -183,13 +186,15 @@ pub struct BenchOptions {
 impl BenchArgs {
     /// Checks every flag, naming the first one that is wrong.
     pub fn validate(self) -> Result<BenchOptions, ConfigError> {
-        let url = match self.url {
-            Some(u) if u.starts_with("http://") => Some(u.trim_end_matches('/').to_string()),
-            Some(u) => {
+        let mut urls = Vec::new();
+        for u in self.url.iter().flat_map(|list| list.split(',')) {
+            let u = u.trim();
+            if !u.starts_with("http://") {
                 return Err(bad("--url", format!("{u:?} is not an http:// URL")));
             }
-            None => None,
-        };
+            urls.push(u.trim_end_matches('/').to_string());
+        }
+        let url = urls.first();
         if url.is_some() && (self.database_url.is_some() || self.redis_url.is_some()) {
             return Err(bad(
                 "--url",
@@ -267,7 +272,7 @@ impl BenchArgs {
         let progress =
             json != Some(JsonOut::Stdout) && std::io::IsTerminal::is_terminal(&std::io::stderr());
         Ok(BenchOptions {
-            url,
+            urls,
             database_url: self.database_url,
             redis_url: self.redis_url,
             sizes,

@@ -147,7 +147,8 @@ pub async fn favourites(
     caller: &Caller,
     page: Page,
 ) -> DomainResult<Paged<StatusView>> {
-    let key = Key::Likes(UserId(caller.account_id));
+    let me = UserId(caller.account_id);
+    let key = Key::Likes(me);
     let mut fetched = fetch(state, Some(caller), vec![key.clone()]).await?;
     let likes = match fetched.take::<Vec<LikeEntry>>(state, 0).await {
         Some(list) => list,
@@ -168,23 +169,44 @@ pub async fn favourites(
         && page.min_id.is_none()
         && page.since_id.is_none()
         && (after.len() as i64 >= page.limit || likes.len() < LIKES_CAP);
-    let (cursors, posts): (Vec<i64>, Vec<Post>) = if served {
+    let mut from_list = None;
+    if served {
         let chosen: Vec<&LikeEntry> = after.into_iter().take(page.limit as usize).collect();
         let ids: Vec<i64> = chosen.iter().map(|l| l.post_id).collect();
         let rows = statuses::by_ids(&state.db, &ids).await?;
-        chosen
+        let gone: Vec<i64> = ids
             .iter()
-            .filter_map(|l| {
-                let row = rows.iter().find(|r| r.id == l.post_id)?;
-                Some((l.like_id.unwrap_or_default(), Post::from_row(row)))
-            })
-            .unzip()
-    } else {
-        let liked = favourites::by_account(&state.db, caller.account_id, page).await?;
-        liked
-            .iter()
-            .map(|l| (l.favourite_id, Post::from_row(&l.status)))
-            .unzip()
+            .filter(|id| !rows.iter().any(|r| r.id == **id))
+            .copied()
+            .collect();
+        if gone.is_empty() {
+            let pairs: (Vec<i64>, Vec<Post>) = chosen
+                .iter()
+                .filter_map(|l| {
+                    let row = rows.iter().find(|r| r.id == l.post_id)?;
+                    Some((l.like_id.unwrap_or_default(), Post::from_row(row)))
+                })
+                .unzip();
+            from_list = Some(pairs);
+        } else {
+            // A liked status was deleted since: its like went with it in
+            // SQL, but the list still names it, and a page without it
+            // would come up short. This page is read from SQL, and the
+            // list forgets those likes.
+            for id in gone {
+                tolerate("likes_remove", state.cache.remove_like(me, id).await);
+            }
+        }
+    }
+    let (cursors, posts): (Vec<i64>, Vec<Post>) = match from_list {
+        Some(pairs) => pairs,
+        None => {
+            let liked = favourites::by_account(&state.db, caller.account_id, page).await?;
+            liked
+                .iter()
+                .map(|l| (l.favourite_id, Post::from_row(&l.status)))
+                .unzip()
+        }
     };
     let mut views = render(state, None, &mut fetched, 0, posts).await?;
     for v in &mut views {
