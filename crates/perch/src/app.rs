@@ -111,7 +111,9 @@ impl Application {
         let sync = crate::domain::revocations::spawn_sync(self.state.clone());
         let upkeep = crate::domain::upkeep::spawn(self.state.clone());
         let fanout = crate::domain::home_fanout::spawn(self.state.clone());
-        let router = http::router(self.state);
+        let status = http::status::StatusRing::new();
+        let sampler = http::status::spawn(self.state.clone(), &status);
+        let router = http::router(self.state, status);
         // Answers go out as soon as they are written: without TCP_NODELAY a
         // response written in more than one segment can wait on the
         // client's delayed ACK.
@@ -129,6 +131,7 @@ impl Application {
         sync.abort();
         upkeep.abort();
         fanout.abort();
+        sampler.abort();
         db.close().await;
         tracing::info!("perch stopped");
         Ok(())

@@ -15,12 +15,14 @@ mod home;
 mod parse;
 mod proxies;
 mod rates;
+mod status;
 
 pub use home::{HomeSettings, HomeSource};
 use parse::{parse_number, validate_database_url, validate_domain, validate_redis_url};
 pub use parse::{parse_size, redact_url};
 pub use proxies::{Cidr, TrustedProxies};
 pub use rates::{RateLimits, format_rate, parse_rate};
+pub use status::StatusSettings;
 
 /// The raw settings as given on the command line or in the environment.
 #[derive(Debug, Clone, Args)]
@@ -103,6 +105,14 @@ pub struct RawSettings {
     /// the peer is the client.
     #[arg(long, env = "PERCH_TRUSTED_PROXIES", default_value = "")]
     pub trusted_proxies: String,
+    /// Admin token for `/status` from beyond loopback (16 or more
+    /// characters); unset: only loopback clients see its figures.
+    #[arg(long, env = "PERCH_STATUS_TOKEN", hide_env_values = true)]
+    pub status_token: Option<String>,
+    /// How often `/status` samples its figures (`10s`, `500ms`); it keeps
+    /// 360 samples.
+    #[arg(long, env = "PERCH_STATUS_INTERVAL", default_value = "10s")]
+    pub status_interval: String,
 }
 
 /// Log output format.
@@ -155,6 +165,8 @@ pub struct Settings {
     pub media_size_limit: usize,
     /// Whose forwarding headers are believed.
     pub trusted_proxies: TrustedProxies,
+    /// Who may read `/status`'s figures, and how often they are sampled.
+    pub status: StatusSettings,
 }
 
 /// A setting that could not be used; its message names the setting.
@@ -328,6 +340,7 @@ impl RawSettings {
             home,
             media_size_limit,
             trusted_proxies: TrustedProxies::parse(&self.trusted_proxies)?,
+            status: StatusSettings::parse(self.status_token, &self.status_interval)?,
         })
     }
 }

@@ -19,6 +19,7 @@ fn tiny(workloads: &str) -> BenchArgs {
         warmup: "500ms".into(),
         workload: workloads.into(),
         json: None,
+        plot: None,
         report_memory: true,
         no_gzip: false,
         seed: "7".into(),
@@ -184,6 +185,34 @@ async fn a_rate_sends_requests_on_a_schedule() {
     assert_eq!(run.errors, 0, "{:?}", run.first_failure);
 }
 
+/// `--plot`: one SVG with a row per route of every run, each naming the
+/// requests the report counted for it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plot_draws_every_route_of_every_run() {
+    let path = std::env::temp_dir().join(format!("perch-plot-{}.svg", uuid::Uuid::new_v4()));
+    let mut args = tiny("profile,timeline");
+    args.report_memory = false;
+    args.plot = Some(path.display().to_string());
+    let opts = args.validate().expect("valid options");
+    let report = perch::bench::run(&opts).await.expect("the bench runs");
+    let svg = std::fs::read_to_string(&path).expect("the plot was written");
+    let _ = std::fs::remove_file(&path);
+    assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
+    for run in &report.workloads {
+        let name = run.workload.name();
+        assert!(svg.contains(&format!(">{name} (")), "{name}");
+        for route in &run.routes {
+            let row = format!("{} ({} requests)", route.route, route.requests);
+            assert!(svg.contains(&row), "no row {row:?}");
+        }
+    }
+    // Each row has its median line and its histogram bars.
+    let rows: usize = report.workloads.iter().map(|w| w.routes.len()).sum();
+    assert!(rows >= 2);
+    assert_eq!(svg.matches("stroke=\"#1f6fd1\"").count(), rows);
+    assert!(svg.matches("fill=\"#2a8f4c\"").count() >= rows);
+}
+
 #[test]
 fn bad_arguments_are_refused_naming_the_flag() {
     let mut args = tiny("profile");
@@ -208,6 +237,16 @@ fn bad_arguments_are_refused_naming_the_flag() {
     let mut args = tiny("profile");
     args.url = Some("ftp://x".into());
     assert!(args.validate().unwrap_err().to_string().contains("--url"));
+    let mut args = tiny("profile");
+    args.url = Some("http://127.0.0.1:1,ftp://x".into());
+    assert!(args.validate().unwrap_err().to_string().contains("--url"));
+    let mut args = tiny("profile");
+    args.url = Some("http://127.0.0.1:1, http://127.0.0.1:2/".into());
+    let urls = args.validate().expect("two processes").urls;
+    assert_eq!(urls, ["http://127.0.0.1:1", "http://127.0.0.1:2"]);
+    let mut args = tiny("profile");
+    args.plot = Some("latency.png".into());
+    assert!(args.validate().unwrap_err().to_string().contains("--plot"));
 }
 
 /// The in-process server takes its posting limit from the setting

@@ -1,16 +1,19 @@
-//! A web client on another origin, in a real browser (Debian's headless
-//! Chromium, driven through ChromeDriver's WebDriver API): a page served
-//! from a second loopback origin registers an app with `fetch`, sends the
-//! person to Perch's sign-in page, gets the code back, trades it for a
-//! token, posts, reads the home timeline and the headers a client reads,
-//! and writes what it saw into the page, where the test reads it. Skipped,
-//! with a line saying so, where Chromium or ChromeDriver is not installed
-//! (`scripts/services.sh` installs both).
+//! What a browser does, in a real one (Debian's headless Chromium, driven
+//! through ChromeDriver's WebDriver API; `common/chromium.rs`):
+//!
+//! - a web client on another origin: a page served from a second loopback
+//!   origin registers an app with `fetch`, sends the person to Perch's
+//!   sign-in page, gets the code back, trades it for a token, posts, reads
+//!   the home timeline and the headers a client reads, and writes what it
+//!   saw into the page, where the test reads it;
+//! - the `/status` page, whose plots must show in a screenshot.
+//!
+//! Skipped, with a line saying so, where Chromium or ChromeDriver is not
+//! installed (`scripts/services.sh` installs both).
 
 #[path = "common/mod.rs"]
 mod common;
 
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use axum::Router;
@@ -19,10 +22,8 @@ use axum::routing::get;
 use perch::db::{accounts, now_ms};
 use serde_json::{Value, json};
 
-use common::{TestApp, TestDb, free_port, test_settings};
-
-const CHROMIUM: &str = "/usr/bin/chromium";
-const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+use common::chromium::Browser;
+use common::{TestApp, TestDb, test_settings};
 
 /// The client's pages: `start` registers the app and goes to the sign-in
 /// page; `callback` finishes the flow and reports.
@@ -72,63 +73,11 @@ const report = o => document.getElementById("out").textContent = JSON.stringify(
         .route("/callback", get(move || async move { Html(callback) }))
 }
 
-/// ChromeDriver on a free port, killed on drop.
-struct Driver {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-async fn driver() -> Driver {
-    let port = free_port();
-    let child = Command::new(CHROMEDRIVER)
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("chromedriver starts");
-    // Killed and waited for on drop, however the test ends.
-    let driver = Driver {
-        child,
-        url: format!("http://127.0.0.1:{port}"),
-    };
-    for _ in 0..100 {
-        if reqwest::get(format!("{}/status", driver.url)).await.is_ok() {
-            return driver;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("chromedriver did not answer");
-}
-
-/// One WebDriver call; answers its `value`.
-async fn wd(client: &reqwest::Client, method: reqwest::Method, url: &str, body: Value) -> Value {
-    let mut req = client.request(method.clone(), url);
-    if method == reqwest::Method::POST {
-        req = req.json(&body);
-    }
-    let answer: Value = req
-        .send()
-        .await
-        .expect("webdriver")
-        .json()
-        .await
-        .expect("webdriver json");
-    answer["value"].clone()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_web_client_on_another_origin_signs_in_posts_and_reads_home() {
-    if !std::path::Path::new(CHROMIUM).exists() || !std::path::Path::new(CHROMEDRIVER).exists() {
-        eprintln!("skipped: {CHROMIUM} or {CHROMEDRIVER} is not installed");
+    let Some(browser) = Browser::start(1000, 800).await else {
         return;
-    }
+    };
     let db = TestDb::sqlite().await;
     let app = TestApp::spawn(test_settings(&db.url)).await;
     let hash = perch::auth::passwords::hash("correct horse".into())
@@ -152,45 +101,16 @@ async fn a_web_client_on_another_origin_signs_in_posts_and_reads_home() {
     let site = pages(&app.url, &origin);
     tokio::spawn(async move { axum::serve(listener, site).await });
 
-    let driver = driver().await;
-    let client = reqwest::Client::new();
-    let profile = std::env::temp_dir().join(format!("perch-chromium-{}", db.id()));
-    let caps = json!({"capabilities": {"alwaysMatch": {"browserName": "chrome",
-        "goog:chromeOptions": {"binary": CHROMIUM, "args": [
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            "--disable-dev-shm-usage", format!("--user-data-dir={}", profile.display())]}}}});
-    let session = wd(
-        &client,
-        reqwest::Method::POST,
-        &format!("{}/session", driver.url),
-        caps,
-    )
-    .await;
-    let id = session["sessionId"]
-        .as_str()
-        .expect("a session")
-        .to_string();
-    let s = format!("{}/session/{id}", driver.url);
-    let post = reqwest::Method::POST;
-
-    wd(
-        &client,
-        post.clone(),
-        &format!("{s}/url"),
-        json!({"url": format!("{origin}/start")}),
-    )
-    .await;
+    browser.go(&format!("{origin}/start")).await;
     // The sign-in page, on Perch's own origin: fill it in and approve.
     let mut form = Value::Null;
     for _ in 0..100 {
-        let found = wd(
-            &client,
-            post.clone(),
-            &format!("{s}/element"),
-            json!({"using": "css selector", "value": "input[name=password]"}),
-        )
-        .await;
+        let found = browser
+            .post(
+                "/element",
+                json!({"using": "css selector", "value": "input[name=password]"}),
+            )
+            .await;
         if found.get("error").is_none() {
             form = found;
             break;
@@ -206,57 +126,48 @@ async fn a_web_client_on_another_origin_signs_in_posts_and_reads_home() {
     };
     let password = element(&form);
     let username = element(
-        &wd(
-            &client,
-            post.clone(),
-            &format!("{s}/element"),
-            json!({"using": "css selector", "value": "input[name=username]"}),
-        )
-        .await,
+        &browser
+            .post(
+                "/element",
+                json!({"using": "css selector", "value": "input[name=username]"}),
+            )
+            .await,
     );
     let type_in = |el: String, text: &'static str| {
-        let client = client.clone();
-        let url = format!("{s}/element/{el}/value");
-        async move { wd(&client, reqwest::Method::POST, &url, json!({"text": text})).await }
+        let browser = &browser;
+        async move {
+            browser
+                .post(&format!("/element/{el}/value"), json!({"text": text}))
+                .await
+        }
     };
     type_in(username, "web").await;
     type_in(password, "correct horse").await;
     let approve = element(
-        &wd(
-            &client,
-            post.clone(),
-            &format!("{s}/element"),
-            json!({"using": "css selector", "value": "button[value=approve]"}),
-        )
-        .await,
+        &browser
+            .post(
+                "/element",
+                json!({"using": "css selector", "value": "button[value=approve]"}),
+            )
+            .await,
     );
-    wd(
-        &client,
-        post.clone(),
-        &format!("{s}/element/{approve}/click"),
-        json!({}),
-    )
-    .await;
+    browser
+        .post(&format!("/element/{approve}/click"), json!({}))
+        .await;
 
     // Back on the client's origin: wait for its report.
     let mut report = Value::Null;
     for _ in 0..200 {
-        let text = wd(
-            &client,
-            post.clone(),
-            &format!("{s}/execute/sync"),
-            json!({"script": "const o = document.getElementById('out'); return o ? o.textContent : '';", "args": []}),
-        )
-        .await;
+        let text = browser
+            .run("const o = document.getElementById('out'); return o ? o.textContent : '';")
+            .await;
         if let Some(t) = text.as_str().filter(|t| !t.is_empty()) {
             report = serde_json::from_str(t).expect("the page's report is JSON");
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let _ = client.delete(&s).send().await;
-    drop(driver);
-    let _ = std::fs::remove_dir_all(&profile);
+    drop(browser);
 
     assert!(report.get("error").is_none(), "the page failed: {report}");
     assert_eq!(report["posted"], 200, "{report}");
@@ -274,4 +185,99 @@ async fn a_web_client_on_another_origin_signs_in_posts_and_reads_home() {
     assert_eq!(report["sign_in_page"], "blocked", "{report}");
     app.stop().await;
     db.finish().await;
+}
+
+/// `/status` in a real browser (issue 24): once a few samples are in, each
+/// plot has a line of its colour across it, seen in a screenshot.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_status_page_draws_its_plots() {
+    let Some(browser) = Browser::start(1280, 1100).await else {
+        return;
+    };
+    let db = TestDb::sqlite().await;
+    let mut settings = test_settings(&db.url);
+    settings.status = perch::config::StatusSettings::parse(None, "150ms").expect("valid");
+    let app = TestApp::spawn(settings).await;
+    let traffic = {
+        let (client, url) = (app.client.clone(), app.url.clone());
+        tokio::spawn(async move {
+            loop {
+                for path in ["/api/v1/timelines/public", "/api/v1/instance", "/health"] {
+                    let _ = client.get(format!("{url}{path}")).send().await;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+    };
+    browser.go(&format!("{}/status", app.url)).await;
+    let mut drawn = 0;
+    for _ in 0..200 {
+        drawn = browser
+            .run("return Number(document.body.dataset.drawn || 0);")
+            .await
+            .as_u64()
+            .unwrap_or(0);
+        if drawn >= 8 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    traffic.abort();
+    assert!(drawn >= 8, "the page drew {drawn} samples");
+    // Each plot's box on the page and the colours of its lines.
+    let plots = browser
+        .run(
+            "return [...document.querySelectorAll('svg.plot')].map(svg => {
+               const r = svg.getBoundingClientRect();
+               return {id: svg.id, x: r.x, y: r.y, w: r.width, h: r.height,
+                 colors: [...svg.querySelectorAll('polyline:not([stroke-dasharray])')]
+                   .map(l => l.getAttribute('stroke'))};
+             });",
+        )
+        .await;
+    let state = browser
+        .run("return document.getElementById('state').textContent;")
+        .await;
+    assert_eq!(state, "healthy");
+    let shot = image::load_from_memory(&browser.screenshot().await)
+        .expect("a PNG")
+        .to_rgb8();
+    let plots = plots.as_array().expect("plots");
+    assert_eq!(plots.len(), 5, "{plots:?}");
+    for plot in plots {
+        let id = plot["id"].as_str().expect("an id");
+        let colors: Vec<[u8; 3]> = plot["colors"]
+            .as_array()
+            .expect("colours")
+            .iter()
+            .filter_map(|c| hex(c.as_str()?))
+            .collect();
+        assert!(!colors.is_empty(), "{id}: no line drawn");
+        let n = |k: &str| plot[k].as_f64().expect("a number").max(0.0) as u32;
+        let (x0, y0, w, h) = (n("x"), n("y"), n("w"), n("h"));
+        let mut inked = 0;
+        for y in y0..(y0 + h).min(shot.height()) {
+            for x in x0..(x0 + w).min(shot.width()) {
+                let p = shot.get_pixel(x, y).0;
+                if colors.iter().any(|c| close(p, *c)) {
+                    inked += 1;
+                }
+            }
+        }
+        // A line across the plot, 2.5 px wide, covers hundreds of pixels.
+        assert!(inked > 150, "{id}: {inked} pixels of its lines' colours");
+    }
+    drop(browser);
+    app.stop().await;
+    db.finish().await;
+}
+
+fn hex(text: &str) -> Option<[u8; 3]> {
+    let digits = text.strip_prefix('#')?;
+    let byte = |i: usize| u8::from_str_radix(digits.get(i..i + 2)?, 16).ok();
+    Some([byte(0)?, byte(2)?, byte(4)?])
+}
+
+fn close(a: [u8; 3], b: [u8; 3]) -> bool {
+    a.iter().zip(b).all(|(x, y)| x.abs_diff(y) <= 24)
 }

@@ -144,6 +144,7 @@ async fn every_panel_has_data_from_a_perch_under_bench_load() {
         warmup: "500ms".into(),
         workload: "mixed,timeline,profile".into(),
         json: None,
+        plot: None,
         report_memory: false,
         no_gzip: false,
         seed: "11".into(),

@@ -50,10 +50,14 @@ pub struct RouteRun {
     pub checked: u64,
     /// Checked bodies that were not what the route must answer.
     pub wrong: u64,
+    /// Each request: when it was sent (milliseconds into the run) and its
+    /// latency (microseconds), for `--plot`.
+    pub points: Vec<(u32, u32)>,
 }
 
 impl RouteRun {
-    fn new() -> RouteRun {
+    /// A route with no request yet.
+    pub(crate) fn new() -> RouteRun {
         // Constant bounds: only a max below twice the min would fail.
         let histogram = || {
             Histogram::new_with_bounds(1, MAX_LATENCY_US, 3)
@@ -68,6 +72,7 @@ impl RouteRun {
             errors: 0,
             checked: 0,
             wrong: 0,
+            points: Vec::new(),
         }
     }
 
@@ -92,6 +97,9 @@ impl RouteRun {
         self.errors += samples.errors;
         self.checked += samples.checked;
         self.wrong += samples.wrong;
+        let times = samples.sent_ms.iter().copied();
+        self.points
+            .extend(times.zip(samples.latency_us.iter().copied()));
     }
 
     fn merge(&mut self, other: &RouteRun) {
@@ -104,6 +112,7 @@ impl RouteRun {
         self.errors += other.errors;
         self.checked += other.checked;
         self.wrong += other.wrong;
+        self.points.extend_from_slice(&other.points);
     }
 }
 
@@ -115,6 +124,8 @@ impl RouteRun {
 #[derive(Debug, Default)]
 struct Samples {
     latency_us: Vec<u32>,
+    /// When each request was sent, milliseconds into the run.
+    sent_ms: Vec<u32>,
     server_us: Vec<u32>,
     ok: u64,
     rate_limited: u64,
@@ -223,6 +234,7 @@ pub async fn drive(
                 .map(|rate| Pacing::new(started, rate, load.connections, i));
             let user = User {
                 workload,
+                started,
                 deadline,
                 seed: task_seed,
                 pacing,
@@ -265,6 +277,8 @@ type TaskResult = (BTreeMap<&'static str, Samples>, Option<String>);
 /// What one virtual user does over a run.
 struct User {
     workload: Workload,
+    /// When the run began.
+    started: Instant,
     deadline: Instant,
     seed: u64,
     /// Its schedule, when paced.
@@ -276,6 +290,7 @@ struct User {
 async fn virtual_user(load: &Load, user: User, sent: &AtomicU64) -> TaskResult {
     let User {
         workload,
+        started,
         deadline,
         seed,
         mut pacing,
@@ -312,6 +327,10 @@ async fn virtual_user(load: &Load, user: User, sent: &AtomicU64) -> TaskResult {
         let figures = routes.entry(planned.route).or_default();
         let as_u32 = |us: u64| u32::try_from(us).unwrap_or(u32::MAX);
         figures.latency_us.push(as_u32(micros));
+        let sent_ms = start.saturating_duration_since(started).as_millis();
+        figures
+            .sent_ms
+            .push(u32::try_from(sent_ms).unwrap_or(u32::MAX));
         if let Ok(Answer {
             server_us: Some(server),
             ..

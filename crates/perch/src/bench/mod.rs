@@ -24,6 +24,7 @@
 //! - [`memory`]: what `--report-memory` measures.
 //! - [`report`]: the tables and the JSON.
 //! - [`progress`]: progress bars.
+//! - [`plot`]: `--plot`, each run's latency over time and histogram (SVG).
 
 pub mod check;
 pub mod counters;
@@ -32,6 +33,7 @@ pub mod load;
 pub mod memory;
 pub mod options;
 pub mod pacing;
+pub mod plot;
 pub mod progress;
 pub mod remote;
 pub mod report;
@@ -196,6 +198,7 @@ async fn run_against(
         bar.finish_and_clear();
     }
     let mut workloads = Vec::new();
+    let mut runs = Vec::new();
     for (round, &workload) in opts.workloads.iter().enumerate() {
         let round = round as u64 * 2;
         if let Some(s) = server {
@@ -237,6 +240,14 @@ async fn run_against(
         let mut report = WorkloadReport::new(workload, &run, &before.delta(&after));
         report.fanout = fanout_before.delta(&fanout_after);
         workloads.push(report);
+        if opts.plot.is_some() {
+            runs.push((workload, run));
+        }
+    }
+    if let Some(path) = &opts.plot {
+        let drawn: Vec<(Workload, &load::Run)> = runs.iter().map(|(w, r)| (*w, r)).collect();
+        std::fs::write(path, plot::svg(&drawn))
+            .with_context(|| format!("writing --plot {}", path.display()))?;
     }
     let verification = match server {
         Some(s) if !opts.workloads.is_empty() => {

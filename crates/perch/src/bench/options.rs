@@ -68,6 +68,10 @@ pub struct BenchArgs {
     /// Also write the report as JSON to FILE, or to standard output with `-`.
     #[arg(long, value_name = "FILE|-")]
     pub json: Option<String>,
+    /// Also draw each run's latency over time and its histogram, per
+    /// route, into FILE (SVG).
+    #[arg(long, value_name = "FILE.svg")]
+    pub plot: Option<String>,
     /// Measure the cache memory a profile and a timeline page take.
     #[arg(long)]
     pub report_memory: bool,
@@ -169,6 +173,8 @@ pub struct BenchOptions {
     pub workloads: Vec<Workload>,
     /// JSON destination.
     pub json: Option<JsonOut>,
+    /// Where to draw the runs (`--plot`).
+    pub plot: Option<PathBuf>,
     /// Whether to measure cache memory.
     pub report_memory: bool,
     /// Whether GETs ask for gzip (not `--no-gzip`).
@@ -261,6 +267,11 @@ impl BenchArgs {
             "-" => JsonOut::Stdout,
             _ => JsonOut::File(PathBuf::from(j)),
         });
+        let plot = match self.plot {
+            Some(p) if p.to_ascii_lowercase().ends_with(".svg") => Some(PathBuf::from(p)),
+            Some(p) => return Err(bad("--plot", format!("{p:?} is not an .svg file name"))),
+            None => None,
+        };
         let seed = self
             .seed
             .trim()
@@ -282,6 +293,7 @@ impl BenchArgs {
             warmup,
             workloads,
             json,
+            plot,
             report_memory: self.report_memory,
             gzip: !self.no_gzip,
             seed,

@@ -29,6 +29,12 @@ pub fn router() -> Router<AppState> {
     )
 )]
 async fn health(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
+    let (status, body) = report(&state).await;
+    (status, Json(body))
+}
+
+/// The health answer: its status code and body (also shown by `/status`).
+pub(super) async fn report(state: &AppState) -> (StatusCode, Value) {
     let backend = state.db.backend().name();
     let (size, idle) = state.db.pool_figures();
     let (db, cache) = tokio::join!(state.db.ping(), state.cache.health());
@@ -96,5 +102,5 @@ async fn health(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
             obj.insert(k.clone(), v.clone());
         }
     }
-    (status, Json(body))
+    (status, body)
 }

@@ -28,6 +28,7 @@ pub mod paging;
 pub mod render;
 pub mod search;
 pub mod start_up;
+pub mod status;
 pub mod statuses;
 pub mod validate;
 
@@ -45,8 +46,9 @@ use tower_http::timeout::TimeoutLayer;
 pub use crate::error::ApiError;
 use crate::state::AppState;
 
-/// The whole HTTP interface, with its middleware.
-pub fn router(state: AppState) -> Router {
+/// The whole HTTP interface, with its middleware; `status` is the ring
+/// of samples `/status` shows, which every request is counted in.
+pub fn router(state: AppState, status: std::sync::Arc<status::StatusRing>) -> Router {
     ops::prometheus();
     let body_limit = state.settings.body_limit;
     // An upload's file and the form around it.
@@ -65,9 +67,10 @@ pub fn router(state: AppState) -> Router {
         .merge(search::router())
         .merge(media::router())
         .merge(ops::router())
+        .merge(status::router(status.clone()))
         .merge(openapi::router())
         .fallback(|| async { ApiError::NotFound })
-        .route_layer(middleware::from_fn(ops::track))
+        .route_layer(middleware::from_fn_with_state(status, ops::track))
         .with_state(state)
         .layer(
             ServiceBuilder::new()

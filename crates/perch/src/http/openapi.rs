@@ -10,7 +10,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use super::{
     accounts, authorize, discovery, health, instance, media, notifications, oauth, ops, search,
-    start_up, statuses,
+    start_up, status, statuses,
 };
 use crate::state::AppState;
 
@@ -84,6 +84,8 @@ use crate::state::AppState;
         media::file,
         health::health,
         ops::render,
+        status::page,
+        status::figures,
     ),
     modifiers(&BearerAuth)
 )]

@@ -96,15 +96,22 @@ async fn render(State(state): State<AppState>) -> Response {
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
 }
 
-/// Records each request's latency per route, method and status class.
-pub async fn track(req: Request, next: Next) -> Response {
+/// Records each request's latency per route, method and status class, and
+/// counts it in the status page's current window.
+pub async fn track(
+    State(status): State<std::sync::Arc<super::status::StatusRing>>,
+    req: Request,
+    next: Next,
+) -> Response {
     let start = Instant::now();
     let route = req.extensions().get::<MatchedPath>().cloned();
     let method = req.method().clone();
     let response = next.run(req).await;
     let class = response.status().as_u16() / 100;
     let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);
-    latency_histogram(route, &method, class).record(start.elapsed().as_secs_f64());
+    let elapsed = start.elapsed();
+    latency_histogram(route, &method, class).record(elapsed.as_secs_f64());
+    status.record(elapsed);
     response
 }
 

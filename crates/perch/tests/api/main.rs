@@ -32,6 +32,7 @@ mod revocations;
 mod search;
 mod sessions;
 mod start_up;
+mod status_page;
 mod statuses;
 mod timelines;
 mod tokens;

@@ -302,6 +302,7 @@ pub fn redis_settings(
     .expect("redis test settings are valid")
 }
 
+pub mod chromium;
 pub mod cluster;
 mod redis_probe;
 #[allow(unused_imports)]
