@@ -56,6 +56,7 @@ n, path = sys.argv[1], sys.argv[2]
 w = json.load(open(path))["workloads"][0]
 l = w["latency_ms"]
 print(f"{n} process{'es' if n != '1' else ''}: {w['requests_per_sec']:.0f} requests/s, "
-      f"p50 {l['p50']:.2f} ms, p99 {l['p99']:.2f} ms, non-2xx {w['non_2xx']}, errors {w['errors']}")
+      f"p50 {l['p50']:.2f} ms, p99 {l['p99']:.2f} ms, non-2xx {w['non_2xx']}, errors {w['errors']}"
+      + (f", first failure: {w['first_failure']}" if w.get('first_failure') else ""))
 PY
 done

@@ -23,6 +23,7 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod federation;
 pub mod http;
 pub mod ids;
 pub mod state;
