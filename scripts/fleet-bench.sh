@@ -3,8 +3,9 @@
 # Redis, measured in one run with `perch bench --url` (issue 22): three
 # release `perch serve` processes are started on a fresh database and a
 # fresh key prefix, and the bench's mixed workload is driven through the
-# first one, then the first two, then all three (its connections spread
-# over the URLs it is given). Prints one line per count.
+# first one, then the first two, then all three, then the first one again
+# (its connections spread over the URLs it is given). Prints one line per
+# run.
 #
 #   scripts/fleet-bench.sh [DURATION] [CONNECTIONS]     # default 15s 48
 set -euo pipefail
@@ -43,10 +44,12 @@ done
 for port in "${ports[@]}"; do
   for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.1; done
 done
-urls=""
-for n in 1 2 3; do
-  urls="${urls:+$urls,}http://127.0.0.1:${ports[$((n - 1))]}"
-  out="$data/bench-$n.json"
+# 1, 2, 3, then 1 again: the last run shows how much the data the earlier
+# runs added (each seeds its own accounts) moved the figures.
+for n in 1 2 3 1; do
+  urls=""
+  for i in $(seq "$n"); do urls="${urls:+$urls,}http://127.0.0.1:${ports[$((i - 1))]}"; done
+  out="$data/bench-$n-$RANDOM.json"
   target/release/perch bench --url "$urls" --workload mixed --duration "$duration" --warmup 3s \
     -c "$connections" --accounts 200 --statuses 2000 --follows 2000 --favourites 2000 \
     --json "$out" >/dev/null

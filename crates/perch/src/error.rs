@@ -78,6 +78,25 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    /// An OAuth error answered 401 (`invalid_client`: the client could not
+    /// be authenticated).
+    pub fn oauth_unauthorized(error: &'static str, description: impl Into<String>) -> Self {
+        ApiError::OAuth {
+            status: StatusCode::UNAUTHORIZED,
+            error,
+            description: description.into(),
+        }
+    }
+
+    /// An OAuth error answered 400 (`invalid_grant`, `invalid_request`, …).
+    pub fn oauth_bad_request(error: &'static str, description: impl Into<String>) -> Self {
+        ApiError::OAuth {
+            status: StatusCode::BAD_REQUEST,
+            error,
+            description: description.into(),
+        }
+    }
+
     /// A 422 with just a message.
     pub fn unprocessable(error: impl Into<String>) -> Self {
         ApiError::Unprocessable {

@@ -8,8 +8,11 @@ use perch_cache::{Key, Profile, UserId};
 use super::auth::{self, Caller};
 use super::fetch::{Fetched, fetch};
 use super::{DomainResult, convert, tolerate};
-use crate::db::accounts::{self, ProfileUpdate};
+use crate::db::accounts;
 use crate::db::now_ms;
+
+/// The change a profile update makes (the database's own type).
+pub use crate::db::accounts::ProfileUpdate;
 use crate::error::ApiError;
 use crate::state::AppState;
 

@@ -163,11 +163,10 @@ pub async fn client(
         Some(app) if constant_time_eq(app.client_secret.as_bytes(), client_secret.as_bytes()) => {
             Ok(app)
         }
-        _ => Err(ApiError::OAuth {
-            status: axum::http::StatusCode::UNAUTHORIZED,
-            error: "invalid_client",
-            description: "Client authentication failed".into(),
-        }),
+        _ => Err(ApiError::oauth_unauthorized(
+            "invalid_client",
+            "Client authentication failed",
+        )),
     }
 }
 
@@ -283,11 +282,7 @@ fn taken(field: &str, code: &str, text: &str) -> ApiError {
 
 /// `400 invalid_grant` with this description.
 pub(crate) fn invalid_grant(description: &str) -> ApiError {
-    ApiError::OAuth {
-        status: axum::http::StatusCode::BAD_REQUEST,
-        error: "invalid_grant",
-        description: description.into(),
-    }
+    ApiError::oauth_bad_request("invalid_grant", description)
 }
 
 /// The password grant: a username or email address and a password.

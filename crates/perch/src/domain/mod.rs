@@ -15,6 +15,7 @@ pub mod actor_key;
 pub mod auth;
 pub mod authorize;
 pub mod convert;
+pub mod discovery;
 pub mod fetch;
 pub mod follow_head;
 pub mod follows;
@@ -38,6 +39,10 @@ use crate::error::ApiError;
 
 /// Result of a domain call.
 pub type DomainResult<T> = Result<T, ApiError>;
+
+/// A page of a list, as the routes read it from the query (the database's
+/// own type: paging is the same in every layer).
+pub use crate::db::Page;
 
 /// Logs a failed cache write that the request can live without (the key
 /// expires or is reloaded later) and counts it as a fallback.

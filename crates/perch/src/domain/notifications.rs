@@ -25,6 +25,9 @@ use super::statuses::StatusView;
 use super::{DomainResult, Paged, accounts, tolerate};
 use crate::db::notifications::{self, KINDS, NotificationRow};
 use crate::db::{Page, markers};
+
+/// A read marker as stored (the database's own type).
+pub use crate::db::markers::MarkerRow;
 use crate::error::ApiError;
 use crate::state::AppState;
 

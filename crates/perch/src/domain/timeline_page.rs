@@ -12,7 +12,7 @@
 
 use std::sync::{Arc, Mutex, OnceLock};
 
-use axum::body::Bytes;
+use bytes::Bytes;
 
 use super::accounts::Prefetched;
 

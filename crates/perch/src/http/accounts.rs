@@ -15,7 +15,7 @@ use super::extract::{Query, WithFiles, lenient};
 use super::paging::PageQuery;
 use super::render::{self, JsonArray, account_page, status_page};
 use super::validate;
-use crate::db::accounts::ProfileUpdate;
+use crate::domain::accounts::ProfileUpdate;
 use crate::domain::follows::{self, Direction};
 use crate::domain::media::{self, ProfileImages};
 use crate::domain::{accounts, statuses};

@@ -15,9 +15,8 @@ use serde_json::{Value, json};
 use super::ApiError;
 use super::entities::html;
 use super::validate;
-use crate::db::accounts::{self, AccountRow};
-use crate::db::{Page, statuses};
 use crate::domain::actor_key;
+use crate::domain::discovery::{self, AccountRow};
 use crate::state::AppState;
 
 /// Statuses an outbox lists (the most recent).
@@ -67,7 +66,7 @@ fn local_user<'a>(resource: &'a str, domain: &str, base: &str) -> Option<&'a str
 /// account (404), and it only ever reaches the database as a bound value.
 async fn account(state: &AppState, username: &str) -> Result<AccountRow, ApiError> {
     let username = validate::username(Some(username)).map_err(|_| ApiError::NotFound)?;
-    accounts::by_username(&state.db, &username)
+    discovery::local_account(state, &username)
         .await?
         .ok_or(ApiError::NotFound)
 }
@@ -128,8 +127,7 @@ async fn nodeinfo_links(State(state): State<AppState>) -> Json<Value> {
     responses((status = 200, description = "NodeInfo 2.0", body = Object))
 )]
 async fn nodeinfo(State(state): State<AppState>) -> Result<Response, ApiError> {
-    let users = accounts::count(&state.db).await?;
-    let posts = statuses::count(&state.db).await?;
+    let discovery::ServerCounts { users, posts } = discovery::counts(&state).await?;
     let body = json!({
         "version": "2.0",
         "software": { "name": "perch", "version": crate::VERSION },
@@ -201,7 +199,7 @@ async fn outbox(
 ) -> Result<Response, ApiError> {
     let row = account(&state, &username).await?;
     let actor = format!("{}/users/{}", state.base_url, row.username);
-    let posts = statuses::by_account(&state.db, row.id, Page::first(OUTBOX_ITEMS)).await?;
+    let posts = discovery::newest_statuses(&state, row.id, OUTBOX_ITEMS).await?;
     let items: Vec<Value> = posts
         .iter()
         .map(|s| {

@@ -7,7 +7,7 @@ use axum::{Json, Router};
 use serde_json::{Value, json};
 
 use super::ApiError;
-use crate::db::{accounts, statuses};
+use crate::domain::discovery;
 use crate::domain::media::{self, process};
 use crate::state::AppState;
 
@@ -61,8 +61,7 @@ fn media_configuration(state: &AppState) -> Value {
     )
 )]
 async fn v1(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    let users = accounts::count(&state.db).await?;
-    let posts = statuses::count(&state.db).await?;
+    let discovery::ServerCounts { users, posts } = discovery::counts(&state).await?;
     let domain = &state.settings.domain;
     Ok(Json(json!({
         "uri": domain,
@@ -99,7 +98,7 @@ async fn v1(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     )
 )]
 async fn v2(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    let users = accounts::count(&state.db).await?;
+    let users = discovery::user_count(&state).await?;
     let domain = &state.settings.domain;
     Ok(Json(json!({
         "domain": domain,

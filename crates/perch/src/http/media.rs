@@ -16,7 +16,7 @@ use super::auth::User;
 use super::entities::MediaAttachment;
 use super::extract::{Body, WithFiles, lenient};
 use super::validate;
-use crate::db::media::MediaRow;
+use crate::domain::media::MediaRow;
 use crate::domain::media::{self, process, store};
 use crate::error::{ApiError, ErrorBody};
 use crate::state::AppState;

@@ -199,7 +199,7 @@ struct MarkersQuery {
     timeline: Vec<String>,
 }
 
-fn markers_json(rows: &[crate::db::markers::MarkerRow]) -> Value {
+fn markers_json(rows: &[crate::domain::notifications::MarkerRow]) -> Value {
     let map: serde_json::Map<String, Value> = rows
         .iter()
         .map(|m| {

@@ -7,7 +7,7 @@ use axum::http::{HeaderMap, HeaderValue, Uri, header};
 use serde::Deserialize;
 
 use super::extract::lenient;
-use crate::db::Page;
+use crate::domain::Page;
 use crate::domain::Paged;
 use crate::error::ApiError;
 

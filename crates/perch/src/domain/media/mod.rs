@@ -20,7 +20,10 @@ pub use store::{LocalStore, MediaStore};
 use super::DomainResult;
 use super::auth::Caller;
 use crate::db::accounts::ProfileUpdate;
-use crate::db::media::{self, MediaRow};
+use crate::db::media;
+
+/// An upload as stored (the database's own type).
+pub use crate::db::media::MediaRow;
 use crate::db::now_ms;
 use crate::error::ApiError;
 use crate::state::AppState;

@@ -1,0 +1,51 @@
+//! What the discovery routes (WebFinger, NodeInfo, actors, outboxes) and
+//! the instance document read: local accounts by name, the server's
+//! counts, an account's newest statuses. Straight from SQL: these are read
+//! by other servers and by apps once per visit, not on every screen.
+
+use crate::db::Page;
+use crate::db::accounts;
+use crate::db::statuses::{self, StatusRow};
+use crate::state::AppState;
+
+pub use crate::db::accounts::AccountRow;
+
+use super::DomainResult;
+
+/// Accounts and statuses on this server.
+#[derive(Debug, Clone, Copy)]
+pub struct ServerCounts {
+    /// Local accounts.
+    pub users: i64,
+    /// Local statuses.
+    pub posts: i64,
+}
+
+/// The server's counts, for NodeInfo and the instance document.
+pub async fn counts(state: &AppState) -> DomainResult<ServerCounts> {
+    let (users, posts) = tokio::join!(accounts::count(&state.db), statuses::count(&state.db));
+    Ok(ServerCounts {
+        users: users?,
+        posts: posts?,
+    })
+}
+
+/// Local accounts (the instance document's monthly users: Perch does not
+/// track activity, so every account counts).
+pub async fn user_count(state: &AppState) -> DomainResult<i64> {
+    Ok(accounts::count(&state.db).await?)
+}
+
+/// The local account of a (validated) user name.
+pub async fn local_account(state: &AppState, username: &str) -> DomainResult<Option<AccountRow>> {
+    Ok(accounts::by_username(&state.db, username).await?)
+}
+
+/// An account's newest `limit` statuses, newest first (its outbox).
+pub async fn newest_statuses(
+    state: &AppState,
+    account_id: i64,
+    limit: i64,
+) -> DomainResult<Vec<StatusRow>> {
+    Ok(statuses::by_account(&state.db, account_id, Page::first(limit)).await?)
+}
