@@ -59,11 +59,14 @@ pub enum Family {
     /// `notifications:{userId}`: the user's newest notifications (Perch's
     /// addition, cached the way the seed caches lists).
     Notifications,
+    /// `remote:actor:{hash}`: another server's actor, its inbox and key
+    /// (Perch's addition, for federation).
+    RemoteActor,
 }
 
 impl Family {
     /// Every family, in table order (for statistics).
-    pub const ALL: [Family; 12] = [
+    pub const ALL: [Family; 13] = [
         Family::Blacklist,
         Family::Session,
         Family::Profile,
@@ -76,6 +79,7 @@ impl Family {
         Family::HomeTimeline,
         Family::Post,
         Family::Notifications,
+        Family::RemoteActor,
     ];
 
     /// The stable name used as the `family` label of metrics.
@@ -93,6 +97,7 @@ impl Family {
             Family::HomeTimeline => "home_timeline",
             Family::Post => "post",
             Family::Notifications => "notifications",
+            Family::RemoteActor => "remote_actor",
         }
     }
 
@@ -124,6 +129,9 @@ impl Family {
             // TTL only bounds what idle users hold: an hour, as the other
             // per-user lists of the seed (likes, profiles).
             Family::Notifications => Some(Duration::from_secs(60 * MINUTE)),
+            // A day, as Mastodon refreshes the remote accounts it shows;
+            // a signature that no longer verifies fetches the actor again.
+            Family::RemoteActor => Some(Duration::from_secs(24 * 60 * MINUTE)),
         }
     }
 
@@ -134,7 +142,8 @@ impl Family {
             | Family::Session
             | Family::Profile
             | Family::RateLimit
-            | Family::Post => None,
+            | Family::Post
+            | Family::RemoteActor => None,
             Family::UserPosts => Some(20),
             Family::PublicTimeline => Some(50),
             Family::Following | Family::Followers => Some(1000),
@@ -167,7 +176,8 @@ impl Family {
             | Family::Followers
             | Family::Likes
             | Family::Post
-            | Family::Notifications => true,
+            | Family::Notifications
+            | Family::RemoteActor => true,
         }
     }
 }
@@ -205,6 +215,30 @@ pub enum Key {
     Post(PostId),
     /// `notifications:{userId}`
     Notifications(UserId),
+    /// `remote:actor:{hash}`
+    RemoteActor(ActorHash),
+}
+
+/// The SHA-256 of a remote actor's id, in hex: the segment of its key
+/// (an actor's id is a URL, which no key may hold).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ActorHash(String);
+
+impl ActorHash {
+    /// The name of the actor whose id hashes to `digest`.
+    pub fn of_digest(digest: [u8; 32]) -> ActorHash {
+        let mut hex = String::with_capacity(64);
+        for b in digest {
+            hex.push(char::from(b"0123456789abcdef"[usize::from(b >> 4)]));
+            hex.push(char::from(b"0123456789abcdef"[usize::from(b & 15)]));
+        }
+        ActorHash(hex)
+    }
+
+    /// The hex text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
 }
 
 impl Key {
@@ -223,6 +257,7 @@ impl Key {
             Key::HomeTimeline(_) => Family::HomeTimeline,
             Key::Post(_) => Family::Post,
             Key::Notifications(_) => Family::Notifications,
+            Key::RemoteActor(_) => Family::RemoteActor,
         }
     }
 
@@ -258,6 +293,7 @@ impl Key {
             Key::HomeTimeline(user) => tagged(&mut key, "timeline:home:", digits.format(user.0)),
             Key::Post(post) => tagged(&mut key, "post:", digits.format(post.0)),
             Key::Notifications(user) => tagged(&mut key, "notifications:", digits.format(user.0)),
+            Key::RemoteActor(hash) => tagged(&mut key, "remote:actor:", hash.as_str()),
         }
         key
     }

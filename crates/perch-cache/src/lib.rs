@@ -43,11 +43,13 @@ pub use cache::memo::{DecodeMemo, SharedDecode};
 pub use cache::social::{FollowUpdate, ProfileCounter};
 pub use entry::{
     ActorType, CacheValue, CollectionEntry, FollowEntry, LikeEntry, MediaEntry, NotificationEntry,
-    PostSummary, Profile, Session, TimelinePost, Timestamp,
+    PostSummary, Profile, RemoteActor, Session, TimelinePost, Timestamp,
 };
 pub use error::{CacheError, CacheResult, KeyError};
 pub use health::{HealthReport, MemoryPolicy, PolicyCheck};
-pub use key::{Endpoint, Family, Key, KeyPrefix, PostId, Segment, Subject, TokenId, UserId};
+pub use key::{
+    ActorHash, Endpoint, Family, Key, KeyPrefix, PostId, Segment, Subject, TokenId, UserId,
+};
 pub use ratelimit::{RateDecision, RateRule};
 pub use stats::{BlacklistStats, FamilyStats};
 pub use store::feed::{FeedItem, FeedOp, FeedPage, FeedRange, FeedReply};

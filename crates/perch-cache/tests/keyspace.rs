@@ -5,7 +5,8 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use perch_cache::{
-    Endpoint, Family, Key, KeyError, KeyPrefix, PostId, Segment, Subject, TokenId, UserId,
+    ActorHash, Endpoint, Family, Key, KeyError, KeyPrefix, PostId, Segment, Subject, TokenId,
+    UserId,
 };
 use redis::cluster_routing::Slot;
 
@@ -31,6 +32,10 @@ fn keys_render_the_seeds_patterns_with_hash_tags() {
         (Key::HomeTimeline(user), "timeline:home:{42}"),
         (Key::Post(PostId(7)), "post:{7}"),
         (Key::Notifications(user), "notifications:{42}"),
+        (
+            Key::RemoteActor(ActorHash::of_digest([0xab; 32])),
+            "remote:actor:{abababababababababababababababababababababababababababababababab}",
+        ),
     ];
     for (key, expected) in cases {
         assert_eq!(key.render(&no_prefix()), expected);
@@ -55,6 +60,7 @@ fn families_carry_the_seeds_ttls_and_caps() {
         (Family::HomeTimeline, min(7 * 24 * 60), Some(800)),
         (Family::Post, min(60), None),
         (Family::Notifications, min(60), Some(200)),
+        (Family::RemoteActor, min(24 * 60), None),
     ];
     assert_eq!(table.len(), Family::ALL.len());
     for (family, ttl, cap) in table {

@@ -11,12 +11,14 @@ use std::time::Duration;
 
 use clap::Args;
 
+mod federation;
 mod home;
 mod parse;
 mod proxies;
 mod rates;
 mod status;
 
+pub use federation::FederationSettings;
 pub use home::{HomeSettings, HomeSource};
 use parse::{parse_number, validate_database_url, validate_domain, validate_redis_url};
 pub use parse::{parse_size, redact_url};
@@ -113,6 +115,14 @@ pub struct RawSettings {
     /// 360 samples.
     #[arg(long, env = "PERCH_STATUS_INTERVAL", default_value = "10s")]
     pub status_interval: String,
+    /// Let fetches of remote actors reach private, loopback and link-local
+    /// addresses (tests, private networks): `true` or `false`.
+    #[arg(long, env = "PERCH_FEDERATION_ALLOW_PRIVATE", default_value = "false")]
+    pub federation_allow_private: String,
+    /// Domains (comma-separated; each with its subdomains) Perch fetches
+    /// nothing from and takes nothing from.
+    #[arg(long, env = "PERCH_FEDERATION_BLOCKED_DOMAINS", default_value = "")]
+    pub federation_blocked_domains: String,
 }
 
 /// Log output format.
@@ -167,6 +177,8 @@ pub struct Settings {
     pub trusted_proxies: TrustedProxies,
     /// Who may read `/status`'s figures, and how often they are sampled.
     pub status: StatusSettings,
+    /// How Perch talks to other servers.
+    pub federation: FederationSettings,
 }
 
 /// A setting that could not be used; its message names the setting.
@@ -341,6 +353,10 @@ impl RawSettings {
             media_size_limit,
             trusted_proxies: TrustedProxies::parse(&self.trusted_proxies)?,
             status: StatusSettings::parse(self.status_token, &self.status_interval)?,
+            federation: FederationSettings::parse(
+                &self.federation_allow_private,
+                &self.federation_blocked_domains,
+            )?,
         })
     }
 }

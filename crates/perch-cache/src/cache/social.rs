@@ -62,6 +62,14 @@ impl Cache {
             .await
     }
 
+    /// Drops a cached remote actor (its key no longer verifies: it may
+    /// have a new one).
+    pub async fn forget_remote_actor(&self, actor: &crate::key::ActorHash) -> CacheResult<()> {
+        self.delete(&[Key::RemoteActor(actor.clone())])
+            .await
+            .map(drop)
+    }
+
     /// Drops a user's cached profile.
     pub async fn invalidate_profile(&self, user: UserId) -> CacheResult<()> {
         self.delete(&[Key::Profile(user)]).await.map(drop)

@@ -12,8 +12,10 @@
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+mod remote;
 mod timestamp;
 
+pub use remote::RemoteActor;
 pub use timestamp::Timestamp;
 
 /// Serde for `i64` ids written as JSON strings (and read from strings or,
@@ -368,6 +370,7 @@ mod sealed {
     impl Sealed for super::Session {}
     impl Sealed for super::Profile {}
     impl Sealed for super::TimelinePost {}
+    impl Sealed for super::RemoteActor {}
     impl<E: super::CollectionEntry> Sealed for Vec<E> {}
 }
 
@@ -389,6 +392,8 @@ impl CacheValue for Session {}
 impl CacheValue for Profile {}
 /// `post:{postId}`: one post as the home timeline shows it.
 impl CacheValue for TimelinePost {}
+/// `remote:actor:{hash}`: another server's actor.
+impl CacheValue for RemoteActor {}
 impl<E: CollectionEntry> CacheValue for Vec<E> {
     fn fit(&mut self, max_len: Option<usize>) {
         if let Some(max) = max_len {

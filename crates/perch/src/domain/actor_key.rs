@@ -1,8 +1,8 @@
 //! The server's ActivityPub key: one RSA-2048 key pair, made the first time
 //! an actor is asked for and kept in `server_meta`, so that every Perch
 //! process on the database shows the same public key. Actors publish the
-//! public half (`publicKey.publicKeyPem`); the private half is what signed
-//! deliveries would use.
+//! public half (`publicKey.publicKeyPem`); the private half signs what
+//! Perch sends (`federation/signature.rs`).
 
 use rsa::RsaPrivateKey;
 use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey, EncodePublicKey, LineEnding};
@@ -35,6 +35,17 @@ pub async fn public_pem(state: &AppState) -> DomainResult<String> {
         })
         .await?;
     Ok(pem.clone())
+}
+
+/// The private key, for signing what Perch sends (made and stored on first
+/// use, as the public one).
+pub async fn private_key(state: &AppState) -> DomainResult<RsaPrivateKey> {
+    public_pem(state).await?;
+    let pem = meta::get(&state.db, META_KEY)
+        .await?
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("the actor key is not stored")))?;
+    RsaPrivateKey::from_pkcs8_pem(&pem)
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("the stored actor key: {e}")))
 }
 
 fn generate() -> DomainResult<String> {

@@ -174,6 +174,7 @@ async fn actor(
         "url": format!("{}/@{}", state.base_url, row.username),
         "published": time(&row.created_at),
         "inbox": format!("{id}/inbox"),
+        "endpoints": { "sharedInbox": format!("{}/inbox", state.base_url) },
         "outbox": format!("{id}/outbox"),
         "followers": format!("{id}/followers"),
         "following": format!("{id}/following"),

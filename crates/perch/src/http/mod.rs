@@ -17,6 +17,7 @@ pub mod entities;
 pub mod extract;
 pub mod gzip;
 pub mod health;
+pub mod inbox;
 pub mod instance;
 pub mod media;
 pub mod notifications;
@@ -60,6 +61,7 @@ pub fn router(state: AppState, status: std::sync::Arc<status::StatusRing>) -> Ro
         .merge(oauth::router())
         .merge(authorize::router())
         .merge(discovery::router())
+        .merge(inbox::router())
         .merge(accounts::router())
         .merge(statuses::router())
         .merge(start_up::router())

@@ -9,8 +9,8 @@ use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
 use super::{
-    accounts, authorize, discovery, health, instance, media, notifications, oauth, ops, search,
-    start_up, status, statuses,
+    accounts, authorize, discovery, health, inbox, instance, media, notifications, oauth, ops,
+    search, start_up, status, statuses,
 };
 use crate::state::AppState;
 
@@ -86,6 +86,8 @@ use crate::state::AppState;
         ops::render,
         status::page,
         status::figures,
+        inbox::personal,
+        inbox::shared,
     ),
     modifiers(&BearerAuth)
 )]

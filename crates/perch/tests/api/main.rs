@@ -16,6 +16,7 @@ mod client_library;
 mod costs;
 mod discovery;
 mod home;
+mod inbox;
 mod invalidation;
 mod keep_alive;
 mod lookups;
