@@ -140,6 +140,13 @@ impl Cache {
         self.observe(self.inner.backend.health().await)
     }
 
+    /// [`Cache::health`] for background sampling (the server's `/status`
+    /// ring): not counted in [`Cache::round_trips`], which is what requests
+    /// cost.
+    pub async fn sampled_health(&self) -> CacheResult<HealthReport> {
+        self.inner.backend.health().await
+    }
+
     /// Compares the store's memory bound and eviction policy with the design
     /// (1 GB, `allkeys-lru`) and warns when they differ. With `apply`, sets
     /// the design's values (`CONFIG SET` on Redis); without, changes nothing.

@@ -17,6 +17,7 @@
 //! whose clock is more than [`OVERLAP`] behind.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasher, Hasher, RandomState};
 use std::sync::RwLock;
 use std::time::Duration;
 
@@ -34,45 +35,97 @@ pub const OVERLAP: Duration = Duration::from_secs(60);
 pub const FULL_EVERY: u64 = 900;
 
 /// Revoked token ids and when each stops mattering (expiry plus leeway).
+///
+/// Held compact, since a server may have a million: each id as a 128-bit
+/// keyed hash of it (two SipHash keys drawn at start; a collision would
+/// only refuse one more token, at odds of about 2^-128 per pair) and each
+/// time as Unix seconds, 24 bytes an entry where the id and a `DateTime`
+/// took about ten times that. Expired entries are dropped by the whole
+/// reloads ([`sync`]), not by every refresh: a scan of a million entries
+/// under the write lock every 2 s would stall every request's check.
 #[derive(Debug, Default)]
 pub struct Revocations {
-    map: RwLock<HashMap<String, DateTime<Utc>>>,
+    map: RwLock<HashMap<u128, i64, PassThrough>>,
+    keys: (RandomState, RandomState),
     /// When the last refresh began, if one has completed.
     synced: std::sync::Mutex<Option<DateTime<Utc>>>,
 }
 
+/// The map's hasher: its keys are hashes already, so it takes their low 64
+/// bits as they are.
+#[derive(Debug, Default, Clone, Copy)]
+struct PassThrough;
+
+impl BuildHasher for PassThrough {
+    type Hasher = Low64;
+    fn build_hasher(&self) -> Low64 {
+        Low64(0)
+    }
+}
+
+/// See [`PassThrough`].
+#[derive(Debug, Default)]
+struct Low64(u64);
+
+impl Hasher for Low64 {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `write_u128` is used; fold anything else in.
+        for b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
+        }
+    }
+    fn write_u128(&mut self, n: u128) {
+        self.0 = n as u64;
+    }
+}
+
 impl Revocations {
+    /// The 128-bit name of `jti` in the set.
+    fn name(&self, jti: &str) -> u128 {
+        let (a, b) = &self.keys;
+        (u128::from(a.hash_one(jti)) << 64) | u128::from(b.hash_one(jti))
+    }
+
     /// Whether `jti` is revoked.
     pub fn contains(&self, jti: &str) -> bool {
+        let name = self.name(jti);
         let map = self.map.read().unwrap_or_else(|e| e.into_inner());
-        map.get(jti).is_some_and(|until| *until > Utc::now())
+        map.get(&name)
+            .is_some_and(|until| *until > Utc::now().timestamp())
     }
 
     /// Records a revocation made by this process.
     pub fn insert(&self, jti: String, until: DateTime<Utc>) {
+        let name = self.name(&jti);
         let mut map = self.map.write().unwrap_or_else(|e| e.into_inner());
-        map.insert(jti, until);
+        map.insert(name, until.timestamp());
     }
 
     /// Replaces the set with the database's list of revocations in force,
-    /// keeping local ones the database may not show yet.
+    /// keeping local ones the database may not show yet and dropping the
+    /// expired.
     pub fn replace(&self, active: Vec<tokens::RevokedToken>) {
-        let now = Utc::now();
+        let named: Vec<(u128, i64)> = active
+            .iter()
+            .map(|t| (self.name(&t.token_id), t.expires_at.timestamp()))
+            .collect();
+        let now = Utc::now().timestamp();
         let mut map = self.map.write().unwrap_or_else(|e| e.into_inner());
         map.retain(|_, until| *until > now);
-        for t in active {
-            map.insert(t.token_id, t.expires_at);
-        }
+        map.extend(named);
     }
 
     /// Adds revocations loaded since the last refresh.
     pub fn extend(&self, recent: Vec<tokens::RevokedToken>) {
-        let now = Utc::now();
+        let named: Vec<(u128, i64)> = recent
+            .iter()
+            .map(|t| (self.name(&t.token_id), t.expires_at.timestamp()))
+            .collect();
         let mut map = self.map.write().unwrap_or_else(|e| e.into_inner());
-        map.retain(|_, until| *until > now);
-        for t in recent {
-            map.insert(t.token_id, t.expires_at);
-        }
+        map.extend(named);
     }
 
     /// How many revocations are held.
@@ -150,4 +203,40 @@ pub fn spawn_sync(state: AppState) -> tokio::task::JoinHandle<()> {
             }
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(id: &str, expires_in: i64) -> tokens::RevokedToken {
+        tokens::RevokedToken {
+            token_id: id.into(),
+            account_id: 1,
+            expires_at: Utc::now() + chrono::Duration::seconds(expires_in),
+        }
+    }
+
+    #[test]
+    fn the_set_answers_by_id_and_forgets_the_expired_on_a_whole_reload() {
+        let set = Revocations::default();
+        assert!(!set.contains("a"));
+        set.insert("a".into(), Utc::now() + chrono::Duration::hours(1));
+        set.extend(vec![row("b", 3600), row("gone", -10)]);
+        assert!(set.contains("a") && set.contains("b"));
+        assert!(
+            !set.contains("gone"),
+            "an expired revocation no longer counts"
+        );
+        assert!(!set.contains("c") && !set.contains("A"));
+        assert_eq!(set.len(), 3, "a refresh does not scan for the expired");
+        set.replace(vec![row("c", 3600)]);
+        assert!(set.contains("a") && set.contains("b") && set.contains("c"));
+        assert_eq!(set.len(), 3, "the expired one is dropped by a whole reload");
+        // Two sets name ids differently (keys drawn per set), each
+        // consistently.
+        let other = Revocations::default();
+        assert_ne!(set.name("a"), other.name("a"));
+        assert_eq!(set.name("a"), set.name("a"));
+    }
 }

@@ -95,7 +95,7 @@ impl StatusRing {
     /// Ends the window: takes its requests and the cache's and database's
     /// figures now, and keeps the sample.
     async fn sample(&self, state: &AppState) {
-        let health = state.cache.health().await.ok();
+        let health = state.cache.sampled_health().await.ok();
         let stats = state.cache.stats();
         let counts: Vec<u64> = self
             .buckets
