@@ -165,3 +165,21 @@ pub async fn remove_of_status(db: &Db, status_id: i64) -> Result<Vec<MediaRow>, 
         .await)?;
     Ok(rows)
 }
+
+/// Removes the rows of uploads never attached to a status and made before
+/// `cutoff`, answering them so their files can be removed too. Each row is
+/// answered to one caller only, however many processes sweep at once.
+pub async fn remove_unattached_before(
+    db: &Db,
+    cutoff: DateTime<Utc>,
+) -> Result<Vec<MediaRow>, StoreError> {
+    const SQL: &str = concat!(
+        "DELETE FROM media WHERE status_id IS NULL AND created_at < $1 RETURNING ",
+        columns!()
+    );
+    let rows = on_pool!(db, |pool| sqlx::query_as::<_, MediaRow>(SQL)
+        .bind(cutoff)
+        .fetch_all(pool)
+        .await)?;
+    Ok(rows)
+}

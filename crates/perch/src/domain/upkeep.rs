@@ -1,7 +1,8 @@
 //! Background upkeep of the cache: replaying edits that failed while it was
 //! unreachable, as soon as it answers again (so other processes' reads do
 //! not wait for this one's next read to replay them), and reloading the
-//! public timeline, the hottest key, before it expires.
+//! public timeline, the hottest key, before it expires; and removing
+//! uploads nobody attached to a status within a day.
 
 use std::time::Duration;
 
@@ -12,6 +13,9 @@ pub const REPLAY_EVERY: Duration = Duration::from_millis(250);
 
 /// Ticks between two looks at the public timeline's time to live (30 s).
 const REFRESH_CHECK_TICKS: u64 = 120;
+
+/// Ticks between two sweeps of uploads never attached (10 minutes).
+const SWEEP_TICKS: u64 = 2400;
 
 /// Runs until the runtime shuts down.
 pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
@@ -25,6 +29,9 @@ pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
             if state.cache.pending_len() > 0 {
                 // A failure just means the cache is still out: try again.
                 let _ = state.cache.flush_pending().await;
+            }
+            if ticks.is_multiple_of(SWEEP_TICKS) {
+                super::media::sweep(&state, super::media::UNATTACHED_FOR).await;
             }
             if ticks.is_multiple_of(REFRESH_CHECK_TICKS)
                 && let Err(e) = super::timelines::refresh_if_expiring(&state).await

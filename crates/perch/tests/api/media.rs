@@ -367,9 +367,50 @@ async fn avatars_and_headers_are_uploaded(app: &ApiApp) {
     );
 }
 
+/// Uploads never attached to a status are removed, row and files, once
+/// they are older than the sweep's age; attached ones and younger ones stay.
+async fn uploads_never_attached_are_swept(app: &ApiApp) {
+    let alice = app.user("alice").await;
+    let file = jpeg_with_exif(64, 48);
+    let upload_one = |label: &'static str| {
+        let (alice, file) = (&alice, &file);
+        async move { upload(app, alice, file, label).await.expect(200).body }
+    };
+    let kept = upload_one("posted").await;
+    let abandoned = upload_one("abandoned").await;
+    let kept_id = kept["id"].as_str().expect("an id").to_string();
+    app.post_json(
+        "/api/v1/statuses",
+        alice.t(),
+        &serde_json::json!({"status": "with a picture", "media_ids": [kept_id]}),
+    )
+    .await
+    .expect(200);
+    let state = &app.app.state;
+    // Younger than a day: nothing goes.
+    let day = perch::domain::media::UNATTACHED_FOR;
+    assert_eq!(perch::domain::media::sweep(state, day).await, 0);
+    // Older than no time at all: the abandoned one goes, the posted stays.
+    assert_eq!(
+        perch::domain::media::sweep(state, std::time::Duration::ZERO).await,
+        1
+    );
+    let gone = abandoned["id"].as_str().expect("an id");
+    app.get(&format!("/api/v1/media/{gone}"), alice.t())
+        .await
+        .expect(404);
+    for field in ["url", "preview_url"] {
+        let (status, ..) = fetch(app, abandoned[field].as_str().expect("a URL")).await;
+        assert_eq!(status, 404, "{field} of the swept upload");
+        let (status, ..) = fetch(app, kept[field].as_str().expect("a URL")).await;
+        assert_eq!(status, 200, "{field} of the posted upload");
+    }
+}
+
 on_both_stacks!(
     an_upload_is_cleaned_previewed_served_and_attached,
     every_format_is_taken_and_gifs_keep_their_frames,
     avatars_and_headers_are_uploaded,
+    uploads_never_attached_are_swept,
 );
 on_both_stacks_with!(own_media_dir => bad_files_are_refused_and_leave_nothing);

@@ -241,6 +241,32 @@ pub async fn deleted(state: &AppState, status_id: i64) {
     }
 }
 
+/// How long an upload may wait to be attached to a status before it is
+/// removed (Mastodon's day).
+pub const UNATTACHED_FOR: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
+/// Removes the uploads never attached to a status that were made more than
+/// `older_than` ago, rows then files; answers how many. Run by the upkeep
+/// (`domain/upkeep.rs`) with [`UNATTACHED_FOR`].
+pub async fn sweep(state: &AppState, older_than: std::time::Duration) -> usize {
+    let cutoff = now_ms() - chrono::Duration::from_std(older_than).unwrap_or_default();
+    match media::remove_unattached_before(&state.db, cutoff).await {
+        Ok(rows) => {
+            for row in &rows {
+                forget(state, &[&row.file_name, &row.preview_name]).await;
+            }
+            if !rows.is_empty() {
+                tracing::info!(uploads = rows.len(), "removed uploads never attached");
+            }
+            rows.len()
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot remove uploads never attached");
+            0
+        }
+    }
+}
+
 /// Uploaded avatar and header files for `update_credentials`.
 #[derive(Debug, Default)]
 pub struct ProfileImages {
