@@ -178,13 +178,7 @@ async fn unread_count(
     User(caller): User,
     Query(q): Query<CountQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let limit = match q.limit.as_deref().map(str::trim) {
-        None | Some("") => 100,
-        Some(v) => v
-            .parse::<i64>()
-            .map_err(|_| ApiError::BadRequest("limit must be a number".into()))?
-            .clamp(1, 1000),
-    };
+    let limit = super::validate::query_number("limit", q.limit.as_deref(), 100, 1, 1000)?;
     let count = notifications::unread_count(&state, &caller, limit).await?;
     Ok(Json(json!({ "count": count })))
 }

@@ -39,17 +39,12 @@ impl PageQuery {
     /// The page asked for; `limit` defaults to `default` and is clamped to
     /// `1..=max`, as Mastodon does.
     pub fn page(&self, default: i64, max: i64) -> Result<Page, ApiError> {
-        let limit = match self.limit.as_deref().map(str::trim) {
-            None | Some("") => default,
-            Some(v) => v
-                .parse::<i64>()
-                .map_err(|_| ApiError::BadRequest("limit must be a number".into()))?,
-        };
+        let limit = super::validate::query_number("limit", self.limit.as_deref(), default, 1, max)?;
         Ok(Page {
             max_id: id("max_id", &self.max_id)?,
             since_id: id("since_id", &self.since_id)?,
             min_id: id("min_id", &self.min_id)?,
-            limit: limit.clamp(1, max),
+            limit,
         })
     }
 }

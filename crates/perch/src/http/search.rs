@@ -46,22 +46,6 @@ struct SearchParams {
     offset: Option<String>,
 }
 
-fn number(
-    name: &str,
-    value: Option<&str>,
-    default: i64,
-    min: i64,
-    max: i64,
-) -> Result<i64, ApiError> {
-    match value.map(str::trim) {
-        None | Some("") => Ok(default),
-        Some(v) => v
-            .parse::<i64>()
-            .map(|n| n.clamp(min, max))
-            .map_err(|_| ApiError::BadRequest(format!("{name} must be a number"))),
-    }
-}
-
 impl SearchParams {
     fn query(&self) -> Result<SearchQuery<'_>, ApiError> {
         let q = self.q.as_deref().map(str::trim).unwrap_or("");
@@ -73,8 +57,8 @@ impl SearchParams {
         }
         Ok(SearchQuery {
             q,
-            limit: number("limit", self.limit.as_deref(), 20, 1, 40)?,
-            offset: number("offset", self.offset.as_deref(), 0, 0, 10_000)?,
+            limit: super::validate::query_number("limit", self.limit.as_deref(), 20, 1, 40)?,
+            offset: super::validate::query_number("offset", self.offset.as_deref(), 0, 0, 10_000)?,
             following: matches!(self.following.as_deref(), Some("true" | "1")),
         })
     }

@@ -142,6 +142,25 @@ pub fn scopes(value: &str) -> Result<String, ApiError> {
     }
 }
 
+/// A number from a query parameter: `default` when absent or empty,
+/// clamped to `min..=max` as Mastodon clamps `limit`, and a 400 naming
+/// `name` when it is not a number.
+pub fn query_number(
+    name: &str,
+    value: Option<&str>,
+    default: i64,
+    min: i64,
+    max: i64,
+) -> Result<i64, ApiError> {
+    match value.map(str::trim) {
+        None | Some("") => Ok(default),
+        Some(v) => v
+            .parse::<i64>()
+            .map(|n| n.clamp(min, max))
+            .map_err(|_| ApiError::BadRequest(format!("{name} must be a number"))),
+    }
+}
+
 /// A numeric id from a path; anything else is a 404 (no such record).
 pub fn path_id(value: &str) -> Result<i64, ApiError> {
     value
