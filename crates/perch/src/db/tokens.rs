@@ -56,6 +56,26 @@ pub async fn active(db: &Db, now: DateTime<Utc>) -> Result<Vec<RevokedToken>, St
     Ok(rows)
 }
 
+/// Up to `limit` revocations in force at `now` whose ids sort after
+/// `after`, in id order: the whole set read a page at a time (a million
+/// rows read at once held them all in memory at the same moment).
+pub async fn active_page(
+    db: &Db,
+    now: DateTime<Utc>,
+    after: &str,
+    limit: i64,
+) -> Result<Vec<RevokedToken>, StoreError> {
+    const SQL: &str = "SELECT token_id, account_id, expires_at FROM revoked_tokens \
+         WHERE expires_at > $1 AND token_id > $2 ORDER BY token_id LIMIT $3";
+    let rows = on_pool!(db, |pool| sqlx::query_as::<_, RevokedToken>(SQL)
+        .bind(now)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(pool)
+        .await)?;
+    Ok(rows)
+}
+
 /// The revocations made at or after `since` that are still in force at
 /// `now` (what a process's mirror has not seen yet).
 pub async fn revoked_since(

@@ -33,6 +33,8 @@ pub const SYNC_EVERY: Duration = Duration::from_secs(2);
 pub const OVERLAP: Duration = Duration::from_secs(60);
 /// A whole reload every this many refreshes (about half an hour).
 pub const FULL_EVERY: u64 = 900;
+/// Rows a whole reload reads at a time.
+const SYNC_PAGE: i64 = 10_000;
 
 /// Revoked token ids and when each stops mattering (expiry plus leeway).
 ///
@@ -108,10 +110,18 @@ impl Revocations {
     /// keeping local ones the database may not show yet and dropping the
     /// expired.
     pub fn replace(&self, active: Vec<tokens::RevokedToken>) {
-        let named: Vec<(u128, i64)> = active
-            .iter()
+        self.replace_named(self.named(&active));
+    }
+
+    /// The set's entries for `rows`.
+    fn named(&self, rows: &[tokens::RevokedToken]) -> Vec<(u128, i64)> {
+        rows.iter()
             .map(|t| (self.name(&t.token_id), t.expires_at.timestamp()))
-            .collect();
+            .collect()
+    }
+
+    /// [`Revocations::replace`] with entries already named.
+    fn replace_named(&self, named: Vec<(u128, i64)>) {
         let now = Utc::now().timestamp();
         let mut map = self.map.write().unwrap_or_else(|e| e.into_inner());
         map.retain(|_, until| *until > now);
@@ -143,9 +153,18 @@ impl Revocations {
 /// [`FULL_EVERY`] refreshes); answers how many rows it read.
 pub async fn sync(state: &AppState) -> Result<usize, db::StoreError> {
     let began = db::now_ms();
-    let active = tokens::active(&state.db, began).await?;
-    let n = active.len();
-    state.revocations.replace(active);
+    let mut named = Vec::new();
+    let mut after = String::new();
+    loop {
+        let page = tokens::active_page(&state.db, began, &after, SYNC_PAGE).await?;
+        named.extend(state.revocations.named(&page));
+        match page.last() {
+            Some(last) if page.len() as i64 == SYNC_PAGE => after.clone_from(&last.token_id),
+            _ => break,
+        }
+    }
+    let n = named.len();
+    state.revocations.replace_named(named);
     *state
         .revocations
         .synced

@@ -62,6 +62,30 @@ async fn revocations_are_durable_until_expiry(t: &TestDb) {
     assert_eq!(tokens::purge_expired(&t.db, now_ms()).await.unwrap(), 1);
     assert!(!tokens::is_revoked(&t.db, "jti-dead").await.unwrap());
     assert!(tokens::is_revoked(&t.db, "jti-live").await.unwrap());
+    // Read a page at a time, in id order, the expired left out.
+    for id in ["jti-a", "jti-c", "jti-b", "jti-d"] {
+        let row = RevokedToken {
+            token_id: id.into(),
+            account_id: 2,
+            expires_at: in_secs(3600),
+        };
+        tokens::revoke(&t.db, &row, now_ms()).await.unwrap();
+    }
+    tokens::revoke(&t.db, &dead, now_ms()).await.unwrap();
+    let mut seen = Vec::new();
+    let mut after = String::new();
+    loop {
+        let page = tokens::active_page(&t.db, now_ms(), &after, 2)
+            .await
+            .unwrap();
+        assert!(page.len() <= 2);
+        seen.extend(page.iter().map(|r| r.token_id.clone()));
+        match page.last() {
+            Some(last) if page.len() == 2 => after.clone_from(&last.token_id),
+            _ => break,
+        }
+    }
+    assert_eq!(seen, ["jti-a", "jti-b", "jti-c", "jti-d", "jti-live"]);
 }
 
 async fn meta_keeps_the_first_value(t: &TestDb) {
