@@ -35,6 +35,7 @@ fn profile() -> Profile {
         created_at: Some(Timestamp::from(Utc::now())),
         header_image_url: String::new(),
         last_status_at: None,
+        actor_id: None,
     }
 }
 

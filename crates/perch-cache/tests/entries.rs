@@ -52,6 +52,7 @@ fn profile_carries_the_activitypub_fields() {
         created_at: Some(at(7, 0)),
         header_image_url: String::new(),
         last_status_at: None,
+        actor_id: None,
     };
     let value = serde_json::to_value(&profile).unwrap();
     assert_eq!(value["userId"], "42");

@@ -88,6 +88,7 @@ async fn state(redis: Option<String>) -> (AppState, i64, Vec<Post>) {
                 visibility: "public".into(),
                 language: Some("en".into()),
                 created_at: at,
+                uri: None,
             },
         )
         .await

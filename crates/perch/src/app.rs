@@ -111,6 +111,7 @@ impl Application {
         let sync = crate::domain::revocations::spawn_sync(self.state.clone());
         let upkeep = crate::domain::upkeep::spawn(self.state.clone());
         let fanout = crate::domain::home_fanout::spawn(self.state.clone());
+        let deliveries = crate::federation::deliver::spawn(self.state.clone());
         let status = http::status::StatusRing::new();
         let sampler = http::status::spawn(self.state.clone(), &status);
         let router = http::router(self.state, status);
@@ -131,6 +132,7 @@ impl Application {
         sync.abort();
         upkeep.abort();
         fanout.abort();
+        deliveries.abort();
         sampler.abort();
         db.close().await;
         tracing::info!("perch stopped");

@@ -128,6 +128,11 @@ pub struct Profile {
     /// When the user last posted, if ever (Perch's addition).
     #[serde(default)]
     pub last_status_at: Option<Timestamp>,
+    /// A remote account's ActivityPub id; absent for a local account, whose
+    /// `username` is then a local name (a remote one's is `name@domain`).
+    /// Perch's addition (federation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor_id: Option<String>,
 }
 
 /// One element of `posts:user:{userId}`.

@@ -21,4 +21,16 @@ pub struct RemoteActor {
     pub key_id: String,
     /// Its public key, PEM.
     pub public_key_pem: String,
+    /// `name`: the name it shows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// `summary`: its biography, as HTML.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+    /// `icon.url`: its avatar.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub avatar: Option<String>,
+    /// `image.url`: its header.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub header: Option<String>,
 }

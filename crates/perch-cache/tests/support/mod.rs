@@ -213,6 +213,7 @@ pub fn profile(id: i64) -> Profile {
         created_at: Some(at(0)),
         header_image_url: String::new(),
         last_status_at: None,
+        actor_id: None,
     }
 }
 

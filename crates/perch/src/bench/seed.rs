@@ -182,6 +182,7 @@ pub async fn seed_storage(
                 visibility: "public".into(),
                 language: Some("en".into()),
                 created_at,
+                uri: None,
             }
         })
         .collect();

@@ -1,11 +1,18 @@
 //! Federation settings: whether remote fetches may reach private
 //! addresses, and which domains are blocked.
 
+use std::time::Duration;
+
 use super::ConfigError;
 use crate::federation::address::DomainBlocks;
 
+/// The unit of the delivery queue's waits between tries (see
+/// `federation::deliver::BACKOFF`): 30 s, which makes the last try more
+/// than a day after the first.
+pub const RETRY_UNIT: Duration = Duration::from_secs(30);
+
 /// How Perch talks to other servers.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct FederationSettings {
     /// Whether remote fetches may reach private, loopback and link-local
     /// addresses (tests, private networks); off by default.
@@ -13,6 +20,19 @@ pub struct FederationSettings {
     /// Domains (and their subdomains) nothing is fetched from or taken
     /// from.
     pub blocked: DomainBlocks,
+    /// The unit of the waits between delivery tries ([`RETRY_UNIT`]; tests
+    /// shorten it, there is no flag).
+    pub retry_unit: Duration,
+}
+
+impl Default for FederationSettings {
+    fn default() -> FederationSettings {
+        FederationSettings {
+            allow_private: false,
+            blocked: DomainBlocks::default(),
+            retry_unit: RETRY_UNIT,
+        }
+    }
 }
 
 impl FederationSettings {
@@ -38,6 +58,7 @@ impl FederationSettings {
         Ok(FederationSettings {
             allow_private,
             blocked,
+            retry_unit: RETRY_UNIT,
         })
     }
 }

@@ -35,6 +35,21 @@ pub struct AccountRow {
     pub created_at: DateTime<Utc>,
     /// Last profile change.
     pub updated_at: DateTime<Utc>,
+    /// The server a remote account lives on; `None` for a local one.
+    pub domain: Option<String>,
+    /// A remote account's ActivityPub id.
+    pub actor_uri: Option<String>,
+    /// A remote account's inbox.
+    pub inbox_url: Option<String>,
+    /// A remote account's server's shared inbox, if it offers one.
+    pub shared_inbox_url: Option<String>,
+}
+
+impl AccountRow {
+    /// Whether the account lives on another server.
+    pub fn is_remote(&self) -> bool {
+        self.domain.is_some()
+    }
 }
 
 /// What sign-up stores.
@@ -69,7 +84,8 @@ pub struct ProfileUpdate {
 macro_rules! account_columns {
     () => {
         "id, username, email, password_hash, display_name, note, avatar_url, header_url, \
-         followers_count, following_count, statuses_count, last_status_at, created_at, updated_at"
+         followers_count, following_count, statuses_count, last_status_at, created_at, updated_at, \
+         domain, actor_uri, inbox_url, shared_inbox_url"
     };
 }
 const SELECT: &str = concat!("SELECT ", account_columns!(), " FROM accounts");
@@ -106,7 +122,8 @@ pub async fn by_id(db: &Db, id: i64) -> Result<Option<AccountRow>, StoreError> {
     Ok(row)
 }
 
-/// The account with this username, ignoring case.
+/// The account with this username, ignoring case (a remote account's
+/// username is its acct, `name@domain`).
 pub async fn by_username(db: &Db, username: &str) -> Result<Option<AccountRow>, StoreError> {
     const SQL: &str = concat!(
         "SELECT ",
@@ -125,7 +142,7 @@ pub async fn by_login(db: &Db, login: &str) -> Result<Option<AccountRow>, StoreE
     const SQL: &str = concat!(
         "SELECT ",
         account_columns!(),
-        " FROM accounts WHERE lower(username) = lower($1) OR lower(email) = lower($1)"
+        " FROM accounts WHERE domain IS NULL AND (lower(username) = lower($1) OR lower(email) = lower($1))"
     );
     let row = on_pool!(db, |pool| sqlx::query_as::<_, AccountRow>(SQL)
         .bind(login)
@@ -186,10 +203,10 @@ pub async fn update_profile(
     Ok(row)
 }
 
-/// How many accounts exist (for NodeInfo and the instance page).
+/// How many local accounts exist (for NodeInfo and the instance page).
 pub async fn count(db: &Db) -> Result<i64, StoreError> {
     let n: i64 = on_pool!(db, |pool| sqlx::query_scalar(
-        "SELECT COUNT(*) FROM accounts"
+        "SELECT COUNT(*) FROM accounts WHERE domain IS NULL"
     )
     .fetch_one(pool)
     .await)?;

@@ -27,7 +27,7 @@ pub enum Favourited {
     /// The account had liked it already; nothing changed.
     Already,
     /// A new like, and the status as it now is (its count included).
-    New(StatusRow),
+    New(Box<StatusRow>),
 }
 
 /// Likes a status, raising its count with it: on PostgreSQL in one
@@ -76,7 +76,7 @@ pub async fn favourite(
             .fetch_optional(pool)
             .await
         {
-            Ok(row) => Ok(row.map_or(Favourited::Already, Favourited::New)),
+            Ok(row) => Ok(row.map_or(Favourited::Already, |r| Favourited::New(Box::new(r)))),
             Err(sqlx::Error::Database(e)) if e.is_foreign_key_violation() => {
                 Ok(Favourited::NoStatus)
             }
@@ -110,7 +110,7 @@ pub async fn favourite(
                 .bind(status_id)
                 .fetch_one(&mut *tx)
                 .await?;
-            Favourited::New(row)
+            Favourited::New(Box::new(row))
         } else {
             Favourited::Already
         }

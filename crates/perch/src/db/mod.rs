@@ -16,13 +16,15 @@
 //!
 //! One module per aggregate: [`accounts`], [`statuses`], [`follows`],
 //! [`favourites`], [`apps`], [`tokens`], [`meta`], [`feeds`] (what home
-//! feeds are built and fanned out from), [`notifications`] and [`markers`]. Counters shown by the API
+//! feeds are built and fanned out from), [`notifications`], [`markers`], and federation's [`remote`]
+//! accounts and statuses and [`deliveries`] queue. Counters shown by the API
 //! (followers, following, statuses, favourites) are changed in the same
 //! transaction as the row that changes them, so they are always exact.
 
 pub mod accounts;
 pub mod apps;
 pub mod codes;
+pub mod deliveries;
 mod error;
 pub mod favourites;
 pub mod feeds;
@@ -31,6 +33,7 @@ pub mod markers;
 pub mod media;
 pub mod meta;
 pub mod notifications;
+pub mod remote;
 pub mod search;
 pub mod statuses;
 pub mod tokens;

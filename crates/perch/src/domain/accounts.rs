@@ -161,16 +161,19 @@ pub async fn many(
     Ok(found)
 }
 
-/// The account with this user name (`name` or `name@our.domain`).
+/// The account with this user name (`name` or `name@our.domain`), or the
+/// remote account with this acct (`name@their.domain`) once known here.
 pub async fn lookup(
     state: &AppState,
     caller: Option<&Caller>,
     acct: &str,
 ) -> DomainResult<Arc<Profile>> {
-    let name = match acct.trim_start_matches('@').split_once('@') {
+    let acct = acct.trim_start_matches('@');
+    let name = match acct.split_once('@') {
         Some((name, domain)) if domain.eq_ignore_ascii_case(&state.settings.domain) => name,
-        Some(_) => return Err(ApiError::NotFound),
-        None => acct.trim_start_matches('@'),
+        // A remote account's username is its acct.
+        Some(_) => acct,
+        None => acct,
     };
     let row = accounts::by_username(&state.db, name)
         .await?

@@ -25,6 +25,31 @@ pub struct Caller {
     pub claims: Claims,
 }
 
+impl Caller {
+    /// An account acting without a token: a remote account whose server
+    /// delivered a signed activity (federation acts through the same
+    /// domain calls as the API). Its token id names no token Perch issued,
+    /// so no revocation ever holds it.
+    pub fn internal(account_id: i64) -> Caller {
+        Caller {
+            account_id,
+            claims: Claims {
+                sub: account_id.to_string(),
+                jti: "federation".into(),
+                iat: 0,
+                exp: i64::MAX,
+                scope: "read write".into(),
+            },
+        }
+    }
+
+    /// Whether this is [`Caller::internal`]: what federation does for a
+    /// remote account is not sent back out.
+    pub fn is_internal(&self) -> bool {
+        self.claims.jti == "federation"
+    }
+}
+
 /// A token as the OAuth endpoints answer it.
 #[derive(Debug, Clone)]
 pub struct Grant {

@@ -25,7 +25,10 @@ pub fn default_header(base_url: &str) -> String {
 
 /// The seed's profile object for an account.
 pub fn profile(row: &AccountRow, base_url: &str) -> Profile {
-    let actor = format!("{base_url}/users/{}", row.username);
+    let actor = match &row.actor_uri {
+        Some(remote) => remote.clone(),
+        None => format!("{base_url}/users/{}", row.username),
+    };
     Profile {
         user_id: row.id,
         username: row.username.clone(),
@@ -39,7 +42,10 @@ pub fn profile(row: &AccountRow, base_url: &str) -> Profile {
         following_count: count(row.following_count),
         posts_count: count(row.statuses_count),
         actor_type: ActorType::Person,
-        inbox_url: format!("{actor}/inbox"),
+        inbox_url: row
+            .inbox_url
+            .clone()
+            .unwrap_or_else(|| format!("{actor}/inbox")),
         outbox_url: format!("{actor}/outbox"),
         created_at: Some(row.created_at.into()),
         header_image_url: row
@@ -47,6 +53,7 @@ pub fn profile(row: &AccountRow, base_url: &str) -> Profile {
             .clone()
             .unwrap_or_else(|| default_header(base_url)),
         last_status_at: row.last_status_at.map(Timestamp::from),
+        actor_id: row.actor_uri.clone(),
     }
 }
 

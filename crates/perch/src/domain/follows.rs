@@ -12,6 +12,7 @@ use super::{DomainResult, Paged, accounts, convert, tolerate};
 use crate::db::follows::FollowChange;
 use crate::db::{self, Page, follows, now_ms};
 use crate::error::ApiError;
+use crate::federation::outbound;
 use crate::state::AppState;
 
 /// How the caller and another account relate.
@@ -90,6 +91,13 @@ pub async fn follow(
     };
     if on {
         state.recent_follows.followed(caller.account_id, target);
+    }
+    // A remote account hears of it from its server's inbox.
+    if followee.is_remote()
+        && !caller.is_internal()
+        && let Err(e) = outbound::followed(state, follower.id, followee.id, on).await
+    {
+        tracing::warn!(error = %e, "cannot queue a follow's delivery");
     }
     // The followee's notification came or went with the follow.
     super::notifications::changed(state, &[target]).await;

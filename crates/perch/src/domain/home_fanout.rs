@@ -14,6 +14,9 @@
 //!   feed (or its merge mark); an unfollow removes them and refuses late
 //!   fan-out of them.
 //!
+//! - Remote followers get the post (or its delete) through the delivery
+//!   queue, which the same job fills (`federation/outbound.rs`).
+//!
 //! A job whose cache call fails is put back and retried; the feeds the call
 //! could not edit are dropped once the cache answers (the cache's pending
 //! edits), so a feed is rebuilt rather than read without a post. A job is
@@ -27,6 +30,7 @@ use perch_cache::{FeedItem, FeedOp, FeedReply, Key, UserId};
 use super::tolerate;
 use crate::db::feeds::{self, FeedJob, JobKind};
 use crate::db::{now_ms, statuses};
+use crate::federation::outbound;
 use crate::state::AppState;
 
 /// Followers read and pushed per batch.
@@ -125,6 +129,14 @@ async fn fan_out(state: &AppState, job: FeedJob) -> Result<u64, JobError> {
         post: job.subject,
         author: job.author,
     }];
+    // Remote followers are reached through the delivery queue, filled
+    // here, from the job the post's transaction wrote, so a crash loses
+    // no delivery; a job run twice queues each delivery once while queued.
+    match job.kind {
+        JobKind::Post => outbound::posted(state, job.subject, job.author).await?,
+        JobKind::Delete => outbound::deleted(state, job.subject, job.author).await?,
+        JobKind::Merge => {}
+    }
     let op = match job.kind {
         JobKind::Post => {
             // Deleted since (its delete job removed it): nothing to push.

@@ -176,6 +176,7 @@ mod tests {
                     favourites_count: 0,
                     created_at: chrono::Utc::now(),
                     media: "[]".into(),
+                    uri: None,
                 }))
             })
             .collect();

@@ -13,6 +13,7 @@ use super::{DomainResult, Paged, accounts, tolerate};
 use crate::db::favourites::Favourited;
 use crate::db::{Page, favourites, now_ms, statuses};
 use crate::error::ApiError;
+use crate::federation::outbound;
 use crate::state::AppState;
 
 /// How many likes a cached likes list holds at most; a shorter list is
@@ -31,12 +32,13 @@ pub async fn favourite(
     let me = UserId(caller.account_id);
     // Each branch answers the status as last read after the change, and its
     // author; the cache steps of a change run at once (different keys).
-    let (row, author) = if on {
+    let (row, author, changed) = if on {
         let now = now_ms();
         let like_id = state.next_id(now);
         match favourites::favourite(&state.db, like_id, caller.account_id, id, now).await? {
             Favourited::NoStatus => return Err(ApiError::NotFound),
             Favourited::New(row) => {
+                let row = *row;
                 let post = Post::from_row(&row);
                 let entry = convert::like_entry(&post, like_id, now.into());
                 let (pushed, latest, author) = tokio::join!(
@@ -48,7 +50,7 @@ pub async fn favourite(
                 if row.account_id != caller.account_id {
                     super::notifications::changed(state, &[row.account_id]).await;
                 }
-                (with_count(row, latest), author?)
+                (with_count(row, latest), author?, true)
             }
             Favourited::Already => unchanged(state, id).await?,
         }
@@ -63,10 +65,18 @@ pub async fn favourite(
         if row.account_id != caller.account_id {
             super::notifications::changed(state, &[row.account_id]).await;
         }
-        (with_count(row, latest), author?)
+        (with_count(row, latest), author?, true)
     } else {
         unchanged(state, id).await?
     };
+    // A remote status's author hears of it from its server's inbox.
+    if changed
+        && row.uri.is_some()
+        && !caller.is_internal()
+        && let Err(e) = outbound::liked(state, caller.account_id, id, on).await
+    {
+        tracing::warn!(error = %e, "cannot queue a favourite's delivery");
+    }
     // The caller's like is now as asked, whatever it was before.
     Ok(StatusView {
         post: std::sync::Arc::new(Post::from_row(&row)),
@@ -87,12 +97,12 @@ fn with_count(row: statuses::StatusRow, latest: Option<i64>) -> statuses::Status
 async fn unchanged(
     state: &AppState,
     id: i64,
-) -> DomainResult<(statuses::StatusRow, std::sync::Arc<Profile>)> {
+) -> DomainResult<(statuses::StatusRow, std::sync::Arc<Profile>, bool)> {
     let row = statuses::by_id(&state.db, id)
         .await?
         .ok_or(ApiError::NotFound)?;
     let author = accounts::get(state, None, row.account_id).await?;
-    Ok((row, author))
+    Ok((row, author, false))
 }
 
 /// Sets the post's `likesCount` in every cached list holding it to the

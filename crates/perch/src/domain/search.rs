@@ -1,7 +1,8 @@
 //! Search: accounts by name (SQL, then their cached profiles) and a
 //! status by its id or URL, as `GET /api/v2/search` and
-//! `/api/v1/accounts/search` answer. Remote accounts and full-text status
-//! search wait for federation.
+//! `/api/v1/accounts/search` answer; with `resolve`, a remote acct not
+//! known yet is looked up on its server first. Full-text status search is
+//! not there.
 
 use std::sync::Arc;
 
@@ -25,16 +26,19 @@ pub struct SearchQuery<'a> {
     pub offset: i64,
     /// Only accounts the caller follows.
     pub following: bool,
+    /// Look a remote acct up on its server if it is not known here
+    /// (`resolve=true`; signed-in callers only).
+    pub resolve: bool,
 }
 
-/// The user name a query names on this server: `name`, `@name` or
-/// `name@our.domain`; `None` for another domain's account.
+/// The user name a query names: `name`, `@name` or `name@our.domain` for
+/// a local one, `name@their.domain` (a remote account's username is its
+/// acct).
 fn local_name<'a>(state: &AppState, q: &'a str) -> Option<&'a str> {
     let q = q.trim_start_matches('@');
     match q.split_once('@') {
         Some((name, domain)) if domain.eq_ignore_ascii_case(&state.settings.domain) => Some(name),
-        Some(_) => None,
-        None => Some(q),
+        _ => Some(q),
     }
 }
 
@@ -55,6 +59,12 @@ pub async fn accounts(
         (true, None) => return Err(ApiError::Unauthorized),
         (false, _) => None,
     };
+    if query.resolve && caller.is_some() && query.offset == 0 {
+        match crate::federation::resolve::account(state, query.q).await {
+            Ok(_) | Err(crate::federation::resolve::ResolveError::NotAnAcct) => {}
+            Err(e) => tracing::info!(acct = query.q, error = %e, "cannot resolve a remote acct"),
+        }
+    }
     let ids =
         db::search::accounts(&state.db, name, following_of, query.limit, query.offset).await?;
     let profiles = accounts::many(state, &ids, true, Default::default()).await?;

@@ -32,7 +32,7 @@ pub enum Refused {
 }
 
 /// The name of the actor `id` in the cache.
-fn hash(id: &str) -> ActorHash {
+pub fn hash(id: &str) -> ActorHash {
     ActorHash::of_digest(Sha256::digest(id.as_bytes()).into())
 }
 
@@ -60,7 +60,21 @@ pub fn parse_actor(doc: &Value, id: &str) -> Result<RemoteActor, Refused> {
         shared_inbox: text(&doc["endpoints"]["sharedInbox"]),
         key_id: text(&key["id"]).ok_or_else(|| bad("no key id"))?,
         public_key_pem: text(&key["publicKeyPem"]).ok_or_else(|| bad("no key"))?,
+        name: text(&doc["name"]),
+        summary: text(&doc["summary"]),
+        avatar: image_url(&doc["icon"]),
+        header: image_url(&doc["image"]),
     })
+}
+
+/// The URL of an actor's `icon` or `image`: an Image object (or a list of
+/// them, first taken) or a bare URL.
+fn image_url(v: &Value) -> Option<String> {
+    let v = v.as_array().and_then(|a| a.first()).unwrap_or(v);
+    v.as_str()
+        .or_else(|| v["url"].as_str())
+        .filter(|u| u.starts_with("http://") || u.starts_with("https://"))
+        .map(str::to_owned)
 }
 
 /// The actor `id`, from the cache or its server.

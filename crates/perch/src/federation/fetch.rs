@@ -46,8 +46,12 @@ pub enum FetchError {
     Document(String),
 }
 
-/// Fetches `url` as ActivityPub JSON.
-pub async fn fetch_json(settings: &FederationSettings, url: &str) -> Result<Value, FetchError> {
+/// A client that reaches `url`'s host at an address checked under the
+/// rules above (and only there), with the URL parsed.
+pub async fn client_for(
+    settings: &FederationSettings,
+    url: &str,
+) -> Result<(reqwest::Client, reqwest::Url), FetchError> {
     let parsed = reqwest::Url::parse(url).map_err(|_| FetchError::Url(url.to_owned()))?;
     let host = parsed
         .host_str()
@@ -93,12 +97,33 @@ pub async fn fetch_json(settings: &FederationSettings, url: &str) -> Result<Valu
         .user_agent(concat!("Perch/", env!("CARGO_PKG_VERSION")))
         .build()
         .map_err(|e| failed(e.to_string()))?;
+    Ok((client, parsed))
+}
+
+/// Fetches `url` as ActivityPub JSON.
+pub async fn fetch_json(settings: &FederationSettings, url: &str) -> Result<Value, FetchError> {
+    fetch_typed(
+        settings,
+        url,
+        "application/activity+json, application/ld+json",
+    )
+    .await
+}
+
+/// Fetches `url` as JSON, asking for `accept` (WebFinger answers JRD).
+pub async fn fetch_typed(
+    settings: &FederationSettings,
+    url: &str,
+    accept: &str,
+) -> Result<Value, FetchError> {
+    let (client, parsed) = client_for(settings, url).await?;
+    let failed = |why: String| FetchError::Failed {
+        url: url.to_owned(),
+        why,
+    };
     let response = client
         .get(parsed)
-        .header(
-            reqwest::header::ACCEPT,
-            "application/activity+json, application/ld+json",
-        )
+        .header(reqwest::header::ACCEPT, accept)
         .send()
         .await
         .map_err(|e| failed(e.to_string()))?;

@@ -13,7 +13,13 @@
 //! Not yet: acting on the activities the inbox takes, remote accounts in
 //! the API, outbound follows and the delivery queue (issue 23).
 
+pub mod activity;
 pub mod actors;
 pub mod address;
+pub mod deliver;
 pub mod fetch;
+pub mod inbox;
+pub mod outbound;
+pub mod resolve;
 pub mod signature;
+pub mod text;

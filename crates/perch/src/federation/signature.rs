@@ -21,7 +21,7 @@ use std::time::{Duration, SystemTime};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use rsa::pkcs1v15::{Signature as RsaSignature, SigningKey, VerifyingKey};
-use rsa::signature::{SignatureEncoding, Signer, Verifier};
+use rsa::signature::{RandomizedSigner, SignatureEncoding, Verifier};
 use rsa::{RsaPrivateKey, RsaPublicKey};
 use sha2::{Digest as _, Sha256};
 
@@ -90,7 +90,11 @@ pub fn sign(
     })
     .unwrap_or_default();
     let signer = SigningKey::<Sha256>::new(key.clone());
-    let signature = STANDARD.encode(signer.sign(text.as_bytes()).to_bytes());
+    // With a random source the private-key operation is blinded, which is
+    // what guards it against the timing attack of RUSTSEC-2023-0071 (the
+    // plain `Signer::sign` would sign unblinded).
+    let signature = signer.sign_with_rng(&mut rand_core::OsRng, text.as_bytes());
+    let signature = STANDARD.encode(signature.to_bytes());
     format!(
         "keyId=\"{key_id}\",algorithm=\"rsa-sha256\",headers=\"{}\",signature=\"{signature}\"",
         names.join(" ")

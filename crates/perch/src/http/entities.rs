@@ -192,9 +192,26 @@ impl Account {
     /// Renders a profile.
     pub fn from_profile(p: &Profile, base: &str) -> Account {
         let created_at = p.created_at.as_ref().map(time).unwrap_or_default();
+        // A remote account's username is its acct, `name@domain`; its
+        // pages are on its own server.
+        let (username, url, uri) = match &p.actor_id {
+            Some(actor) => (
+                p.username
+                    .split_once('@')
+                    .map_or(p.username.as_str(), |(name, _)| name)
+                    .to_owned(),
+                actor.clone(),
+                actor.clone(),
+            ),
+            None => (
+                p.username.clone(),
+                format!("{base}/@{}", p.username),
+                format!("{base}/users/{}", p.username),
+            ),
+        };
         Account {
             id: p.user_id.to_string(),
-            username: p.username.clone(),
+            username,
             acct: p.username.clone(),
             display_name: p.display_name.clone(),
             locked: false,
@@ -203,8 +220,8 @@ impl Account {
             group: false,
             created_at,
             note: html(&p.bio),
-            url: format!("{base}/@{}", p.username),
-            uri: format!("{base}/users/{}", p.username),
+            url,
+            uri,
             avatar: p.profile_image_url.clone(),
             avatar_static: p.profile_image_url.clone(),
             header: p.header_image_url.clone(),

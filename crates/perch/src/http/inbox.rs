@@ -2,18 +2,20 @@
 //! deliver activities. Every request must carry an HTTP Signature by a key
 //! of the actor it names, checked against that actor's document
 //! (`federation/actors.rs`); a missing or bad one is 401 and nothing is
-//! kept. A good one is 202. The activities themselves are not acted on
-//! yet (issue 23): this is the checked door they will come through.
+//! kept. A good one is acted on (`federation/inbox.rs`) and answered 202;
+//! an activity that is not JSON is 400, one its signer may not send 401.
+//! Bodies are limited to 256 KB.
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::routing::post;
 
 use crate::domain::discovery;
 use crate::error::ApiError;
 use crate::federation::actors;
+use crate::federation::inbox::{self, Refusal};
 use crate::state::AppState;
 
 use super::validate;
@@ -23,7 +25,12 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/inbox", post(shared))
         .route("/users/{username}/inbox", post(personal))
+        .layer(DefaultBodyLimit::max(MAX_ACTIVITY))
 }
+
+/// The largest activity taken (Mastodon's own limit is about 1 MB; a
+/// Note with its attachments' metadata is a few KB).
+const MAX_ACTIVITY: usize = 256 * 1024;
 
 #[utoipa::path(
     post,
@@ -98,10 +105,18 @@ async fn take(
     )
     .await
     {
-        Ok(actor) => {
-            tracing::debug!(actor = %actor.id, "inbox: signed activity taken");
-            Ok(StatusCode::ACCEPTED)
-        }
+        Ok(actor) => match inbox::act(state, &actor, body).await {
+            Ok(taken) => {
+                tracing::debug!(actor = %actor.id, ?taken, "inbox: signed activity taken");
+                Ok(StatusCode::ACCEPTED)
+            }
+            Err(Refusal::Malformed(why)) => Err(ApiError::BadRequest(why.to_string())),
+            Err(Refusal::NotTheSigners(why)) => Err(ApiError::oauth_unauthorized(
+                "invalid_signature",
+                why.to_string(),
+            )),
+            Err(Refusal::Failed(e)) => Err(e),
+        },
         Err(refused) => {
             tracing::info!(reason = %refused, "inbox: request refused");
             Err(ApiError::oauth_unauthorized(

@@ -44,6 +44,8 @@ struct SearchParams {
     /// Results to skip.
     #[serde(default, deserialize_with = "lenient::opt_string")]
     offset: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    resolve: Option<String>,
 }
 
 impl SearchParams {
@@ -60,6 +62,7 @@ impl SearchParams {
             limit: super::validate::query_number("limit", self.limit.as_deref(), 20, 1, 40)?,
             offset: super::validate::query_number("offset", self.offset.as_deref(), 0, 0, 10_000)?,
             following: matches!(self.following.as_deref(), Some("true" | "1")),
+            resolve: matches!(self.resolve.as_deref(), Some("true" | "1")),
         })
     }
 }

@@ -109,6 +109,7 @@ fn new_post(form: StatusForm) -> Result<NewPost, ApiError> {
         media_urls,
         media_ids,
         language,
+        uri: None,
     })
 }
 

@@ -15,6 +15,7 @@ mod cache_keys;
 mod client_library;
 mod costs;
 mod discovery;
+mod federation;
 mod home;
 mod inbox;
 mod invalidation;

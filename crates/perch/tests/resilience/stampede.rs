@@ -142,6 +142,7 @@ async fn the_public_timeline_is_reloaded_before_it_expires(app: &TestApp, db: &T
             visibility: "public".into(),
             language: None,
             created_at: now,
+            uri: None,
         },
     )
     .await

@@ -91,6 +91,7 @@ async fn concurrent_posts_count_exactly(t: &TestDb) {
                         visibility: "public".into(),
                         language: None,
                         created_at: now,
+                        uri: None,
                     },
                 )
                 .await

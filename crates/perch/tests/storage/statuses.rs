@@ -30,6 +30,7 @@ pub(crate) async fn post(t: &TestDb, account_id: i64, text: &str) -> statuses::S
             visibility: "public".into(),
             language: None,
             created_at: now_ms(),
+            uri: None,
         },
     )
     .await
@@ -62,6 +63,7 @@ async fn posting_bumps_the_authors_counters(t: &TestDb) {
             visibility: "public".into(),
             language: Some("en".into()),
             created_at: now_ms(),
+            uri: None,
         },
     )
     .await
@@ -93,6 +95,7 @@ async fn posting_for_an_unknown_account_is_not_found(t: &TestDb) {
             visibility: "public".into(),
             language: None,
             created_at: now_ms(),
+            uri: None,
         },
     )
     .await

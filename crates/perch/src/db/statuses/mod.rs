@@ -34,6 +34,8 @@ pub struct StatusRow {
     pub created_at: DateTime<Utc>,
     /// The uploads attached, as a JSON array of `perch_cache::MediaEntry`.
     pub media: String,
+    /// A remote status's ActivityPub id; `None` for a local one.
+    pub uri: Option<String>,
 }
 
 impl StatusRow {
@@ -71,13 +73,15 @@ pub struct NewStatus {
     pub language: Option<String>,
     /// Posting time.
     pub created_at: DateTime<Utc>,
+    /// A remote status's ActivityPub id (`None` for a local one).
+    pub uri: Option<String>,
 }
 
 /// The status columns, in [`StatusRow`]'s order, for `concat!`.
 macro_rules! status_columns {
     () => {
         "id, account_id, content, sensitive, spoiler_text, media_urls, visibility, language, \
-         favourites_count, created_at, media"
+         favourites_count, created_at, media, uri"
     };
 }
 pub(super) use status_columns;

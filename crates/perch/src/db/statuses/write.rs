@@ -53,8 +53,8 @@ pub async fn post_mentioning(
         () => {
             concat!(
                 "INSERT INTO statuses (id, account_id, content, sensitive, spoiler_text, \
-                 media_urls, visibility, language, created_at, media) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING ",
+                 media_urls, visibility, language, created_at, media, uri) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING ",
                 status_columns!()
             )
         };
@@ -93,13 +93,13 @@ pub async fn post_mentioning(
         job!(
             "s.id",
             "s.account_id",
-            "$11",
+            "$12",
             "s, a WHERE a.followers_count > 0"
         ),
         "), m AS (INSERT INTO notifications \
          (id, account_id, kind, from_account_id, status_id, created_at) \
          SELECT s.id, named.id, 'mention', s.account_id, s.id, s.created_at \
-         FROM s JOIN accounts named ON lower(named.username) = ANY($12) \
+         FROM s JOIN accounts named ON lower(named.username) = ANY($13) \
          WHERE named.id <> s.account_id ON CONFLICT DO NOTHING RETURNING account_id) \
          SELECT s.*, row_to_json(a)::text AS author, \
          ARRAY(SELECT account_id FROM m) AS mentioned FROM s, a"
@@ -128,6 +128,7 @@ pub async fn post_mentioning(
                 .bind(new.language.as_deref())
                 .bind(new.created_at)
                 .bind(&media)
+                .bind(new.uri.as_deref())
         };
     }
     let created_ms = new.created_at.timestamp_millis();

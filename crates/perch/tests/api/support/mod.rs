@@ -328,6 +328,7 @@ impl ApiApp {
                 visibility: "public".into(),
                 language: None,
                 created_at: now,
+                uri: None,
             },
         )
         .await
