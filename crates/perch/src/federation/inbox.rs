@@ -83,6 +83,10 @@ pub async fn act(state: &AppState, signer: &RemoteActor, body: &[u8]) -> Result<
     if actor != signer.id {
         return Err(Refusal::NotTheSigners("signed by another actor"));
     }
+    // Perch never delivers to itself; its own actors are not remote ones.
+    if activity::local_username(&state.base_url, actor).is_some() {
+        return Ok(Taken::Ignored("from this server's own actor"));
+    }
     let object = &a["object"];
     let outcome = match a["type"].as_str().unwrap_or_default() {
         "Follow" => follow(state, signer, &a).await,

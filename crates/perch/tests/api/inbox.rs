@@ -69,14 +69,14 @@ fn block_remote(settings: &mut Settings) {
 }
 
 /// A remote server on loopback with one actor, `bob`; counts its fetches.
-struct Remote {
-    key: RsaPrivateKey,
-    actor: String,
-    fetches: Arc<AtomicUsize>,
+pub(crate) struct Remote {
+    pub key: RsaPrivateKey,
+    pub actor: String,
+    pub fetches: Arc<AtomicUsize>,
 }
 
 impl Remote {
-    async fn start(host: &str) -> Remote {
+    pub(crate) async fn start(host: &str) -> Remote {
         let key = RsaPrivateKey::new(&mut rand_core::OsRng, 2048).expect("a key");
         let pem = rsa::RsaPublicKey::from(&key)
             .to_public_key_pem(LineEnding::LF)
@@ -119,7 +119,7 @@ impl Remote {
 
 /// Sends `body` to `path` of `app`, signed by `key` as `key_id`; a
 /// signature made for `signed_body` when given (a tampered request).
-async fn deliver(
+pub(crate) async fn deliver(
     app: &ApiApp,
     path: &str,
     body: &str,

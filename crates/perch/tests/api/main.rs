@@ -21,6 +21,7 @@ mod inbox;
 mod invalidation;
 mod keep_alive;
 mod lookups;
+mod mastodon_payloads;
 mod media;
 mod notifications;
 mod oauth;
