@@ -30,19 +30,19 @@ pub fn federating(settings: &mut Settings) {
     settings.domain = format!("127.0.0.1:{port}");
 }
 
-/// Polls `check` until it answers `Some`, for up to 15 s.
+/// Polls `check` until it answers `Some`, for up to 30 s.
 pub async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Option<T>>,
 {
-    for _ in 0..150 {
+    for _ in 0..300 {
         if let Some(v) = check().await {
             return v;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    panic!("{what}: not within 15 s");
+    panic!("{what}: not within 30 s");
 }
 
 /// `user` on `app` finds `acct` (on the other server) and answers its

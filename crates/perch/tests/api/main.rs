@@ -14,6 +14,7 @@ mod bad_input;
 mod cache_keys;
 mod client_library;
 mod costs;
+mod deliveries;
 mod discovery;
 mod federation;
 mod home;
