@@ -11,6 +11,12 @@ if ! python3 -c 'import mastodon' >/dev/null 2>&1; then
   python3 -m pip install --quiet --disable-pip-version-check 'Mastodon.py==2.3.3' \
     || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages 'Mastodon.py==2.3.3'
 fi
+# The federation interop test talks to bovine, an ActivityPub library no
+# one here wrote (PyPI; needs Python 3.11 or newer).
+if ! python3 -c 'import bovine' >/dev/null 2>&1; then
+  python3 -m pip install --quiet --disable-pip-version-check 'bovine==0.5.19' \
+    || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages 'bovine==0.5.19'
+fi
 # The alerting rules in ops/prometheus are checked with promtool.
 if ! command -v promtool >/dev/null 2>&1; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus >/dev/null

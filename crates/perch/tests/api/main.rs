@@ -11,6 +11,7 @@ mod accounts;
 mod app_sequences;
 mod authorize;
 mod bad_input;
+mod bovine;
 mod cache_keys;
 mod client_library;
 mod costs;
