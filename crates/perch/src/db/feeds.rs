@@ -246,6 +246,17 @@ pub async fn pending_jobs(db: &Db) -> Result<i64, StoreError> {
     Ok(n)
 }
 
+/// Whether `account_id` is merged at read time (not fanned out).
+pub async fn is_merged(db: &Db, account_id: i64) -> Result<bool, StoreError> {
+    let n = on_pool!(db, |pool| sqlx::query_scalar::<_, i64>(
+        "SELECT COUNT(*) FROM feed_merged WHERE account_id = $1"
+    )
+    .bind(account_id)
+    .fetch_one(pool)
+    .await)?;
+    Ok(n > 0)
+}
+
 /// Marks `account_id` as merged at read time if it has at least
 /// `threshold` followers and is not yet, with the job that marks it so in
 /// its followers' feeds, in one transaction. Answers whether it changed.

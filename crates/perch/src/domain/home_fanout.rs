@@ -140,7 +140,11 @@ async fn fan_out(state: &AppState, job: FeedJob) -> Result<u64, JobError> {
     let op = match job.kind {
         JobKind::Post => {
             // Deleted since (its delete job removed it): nothing to push.
-            if statuses::by_id(&state.db, job.subject).await?.is_none() {
+            // A merged author's job is there for its deliveries only: its
+            // followers merge its posts in at read time.
+            if statuses::by_id(&state.db, job.subject).await?.is_none()
+                || feeds::is_merged(&state.db, job.author).await?
+            {
                 return Ok(0);
             }
             FeedOp::Add {

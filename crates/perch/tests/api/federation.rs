@@ -264,3 +264,46 @@ async fn two_servers_federate(stack: Stack) {
     a.finish().await;
     b.finish().await;
 }
+
+/// An account popular enough to be merged at read time (no fan-out job for
+/// its local followers' feeds) still has its posts delivered to its remote
+/// followers: the post's job is written for them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_merged_accounts_posts_reach_remote_followers() {
+    let a = ApiApp::configured(Stack::SqliteMemory, federating).await;
+    let b = ApiApp::configured(Stack::SqliteMemory, |s| {
+        federating(s);
+        s.home.fanout_limit = 1;
+    })
+    .await;
+    let b_domain = b.app.state.settings.domain.clone();
+    let alice = a.user("alice").await;
+    let bob = b.user("bob").await;
+    let bob_on_a = resolve(&a, &alice, &format!("bob@{b_domain}")).await;
+    a.post(
+        &format!(
+            "/api/v1/accounts/{}/follow",
+            bob_on_a["id"].as_str().expect("id")
+        ),
+        alice.t(),
+    )
+    .await
+    .expect(200);
+    eventually("bob merged on B", || async {
+        let merged = perch::db::feeds::is_merged(&b.app.state.db, bob.id.parse().expect("id"))
+            .await
+            .expect("read");
+        merged.then_some(())
+    })
+    .await;
+    b.post_status(&bob, "popular words").await;
+    eventually("the merged account's post on A", || async {
+        home(&a, &alice)
+            .await
+            .into_iter()
+            .find(|s| s["content"] == "<p>popular words</p>")
+    })
+    .await;
+    a.finish().await;
+    b.finish().await;
+}

@@ -65,8 +65,10 @@ pub async fn post_mentioning(
              last_status_at = $9 WHERE id = $2 RETURNING *"
         };
     }
-    // The fan-out job, when someone may have the post in a cached feed:
-    // written with the post, so that no crash can lose it.
+    // The fan-out job, when someone may have the post in a cached feed
+    // (a follower, the author not merged at read time) or a remote
+    // follower must be sent it (the job queues its deliveries): written
+    // with the post, so that no crash can lose it.
     macro_rules! job {
         ($id:literal, $author:literal, $ms:literal, $from:literal) => {
             concat!(
@@ -78,9 +80,12 @@ pub async fn post_mentioning(
                 $ms,
                 " FROM ",
                 $from,
-                " AND NOT EXISTS (SELECT 1 FROM feed_merged m WHERE m.account_id = ",
+                " AND (NOT EXISTS (SELECT 1 FROM feed_merged m WHERE m.account_id = ",
                 $author,
-                ")"
+                ") OR EXISTS (SELECT 1 FROM follows rf JOIN accounts ra ON ra.id = rf.follower_id \
+                 WHERE rf.followee_id = ",
+                $author,
+                " AND ra.domain IS NOT NULL))"
             )
         };
     }
