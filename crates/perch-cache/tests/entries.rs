@@ -82,6 +82,7 @@ fn collection_entries_use_the_seeds_field_names() {
         spoiler_text: String::new(),
         language: None,
         media: Vec::new(),
+        uri: None,
     };
     let v = serde_json::to_value(&post).unwrap();
     for field in ["postId", "content", "createdAt", "likesCount", "mediaUrls"] {
@@ -101,6 +102,7 @@ fn collection_entries_use_the_seeds_field_names() {
         spoiler_text: String::new(),
         language: None,
         media: Vec::new(),
+        uri: None,
     };
     let v = serde_json::to_value(&timeline).unwrap();
     assert_eq!(

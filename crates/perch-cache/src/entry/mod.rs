@@ -164,6 +164,10 @@ pub struct PostSummary {
     /// their URLs).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub media: Vec<MediaEntry>,
+    /// A remote status's ActivityPub id; absent for a local status
+    /// (Perch's addition, federation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uri: Option<String>,
 }
 
 /// One element of `timeline:public`.
@@ -200,6 +204,10 @@ pub struct TimelinePost {
     /// their URLs).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub media: Vec<MediaEntry>,
+    /// A remote status's ActivityPub id; absent for a local status
+    /// (Perch's addition, federation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uri: Option<String>,
 }
 
 /// An upload attached to a post (Perch's addition): what an app needs to

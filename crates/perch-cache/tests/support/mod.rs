@@ -255,6 +255,7 @@ pub fn post(id: i64) -> PostSummary {
         spoiler_text: String::new(),
         language: None,
         media,
+        uri: None,
     }
 }
 
@@ -271,6 +272,7 @@ pub fn timeline_post(id: i64) -> TimelinePost {
         spoiler_text: String::new(),
         language: None,
         media: vec![],
+        uri: None,
     }
 }
 

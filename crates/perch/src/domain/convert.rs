@@ -84,6 +84,8 @@ pub struct Post {
     pub language: Option<String>,
     /// The uploads attached, in order.
     pub media: Vec<MediaEntry>,
+    /// A remote status's ActivityPub id (`None`: a local status).
+    pub uri: Option<String>,
 }
 
 impl Post {
@@ -100,6 +102,7 @@ impl Post {
             spoiler_text: row.spoiler_text.clone(),
             language: row.language.clone(),
             media: row.attachments(),
+            uri: row.uri.clone(),
         }
     }
 
@@ -116,6 +119,7 @@ impl Post {
             spoiler_text: s.spoiler_text.clone(),
             language: s.language.clone(),
             media: s.media.clone(),
+            uri: s.uri.clone(),
         }
     }
 
@@ -132,6 +136,7 @@ impl Post {
             spoiler_text: t.spoiler_text.clone(),
             language: t.language.clone(),
             media: t.media.clone(),
+            uri: t.uri.clone(),
         }
     }
 
@@ -147,6 +152,7 @@ impl Post {
             spoiler_text: self.spoiler_text.clone(),
             language: self.language.clone(),
             media: self.media.clone(),
+            uri: self.uri.clone(),
         }
     }
 
@@ -164,6 +170,7 @@ impl Post {
             spoiler_text: self.spoiler_text.clone(),
             language: self.language.clone(),
             media: self.media.clone(),
+            uri: self.uri.clone(),
         }
     }
 }

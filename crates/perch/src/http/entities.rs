@@ -263,8 +263,15 @@ impl Status {
         let user = &v.author.username;
         Status {
             id: p.id.to_string(),
-            uri: format!("{base}/users/{user}/statuses/{}", p.id),
-            url: format!("{base}/@{user}/{}", p.id),
+            // A remote status is at home on its own server.
+            uri: p
+                .uri
+                .clone()
+                .unwrap_or_else(|| format!("{base}/users/{user}/statuses/{}", p.id)),
+            url: p
+                .uri
+                .clone()
+                .unwrap_or_else(|| format!("{base}/@{user}/{}", p.id)),
             created_at: time(&p.created_at),
             account: memo.json(&v.author, base),
             content: html(&p.content),

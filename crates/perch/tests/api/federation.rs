@@ -129,6 +129,11 @@ async fn two_servers_federate(stack: Stack) {
         "<p>Hello from B &amp; friends &lt;3</p>"
     );
     assert_ne!(note_on_a["id"], post["id"], "A gives it its own id");
+    let note_uri = format!(
+        "http://{b_domain}/users/bob/statuses/{}",
+        post["id"].as_str().expect("id")
+    );
+    assert_eq!(note_on_a["uri"], note_uri, "its ActivityPub id is B's");
     let note_id_on_a = note_on_a["id"].as_str().expect("id").to_owned();
     // Delivered once, even if delivered again: the same Create is one status.
     let bob_statuses = a.statuses_of(&bob_id_on_a, None).await;

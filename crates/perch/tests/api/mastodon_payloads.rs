@@ -134,6 +134,10 @@ async fn mastodon_activities_do_what_mastodon_means(app: &ApiApp) {
         .into_iter()
         .find(|s| s["account"]["id"] == bob_id.as_str())
         .expect("bob's note in alice's home");
+    assert_eq!(
+        note["uri"],
+        format!("{}/statuses/113572212345678901", fill.actor)
+    );
     let content = note["content"].as_str().unwrap_or_default();
     assert!(
         content.contains("@alice Morning! Coffee &amp; #perch"),
