@@ -198,6 +198,10 @@ async fn mastodon_activities_do_what_mastodon_means(app: &ApiApp) {
     // Refused, changing nothing: not JSON; an activity of another actor;
     // a note attributed to another actor.
     assert_eq!(send("not json".into()).await, 400);
+    let mut huge: Value = serde_json::from_str(&fixture!("create_note", apply)).expect("json");
+    huge["object"]["id"] = format!("{}/statuses/3", fill.actor).into();
+    huge["object"]["content"] = "x".repeat(300 * 1024).into();
+    assert_eq!(send(huge.to_string()).await, 413, "over 256 KB");
     let mut as_other: Value = serde_json::from_str(&fixture!("like", apply)).expect("json");
     as_other["actor"] = "http://127.0.0.1:1/users/eve".into();
     assert_eq!(send(as_other.to_string()).await, 401);
