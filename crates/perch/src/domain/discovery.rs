@@ -38,7 +38,10 @@ pub async fn user_count(state: &AppState) -> DomainResult<i64> {
 
 /// The local account of a (validated) user name.
 pub async fn local_account(state: &AppState, username: &str) -> DomainResult<Option<AccountRow>> {
-    Ok(accounts::by_username(&state.db, username).await?)
+    // A remote account's username (its acct) is not a local name.
+    Ok(accounts::by_username(&state.db, username)
+        .await?
+        .filter(|a| !a.is_remote()))
 }
 
 /// An account's newest `limit` statuses, newest first (its outbox).

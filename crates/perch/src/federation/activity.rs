@@ -20,6 +20,14 @@ pub fn actor_id(base: &str, username: &str) -> String {
     format!("{base}/users/{username}")
 }
 
+/// The server's own actor (an Application, `/actor`): what signs Perch's
+/// fetches, as Mastodon's instance actor signs its own, so that servers
+/// which answer signed fetches only (Mastodon's "authorized fetch")
+/// answer Perch.
+pub fn instance_actor(base: &str) -> String {
+    format!("{base}/actor")
+}
+
 /// A local account's key id (one server key, named per actor).
 pub fn key_id(base: &str, username: &str) -> String {
     format!("{}#main-key", actor_id(base, username))
@@ -33,7 +41,8 @@ pub fn note_id(base: &str, username: &str, status_id: i64) -> String {
 /// The local username an actor id of this server names.
 pub fn local_username<'a>(base: &str, actor: &'a str) -> Option<&'a str> {
     let name = actor.strip_prefix(base)?.strip_prefix("/users/")?;
-    (!name.is_empty() && !name.contains('/')).then_some(name)
+    let local = |c: char| c.is_ascii_alphanumeric() || "_.-".contains(c);
+    (!name.is_empty() && name.chars().all(local)).then_some(name)
 }
 
 /// The local status a note id of this server names.
@@ -171,6 +180,10 @@ mod tests {
             None
         );
         assert_eq!(local_username(base, "https://other.test/users/alice"), None);
+        assert_eq!(
+            local_username(base, "https://perch.test/users/bob@remote.test"),
+            None
+        );
         let note = note_id(base, "alice", 42);
         assert_eq!(local_status(base, &note), Some(42));
         assert_eq!(

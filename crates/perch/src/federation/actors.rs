@@ -10,7 +10,7 @@ use rsa::pkcs8::DecodePublicKey;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use super::fetch::{FetchError, fetch_json};
+use super::fetch::{FetchError, Signer, fetch_json};
 use super::signature::{Signature, SignatureError};
 use crate::state::AppState;
 
@@ -77,12 +77,31 @@ fn image_url(v: &Value) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// What signs Perch's fetches: the server's key as its instance actor
+/// (`None`, an unsigned fetch, if the key cannot be read).
+pub async fn signer(state: &AppState) -> Option<Signer> {
+    match crate::domain::actor_key::private_key(state).await {
+        Ok(key) => Some(Signer {
+            key,
+            key_id: format!(
+                "{}#main-key",
+                super::activity::instance_actor(&state.base_url)
+            ),
+        }),
+        Err(e) => {
+            tracing::warn!(error = %e, "fetching unsigned: no signing key");
+            None
+        }
+    }
+}
+
 /// The actor `id`, from the cache or its server.
 pub async fn actor(state: &AppState, id: &str) -> Result<RemoteActor, Refused> {
     let loaded = state
         .cache
         .get_or_load(&Key::RemoteActor(hash(id)), || async {
-            let doc = fetch_json(&state.settings.federation, id).await?;
+            let signer = signer(state).await;
+            let doc = fetch_json(&state.settings.federation, id, signer.as_ref()).await?;
             parse_actor(&doc, id).map(Some)
         })
         .await?;

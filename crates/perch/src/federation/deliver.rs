@@ -18,7 +18,7 @@ use serde_json::Value;
 use tokio::sync::Notify;
 
 use super::activity;
-use super::fetch::{FetchError, client_for};
+use super::fetch::{FetchError, client_for, host_and_path};
 use super::signature;
 use crate::db::deliveries::{self, Delivery, NewDelivery};
 use crate::db::{StoreError, accounts, now_ms};
@@ -187,15 +187,10 @@ async fn send(state: &AppState, key: &RsaPrivateKey, sender: &str, d: &Delivery)
         Err(e @ FetchError::Failed { .. }) => return Outcome::Failed(e.to_string()),
         Err(e) => return Outcome::Refused(e.to_string()),
     };
-    let host = match (url.host_str(), url.port()) {
-        (Some(h), Some(p)) => format!("{h}:{p}"),
-        (Some(h), None) => h.to_owned(),
-        (None, _) => return Outcome::Refused("no host".into()),
-    };
-    let path = match url.query() {
-        Some(q) => format!("{}?{q}", url.path()),
-        None => url.path().to_owned(),
-    };
+    if url.host_str().is_none() {
+        return Outcome::Refused("no host".into());
+    }
+    let (host, path) = host_and_path(&url);
     let date = signature::date(SystemTime::now());
     let digest = signature::digest(d.body.as_bytes());
     let content_type = "application/activity+json";

@@ -99,29 +99,69 @@ pub async fn client_for(
     Ok((client, parsed))
 }
 
-/// Fetches `url` as ActivityPub JSON.
-pub async fn fetch_json(settings: &FederationSettings, url: &str) -> Result<Value, FetchError> {
-    fetch_typed(
-        settings,
-        url,
-        "application/activity+json, application/ld+json",
-    )
-    .await
+/// The `Host` header (with the port when it is not the scheme's) and the
+/// path with its query, as a request to `url` is signed over.
+pub fn host_and_path(url: &reqwest::Url) -> (String, String) {
+    let host = match url.port() {
+        Some(p) => format!("{}:{p}", url.host_str().unwrap_or_default()),
+        None => url.host_str().unwrap_or_default().to_owned(),
+    };
+    let path = match url.query() {
+        Some(q) => format!("{}?{q}", url.path()),
+        None => url.path().to_owned(),
+    };
+    (host, path)
 }
 
-/// Fetches `url` as JSON, asking for `accept` (WebFinger answers JRD).
+/// What signs a fetch: the server's key, as its instance actor.
+pub struct Signer {
+    /// The server's private key.
+    pub key: rsa::RsaPrivateKey,
+    /// `{base}/actor#main-key`.
+    pub key_id: String,
+}
+
+/// Fetches `url` as ActivityPub JSON, signed when `signer` is given.
+pub async fn fetch_json(
+    settings: &FederationSettings,
+    url: &str,
+    signer: Option<&Signer>,
+) -> Result<Value, FetchError> {
+    let accept = "application/activity+json, application/ld+json";
+    fetch_typed(settings, url, accept, signer).await
+}
+
+/// Fetches `url` as JSON, asking for `accept` (WebFinger answers JRD),
+/// signed (`(request-target) host date`) when `signer` is given, as
+/// servers in Mastodon's "authorized fetch" mode require.
 pub async fn fetch_typed(
     settings: &FederationSettings,
     url: &str,
     accept: &str,
+    signer: Option<&Signer>,
 ) -> Result<Value, FetchError> {
     let (client, parsed) = client_for(settings, url).await?;
+    let mut request = client.get(parsed.clone());
+    if let Some(signer) = signer {
+        let (host, path) = host_and_path(&parsed);
+        let date = super::signature::date(std::time::SystemTime::now());
+        let signature = super::signature::sign(
+            &signer.key,
+            &signer.key_id,
+            "GET",
+            &path,
+            &[("host", &host), ("date", &date)],
+        );
+        request = request
+            .header("host", host)
+            .header("date", date)
+            .header("signature", signature);
+    }
     let failed = |why: String| FetchError::Failed {
         url: url.to_owned(),
         why,
     };
-    let response = client
-        .get(parsed)
+    let response = request
         .header(reqwest::header::ACCEPT, accept)
         .send()
         .await

@@ -67,6 +67,7 @@ pub async fn account(state: &AppState, acct: &str) -> Result<Option<AccountRow>,
         &state.settings.federation,
         &url,
         "application/jrd+json, application/json",
+        None,
     )
     .await
     .map_err(|e| unreachable(&e))?;

@@ -17,6 +17,7 @@ use super::entities::html;
 use super::validate;
 use crate::domain::actor_key;
 use crate::domain::discovery::{self, AccountRow};
+use crate::federation::activity;
 use crate::state::AppState;
 
 /// Statuses an outbox lists (the most recent).
@@ -30,6 +31,7 @@ pub fn router() -> Router<AppState> {
         .route("/nodeinfo/2.0", get(nodeinfo))
         .route("/users/{username}", get(actor))
         .route("/users/{username}/outbox", get(outbox))
+        .route("/actor", get(instance_actor))
 }
 
 /// A JSON answer with its own media type.
@@ -186,6 +188,28 @@ async fn actor(
 
 #[utoipa::path(
     get,
+    path = "/actor",
+    tag = "discovery",
+    responses((status = 200, description = "The server's own actor (an Application): what signs Perch's fetches", body = Object))
+)]
+async fn instance_actor(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let id = activity::instance_actor(&state.base_url);
+    let public_key = actor_key::public_pem(&state).await?;
+    let body = json!({
+        "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
+        "id": id,
+        "type": "Application",
+        "preferredUsername": state.settings.domain,
+        "inbox": format!("{}/inbox", state.base_url),
+        "endpoints": { "sharedInbox": format!("{}/inbox", state.base_url) },
+        "manuallyApprovesFollowers": true,
+        "publicKey": { "id": format!("{id}#main-key"), "owner": id, "publicKeyPem": public_key },
+    });
+    Ok(typed(body, ACTIVITY_JSON))
+}
+
+#[utoipa::path(
+    get,
     path = "/users/{username}/outbox",
     tag = "discovery",
     params(("username" = String, Path)),
@@ -203,30 +227,7 @@ async fn outbox(
     let posts = discovery::newest_statuses(&state, row.id, OUTBOX_ITEMS).await?;
     let items: Vec<Value> = posts
         .iter()
-        .map(|s| {
-            let note = format!("{actor}/statuses/{}", s.id);
-            let published = time(&s.created_at);
-            json!({
-                "id": format!("{note}/activity"),
-                "type": "Create",
-                "actor": actor,
-                "published": published,
-                "to": ["https://www.w3.org/ns/activitystreams#Public"],
-                "cc": [format!("{actor}/followers")],
-                "object": {
-                    "id": note,
-                    "type": "Note",
-                    "attributedTo": actor,
-                    "content": html(&s.content),
-                    "published": published,
-                    "url": format!("{}/@{}/{}", state.base_url, row.username, s.id),
-                    "sensitive": s.sensitive,
-                    "summary": (!s.spoiler_text.is_empty()).then_some(&s.spoiler_text),
-                    "to": ["https://www.w3.org/ns/activitystreams#Public"],
-                    "cc": [format!("{actor}/followers")],
-                }
-            })
-        })
+        .map(|s| activity::create(&state.base_url, &row.username, s))
         .collect();
     let body = json!({
         "@context": "https://www.w3.org/ns/activitystreams",

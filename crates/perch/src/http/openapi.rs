@@ -35,6 +35,7 @@ use crate::state::AppState;
         discovery::nodeinfo,
         discovery::actor,
         discovery::outbox,
+        discovery::instance_actor,
         accounts::show,
         accounts::lookup,
         accounts::relationships,

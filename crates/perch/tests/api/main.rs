@@ -10,6 +10,7 @@ mod support;
 mod accounts;
 mod app_sequences;
 mod authorize;
+mod authorized_fetch;
 mod bad_input;
 mod bovine;
 mod cache_keys;
