@@ -196,5 +196,11 @@ pub async fn update(
         "profile_invalidate",
         state.cache.invalidate_profile(UserId(row.id)).await,
     );
+    // Remote followers' servers hear of it from their inboxes.
+    if !caller.is_internal()
+        && let Err(e) = crate::federation::outbound::profile_changed(state, row.id).await
+    {
+        tracing::warn!(error = %e, "cannot queue a profile update's delivery");
+    }
     Ok(convert::profile(&row, &state.base_url))
 }

@@ -9,6 +9,7 @@ use chrono::SecondsFormat;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+use crate::db::accounts::AccountRow;
 use crate::db::statuses::StatusRow;
 use crate::http::entities::html;
 
@@ -50,6 +51,47 @@ pub fn local_status(base: &str, note: &str) -> Option<i64> {
     let rest = note.strip_prefix(base)?.strip_prefix("/users/")?;
     let (_, id) = rest.split_once("/statuses/")?;
     id.parse().ok()
+}
+
+/// A local account as a Person, with the server's public key (`pem`).
+pub fn person(base: &str, row: &AccountRow, pem: &str) -> Value {
+    let id = actor_id(base, &row.username);
+    json!({
+        "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
+        "id": id,
+        "type": "Person",
+        "preferredUsername": row.username,
+        "name": row.display_name,
+        "summary": html(&row.note),
+        "url": format!("{base}/@{}", row.username),
+        "published": row.created_at.to_rfc3339_opts(SecondsFormat::Secs, true),
+        "inbox": format!("{id}/inbox"),
+        "endpoints": { "sharedInbox": format!("{base}/inbox") },
+        "outbox": format!("{id}/outbox"),
+        "followers": format!("{id}/followers"),
+        "following": format!("{id}/following"),
+        "manuallyApprovesFollowers": false,
+        "icon": row.avatar_url.as_ref().map(|url| json!({"type": "Image", "url": url})),
+        "image": row.header_url.as_ref().map(|url| json!({"type": "Image", "url": url})),
+        "publicKey": { "id": format!("{id}#main-key"), "owner": id, "publicKeyPem": pem },
+    })
+}
+
+/// The Update of a local account's profile, named after its change time.
+pub fn update_person(base: &str, row: &AccountRow, pem: &str) -> Value {
+    let actor = actor_id(base, &row.username);
+    let mut person = person(base, row, pem);
+    if let Some(o) = person.as_object_mut() {
+        o.remove("@context");
+    }
+    json!({
+        "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
+        "id": format!("{actor}#updates/{}", row.updated_at.timestamp_millis()),
+        "type": "Update",
+        "actor": actor,
+        "to": [PUBLIC],
+        "object": person,
+    })
 }
 
 /// A local status as a Note.

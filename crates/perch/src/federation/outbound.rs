@@ -9,7 +9,8 @@
 //! - a follow or an unfollow of a remote account: `Follow` or
 //!   `Undo{Follow}` to its inbox;
 //! - a favourite or its undoing on a remote status: `Like` or
-//!   `Undo{Like}` to its author's inbox.
+//!   `Undo{Like}` to its author's inbox;
+//! - a profile change: `Update{Person}` to the remote followers.
 //!
 //! Nothing is queued for what remote accounts did (their server told
 //! their followers).
@@ -51,6 +52,26 @@ pub async fn deleted(state: &AppState, status_id: i64, author_id: i64) -> Result
     }
     let delete = activity::delete(&state.base_url, &author.username, status_id);
     deliver::queue(state, author_id, &delete, inboxes).await
+}
+
+/// Queues the Update of a local account's profile for its remote
+/// followers.
+pub async fn profile_changed(state: &AppState, account_id: i64) -> Result<(), StoreError> {
+    let inboxes = remote::follower_inboxes(&state.db, account_id).await?;
+    if inboxes.is_empty() {
+        return Ok(());
+    }
+    let Some(me) = accounts::by_id(&state.db, account_id).await? else {
+        return Ok(());
+    };
+    if me.is_remote() {
+        return Ok(());
+    }
+    let Ok(pem) = crate::domain::actor_key::public_pem(state).await else {
+        return Ok(());
+    };
+    let update = activity::update_person(&state.base_url, &me, &pem);
+    deliver::queue(state, me.id, &update, inboxes).await
 }
 
 /// Queues a Follow (`on`) or its Undo when a local account follows or

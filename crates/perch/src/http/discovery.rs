@@ -8,12 +8,10 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use chrono::SecondsFormat;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::ApiError;
-use super::entities::html;
 use super::validate;
 use crate::domain::actor_key;
 use crate::domain::discovery::{self, AccountRow};
@@ -145,10 +143,6 @@ async fn nodeinfo(State(state): State<AppState>) -> Result<Response, ApiError> {
     ))
 }
 
-fn time(t: &chrono::DateTime<chrono::Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Secs, true)
-}
-
 #[utoipa::path(
     get,
     path = "/users/{username}",
@@ -164,25 +158,8 @@ async fn actor(
     Path(username): Path<String>,
 ) -> Result<Response, ApiError> {
     let row = account(&state, &username).await?;
-    let id = format!("{}/users/{}", state.base_url, row.username);
     let public_key = actor_key::public_pem(&state).await?;
-    let body = json!({
-        "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
-        "id": id,
-        "type": "Person",
-        "preferredUsername": row.username,
-        "name": row.display_name,
-        "summary": html(&row.note),
-        "url": format!("{}/@{}", state.base_url, row.username),
-        "published": time(&row.created_at),
-        "inbox": format!("{id}/inbox"),
-        "endpoints": { "sharedInbox": format!("{}/inbox", state.base_url) },
-        "outbox": format!("{id}/outbox"),
-        "followers": format!("{id}/followers"),
-        "following": format!("{id}/following"),
-        "manuallyApprovesFollowers": false,
-        "publicKey": { "id": format!("{id}#main-key"), "owner": id, "publicKeyPem": public_key },
-    });
+    let body = activity::person(&state.base_url, &row, &public_key);
     Ok(typed(body, ACTIVITY_JSON))
 }
 

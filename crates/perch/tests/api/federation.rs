@@ -115,6 +115,21 @@ async fn two_servers_federate(stack: Stack) {
     let bob_on_b = b.account(&bob.id, None).await;
     assert_eq!(bob_on_b["followers_count"], 1);
 
+    // Bob renames himself: the Update reaches A.
+    b.send(
+        reqwest::Method::PATCH,
+        "/api/v1/accounts/update_credentials",
+        bob.t(),
+        crate::support::Body::Json(&serde_json::json!({"display_name": "Bob of B"})),
+    )
+    .await
+    .expect(200);
+    eventually("bob's new name on A", || async {
+        let shown = a.account(&bob_id_on_a, None).await;
+        (shown["display_name"] == "Bob of B").then_some(())
+    })
+    .await;
+
     // Bob posts: the Create reaches A, into alice's home timeline.
     let post = b.post_status(&bob, "Hello from B & friends <3").await;
     let note_on_a = eventually("bob's post in alice's home on A", || async {
