@@ -11,7 +11,7 @@ use std::time::Duration;
 use crate::entry::{Profile, Session, Timestamp};
 use crate::error::{CacheError, CacheResult};
 use crate::key::{Family, Key, TokenId, UserId};
-use crate::store::{Store, Update};
+use crate::store::{Edit, Store, Update};
 
 use super::Cache;
 
@@ -83,9 +83,14 @@ impl Cache {
         let key = Key::Session(user);
         let value = serde_json::to_string(&at).map_err(|e| CacheError::Encode(e.to_string()))?;
         let rendered = self.render(&key);
-        let set = self
-            .store()
-            .object_set(&rendered, "lastActivity", &value, Family::Session.ttl());
+        let set = self.store().edit(
+            &rendered,
+            Family::Session.ttl(),
+            Edit::ObjectSet {
+                field: "lastActivity",
+                value_json: &value,
+            },
+        );
         Ok(self.edit(&key, set).await? == Update::Applied)
     }
 

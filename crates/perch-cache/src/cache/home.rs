@@ -15,7 +15,7 @@ use crate::entry::TimelinePost;
 use crate::error::CacheResult;
 use crate::key::{Family, Key, PostId, UserId};
 use crate::store::feed::{FeedCall, FeedItem, FeedOp, FeedPage, FeedRange, FeedReply};
-use crate::store::{Store, Update};
+use crate::store::{Edit, Store, Update};
 
 use super::Cache;
 
@@ -226,9 +226,14 @@ impl Cache {
         let key = Key::Post(PostId(post_id));
         let rendered = self.render(&key);
         let likes = likes.to_string();
-        let set = self
-            .store()
-            .object_set(&rendered, "likesCount", &likes, None);
+        let set = self.store().edit(
+            &rendered,
+            None,
+            Edit::ObjectSet {
+                field: "likesCount",
+                value_json: &likes,
+            },
+        );
         self.edit(&key, set).await
     }
 }

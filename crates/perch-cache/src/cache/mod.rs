@@ -22,7 +22,9 @@ use crate::health::{HealthReport, MemoryPolicy, PolicyCheck};
 use crate::key::{Family, Key, KeyPrefix};
 use crate::singleflight::SingleFlight;
 use crate::stats::{BlacklistStats, FamilyStats, Stats};
-use crate::store::{Backend, MemoryConfig, MemoryStore, RedisConfig, RedisStore, Store, Update};
+use crate::store::{
+    Backend, Edit, MemoryConfig, MemoryStore, RedisConfig, RedisStore, Store, Update,
+};
 
 pub mod auth;
 pub mod batch;
@@ -330,10 +332,17 @@ impl Cache {
         let id = entry.entry_id().to_string();
         let order = E::ORDER_FIELD.zip(entry.order_id());
         let rendered = self.render(key);
-        let push = self
-            .inner
-            .backend
-            .list_push(&rendered, &json, E::ID_FIELD, &id, cap, order);
+        let push = self.inner.backend.edit(
+            &rendered,
+            None,
+            Edit::Push {
+                element: &json,
+                id_field: E::ID_FIELD,
+                id: &id,
+                cap,
+                order,
+            },
+        );
         self.edit(key, push).await
     }
 
@@ -342,11 +351,14 @@ impl Cache {
     pub(crate) async fn pull<E: CollectionEntry>(&self, key: &Key, id: i64) -> CacheResult<Update> {
         let rendered = self.render(key);
         let id = id.to_string();
-        let pull = self.inner.backend.list_remove(
+        let pull = self.inner.backend.edit(
             &rendered,
-            E::ID_FIELD,
-            &id,
-            key.max_len().unwrap_or(usize::MAX),
+            None,
+            Edit::Remove {
+                id_field: E::ID_FIELD,
+                id: &id,
+                cap: key.max_len().unwrap_or(usize::MAX),
+            },
         );
         self.edit(key, pull).await
     }

@@ -16,7 +16,7 @@ use crate::entry::{FollowEntry, LikeEntry, PostSummary, Profile, TimelinePost};
 use crate::error::CacheResult;
 use crate::key::{Endpoint, Key, Subject, UserId};
 use crate::ratelimit::{RateDecision, RateRule};
-use crate::store::{Store, Update};
+use crate::store::{Edit, Store, Update};
 
 use super::Cache;
 
@@ -96,9 +96,14 @@ impl Cache {
         let key = Key::Profile(user);
         let rendered = self.render(&key);
         let value = value.to_string();
-        let set = self
-            .store()
-            .object_set(&rendered, counter.field(), &value, None);
+        let set = self.store().edit(
+            &rendered,
+            None,
+            Edit::ObjectSet {
+                field: counter.field(),
+                value_json: &value,
+            },
+        );
         self.edit(&key, set).await
     }
 
@@ -171,7 +176,16 @@ impl Cache {
                 let rendered = self.render(&key);
                 let update = self
                     .store()
-                    .list_set_number(&rendered, "postId", id, "likesCount", likes)
+                    .edit(
+                        &rendered,
+                        None,
+                        Edit::SetNumber {
+                            id_field: "postId",
+                            id,
+                            field: "likesCount",
+                            value: likes,
+                        },
+                    )
                     .await;
                 self.settle(&key, update).await
             }

@@ -25,34 +25,58 @@ pub(crate) enum Stop {
     Drop,
 }
 
-/// One change to a cached value, as the [`super::Store`] methods name them.
+/// One change to the cached JSON text of a key: what
+/// [`super::Store::edit`], the stores' one edit entry point, applies
+/// atomically, and only to a cached value.
 #[derive(Debug, Clone, Copy)]
-pub(crate) enum Edit<'a> {
-    /// `list_push`: the element first (or, with an `order` field and the
-    /// element's number in it, at its place in descending order of that
-    /// field), then the others without its id, at most `cap` in all.
+pub enum Edit<'a> {
+    /// Puts `element` into a collection: first (or, with an `order` field
+    /// and the element's number in it, at its place in descending order of
+    /// that field, an element older than every one of a full collection
+    /// left out), then the others without its id, at most `cap` in all.
     Push {
+        /// The element, JSON.
         element: &'a str,
+        /// The field naming an element's id.
         id_field: &'a str,
+        /// The element's id.
         id: &'a str,
+        /// The most elements kept.
         cap: usize,
+        /// The order field and the element's number in it.
         order: Option<(&'a str, i64)>,
     },
-    /// `list_remove`: the list without the elements of that id.
+    /// The collection without the elements of that id; an emptied one
+    /// stays cached as `[]`. A collection of `cap` or more elements is
+    /// deleted instead ([`super::Update::Dropped`]): it stands for the
+    /// newest entries of a possibly longer one, and without one of them it
+    /// could pass for the whole.
     Remove {
+        /// The field naming an element's id.
         id_field: &'a str,
+        /// The id removed.
         id: &'a str,
+        /// The collection's cap.
         cap: usize,
     },
-    /// `list_set_number`: `field` set on the elements of that id.
+    /// The numeric `field` set on the elements of that id.
     SetNumber {
+        /// The field naming an element's id.
         id_field: &'a str,
+        /// The elements' id.
         id: &'a str,
+        /// The field set.
         field: &'a str,
+        /// Its new value.
         value: i64,
     },
-    /// `object_set`: the object with `field` set to JSON text.
-    ObjectSet { field: &'a str, value_json: &'a str },
+    /// An object with `field` set to JSON text.
+    ObjectSet {
+        /// The field set.
+        field: &'a str,
+        /// Its new value, JSON.
+        value_json: &'a str,
+    },
 }
 
 impl Edit<'_> {

@@ -32,6 +32,7 @@ pub mod redis;
 pub(crate) mod scan;
 mod watched;
 
+pub use self::json::Edit;
 pub use self::memory::{MemoryConfig, MemoryStore};
 pub use self::redis::{RedisConfig, RedisStore};
 
@@ -152,54 +153,16 @@ pub trait Store: Send + Sync {
     /// The remaining lifetime of a key (`PTTL`).
     fn pttl(&self, key: &str) -> impl Future<Output = CacheResult<KeyTtl>> + Send;
 
-    /// Puts `element` into a cached collection, dropping any element with
-    /// the same id and the last beyond `cap`; keeps the TTL. At the front,
-    /// unless `order` names a field and the element's number in it: then
-    /// the collection is kept in descending order of that field (a number
-    /// written as a string), whatever order the pushes come in, and an
-    /// element older than every one of a full collection is left out.
-    fn list_push(
+    /// Applies `edit` to the cached text of `key`, in one atomic step and
+    /// only if it is cached ([`Update::Missing`] otherwise), keeping the TTL
+    /// unless `ttl` restarts it. A value the edit cannot read is deleted
+    /// ([`Update::Corrupt`]). The one way the cache changes a value in
+    /// place.
+    fn edit(
         &self,
         key: &str,
-        element: &str,
-        id_field: &str,
-        id: &str,
-        cap: usize,
-        order: Option<(&str, i64)>,
-    ) -> impl Future<Output = CacheResult<Update>> + Send;
-
-    /// Removes the elements whose `id_field` is `id`; keeps the TTL. An
-    /// emptied collection stays cached as `[]`. A collection holding `cap`
-    /// or more elements is deleted instead ([`Update::Dropped`]): it stands
-    /// for the newest entries of a possibly longer collection, and without
-    /// one of them it could pass for the whole.
-    fn list_remove(
-        &self,
-        key: &str,
-        id_field: &str,
-        id: &str,
-        cap: usize,
-    ) -> impl Future<Output = CacheResult<Update>> + Send;
-
-    /// Sets the numeric `field` of the elements whose `id_field` is `id`;
-    /// keeps the TTL.
-    fn list_set_number(
-        &self,
-        key: &str,
-        id_field: &str,
-        id: &str,
-        field: &str,
-        value: i64,
-    ) -> impl Future<Output = CacheResult<Update>> + Send;
-
-    /// Sets `field` of a cached JSON object to `value_json` (JSON text),
-    /// restarting the TTL at `ttl` when given and keeping it otherwise.
-    fn object_set(
-        &self,
-        key: &str,
-        field: &str,
-        value_json: &str,
         ttl: Option<Duration>,
+        edit: Edit<'_>,
     ) -> impl Future<Output = CacheResult<Update>> + Send;
 
     /// Replaces the value of `key` with `new`, its TTL restarted at `ttl`,
@@ -316,47 +279,8 @@ impl Store for Backend {
         delegate!(self, s => s.pttl(key))
     }
 
-    async fn list_push(
-        &self,
-        key: &str,
-        element: &str,
-        id_field: &str,
-        id: &str,
-        cap: usize,
-        order: Option<(&str, i64)>,
-    ) -> CacheResult<Update> {
-        delegate!(self, s => s.list_push(key, element, id_field, id, cap, order))
-    }
-
-    async fn list_remove(
-        &self,
-        key: &str,
-        id_field: &str,
-        id: &str,
-        cap: usize,
-    ) -> CacheResult<Update> {
-        delegate!(self, s => s.list_remove(key, id_field, id, cap))
-    }
-
-    async fn list_set_number(
-        &self,
-        key: &str,
-        id_field: &str,
-        id: &str,
-        field: &str,
-        value: i64,
-    ) -> CacheResult<Update> {
-        delegate!(self, s => s.list_set_number(key, id_field, id, field, value))
-    }
-
-    async fn object_set(
-        &self,
-        key: &str,
-        field: &str,
-        value_json: &str,
-        ttl: Option<Duration>,
-    ) -> CacheResult<Update> {
-        delegate!(self, s => s.object_set(key, field, value_json, ttl))
+    async fn edit(&self, key: &str, ttl: Option<Duration>, edit: Edit<'_>) -> CacheResult<Update> {
+        delegate!(self, s => s.edit(key, ttl, edit))
     }
 
     async fn compare_and_set(

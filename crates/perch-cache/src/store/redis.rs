@@ -328,62 +328,8 @@ impl Store for RedisStore {
         })
     }
 
-    async fn list_push(
-        &self,
-        key: &str,
-        element: &str,
-        id_field: &str,
-        id: &str,
-        cap: usize,
-        order: Option<(&str, i64)>,
-    ) -> CacheResult<Update> {
-        let edit = Edit::Push {
-            element,
-            id_field,
-            id,
-            cap,
-            order,
-        };
-        self.edit_text(key, None, edit).await
-    }
-
-    async fn list_remove(
-        &self,
-        key: &str,
-        id_field: &str,
-        id: &str,
-        cap: usize,
-    ) -> CacheResult<Update> {
-        let edit = Edit::Remove { id_field, id, cap };
-        self.edit_text(key, None, edit).await
-    }
-
-    async fn list_set_number(
-        &self,
-        key: &str,
-        id_field: &str,
-        id: &str,
-        field: &str,
-        value: i64,
-    ) -> CacheResult<Update> {
-        let edit = Edit::SetNumber {
-            id_field,
-            id,
-            field,
-            value,
-        };
-        self.edit_text(key, None, edit).await
-    }
-
-    async fn object_set(
-        &self,
-        key: &str,
-        field: &str,
-        value_json: &str,
-        ttl: Option<Duration>,
-    ) -> CacheResult<Update> {
-        self.edit_text(key, ttl, Edit::ObjectSet { field, value_json })
-            .await
+    async fn edit(&self, key: &str, ttl: Option<Duration>, edit: Edit<'_>) -> CacheResult<Update> {
+        self.edit_text(key, ttl, edit).await
     }
 
     async fn compare_and_set(
