@@ -168,11 +168,12 @@ fn bench_stack(c: &mut Criterion, rt: &Runtime, name: &str, redis: Option<String
         })
         .collect();
     let base = state.base_url.clone();
+    let http = perch::http::HttpState::new(state.clone());
     c.bench_function(&format!("{name}/render a 20-status page as JSON"), |b| {
         b.iter(|| {
             let page: Vec<Status> = views
                 .iter()
-                .map(|v| Status::from_view(v, &base, &state.account_json))
+                .map(|v| Status::from_view(v, &base, &http.account_json))
                 .collect();
             black_box(serde_json::to_vec(&page).expect("json"))
         })
@@ -182,7 +183,7 @@ fn bench_stack(c: &mut Criterion, rt: &Runtime, name: &str, redis: Option<String
     let uri: axum::http::Uri = "/api/v1/timelines/public".parse().expect("uri");
     c.bench_function(
         &format!("{name}/answer a 20-status page from the memo"),
-        |b| b.iter(|| black_box(perch::http::render::status_page(&state, &uri, &paged))),
+        |b| b.iter(|| black_box(perch::http::render::status_page(&http, &uri, &paged))),
     );
 }
 

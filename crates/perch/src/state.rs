@@ -55,8 +55,6 @@ pub struct Shared {
     pub timeline_memo: Arc<perch_cache::SharedDecode<Vec<perch_cache::TimelinePost>>>,
     /// Decoded profiles per key, reused while their text is the same.
     pub profile_memo: Arc<perch_cache::DecodeMemo<perch_cache::Profile>>,
-    /// Rendered Account JSON per profile, reused while the profile is the same.
-    pub account_json: Arc<crate::http::entities::AccountMemo>,
     /// Each account's `posts:user` list, decoded into shared posts once per
     /// change (so a page's Statuses are found rendered by pointer).
     pub user_posts_memo: Arc<perch_cache::DecodeMemo<Vec<Arc<crate::domain::convert::Post>>>>,
@@ -75,8 +73,6 @@ pub struct Shared {
     pub recent_follows: Arc<crate::domain::follow_head::RecentFollows>,
     /// The public timeline's first page as last answered.
     pub timeline_page: Arc<crate::domain::timeline_page::PageMemo>,
-    /// Each Status's JSON, rendered once per change of its inputs.
-    pub status_json: Arc<crate::http::render::StatusMemo>,
     /// `https://domain` (or `http://` for a loopback domain).
     pub base_url: Arc<str>,
     /// When this process started serving.
@@ -153,8 +149,6 @@ impl AppState {
             activity: Arc::new(ActivityThrottle::default()),
             base_url,
             timeline_memo: Arc::default(),
-            account_json: Arc::default(),
-            status_json: Arc::default(),
             timeline_page: Arc::default(),
             timeline_posts: Arc::default(),
             // One per account read; a full list (20 posts) is ~8 KB.

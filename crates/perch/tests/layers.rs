@@ -4,7 +4,10 @@
 //! - `domain` names no HTTP type and nothing of `http`;
 //! - `http` reaches the database only through `domain` (the one exception:
 //!   `/health`, `/metrics` and `/status` read the database handle's own
-//!   figures, its ping and its pool).
+//!   figures, its ping and its pool);
+//! - the application state (`state.rs`, shared with the background
+//!   workers) holds nothing of `http`: the rendered-JSON memos are the
+//!   HTTP layer's own (`http/state.rs`).
 
 use std::path::{Path, PathBuf};
 
@@ -87,6 +90,23 @@ fn http_reaches_the_database_only_through_the_domain() {
     assert!(
         found.is_empty(),
         "http uses the database handle:\n{}",
+        found.join("\n")
+    );
+}
+
+#[test]
+fn the_application_state_holds_nothing_of_http() {
+    let path = src("state.rs");
+    let text = std::fs::read_to_string(&path).expect("state.rs");
+    let found: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.starts_with("//"))
+        .filter(|l| l.contains("crate::http") || l.contains("axum"))
+        .collect();
+    assert!(
+        found.is_empty(),
+        "state.rs names http:\n{}",
         found.join("\n")
     );
 }

@@ -2,6 +2,7 @@
 //! `PATCH /update_credentials`, an account's statuses, followers and
 //! following, follow and unfollow.
 
+use crate::http::HttpState;
 use axum::extract::{OriginalUri, Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
@@ -20,10 +21,9 @@ use crate::domain::follows::{self, Direction};
 use crate::domain::media::{self, ProfileImages};
 use crate::domain::{accounts, statuses};
 use crate::error::{ApiError, ErrorBody};
-use crate::state::AppState;
 
 /// The routes of this module.
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<HttpState> {
     Router::new()
         .route("/api/v1/accounts/lookup", get(lookup))
         .route("/api/v1/accounts/relationships", get(relationships))
@@ -51,7 +51,7 @@ pub fn router() -> Router<AppState> {
     )
 )]
 async fn show(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     MaybeUser(caller): MaybeUser,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
@@ -79,7 +79,7 @@ struct LookupQuery {
     )
 )]
 async fn lookup(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     MaybeUser(caller): MaybeUser,
     Query(q): Query<LookupQuery>,
 ) -> Result<Response, ApiError> {
@@ -110,7 +110,7 @@ struct RelationshipsQuery {
     )
 )]
 async fn relationships(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     User(caller): User,
     Query(q): Query<RelationshipsQuery>,
 ) -> Result<Json<Vec<Relationship>>, ApiError> {
@@ -160,7 +160,7 @@ fn image(field: &str, value: Option<String>) -> Result<Option<Option<String>>, A
     )
 )]
 async fn update_credentials(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     User(caller): User,
     WithFiles(form, files): WithFiles<CredentialsForm>,
 ) -> Result<Json<CredentialAccount>, ApiError> {
@@ -198,7 +198,7 @@ async fn update_credentials(
     )
 )]
 async fn account_statuses(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     MaybeUser(caller): MaybeUser,
     Path(id): Path<String>,
     OriginalUri(uri): OriginalUri,
@@ -210,7 +210,7 @@ async fn account_statuses(
 }
 
 async fn list(
-    state: AppState,
+    state: HttpState,
     caller: Option<crate::domain::auth::Caller>,
     id: String,
     uri: axum::http::Uri,
@@ -235,7 +235,7 @@ async fn list(
     )
 )]
 async fn followers(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     MaybeUser(caller): MaybeUser,
     Path(id): Path<String>,
     OriginalUri(uri): OriginalUri,
@@ -257,7 +257,7 @@ async fn followers(
     )
 )]
 async fn following(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     MaybeUser(caller): MaybeUser,
     Path(id): Path<String>,
     OriginalUri(uri): OriginalUri,
@@ -280,7 +280,7 @@ async fn following(
     )
 )]
 async fn follow(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     User(caller): User,
     Path(id): Path<String>,
 ) -> Result<Json<Relationship>, ApiError> {
@@ -302,7 +302,7 @@ async fn follow(
     )
 )]
 async fn unfollow(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     User(caller): User,
     Path(id): Path<String>,
 ) -> Result<Json<Relationship>, ApiError> {

@@ -5,13 +5,13 @@
 //! I/O; the cache's blacklist entry is read by the domain call together
 //! with its other keys, in one round trip.
 
+use crate::http::HttpState;
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 
 use crate::domain::auth::{self, Caller};
 use crate::error::ApiError;
-use crate::state::AppState;
 
 /// An authenticated user.
 pub struct User(pub Caller);
@@ -40,24 +40,24 @@ pub fn bearer_in(headers: &axum::http::HeaderMap) -> Result<Option<&str>, ApiErr
     }
 }
 
-impl FromRequestParts<AppState> for User {
+impl FromRequestParts<HttpState> for User {
     type Rejection = ApiError;
 
     async fn from_request_parts(
         parts: &mut Parts,
-        state: &AppState,
+        state: &HttpState,
     ) -> Result<Self, Self::Rejection> {
         let token = bearer(parts)?.ok_or(ApiError::Unauthorized)?;
         auth::authenticate(state, token).map(User)
     }
 }
 
-impl FromRequestParts<AppState> for MaybeUser {
+impl FromRequestParts<HttpState> for MaybeUser {
     type Rejection = ApiError;
 
     async fn from_request_parts(
         parts: &mut Parts,
-        state: &AppState,
+        state: &HttpState,
     ) -> Result<Self, Self::Rejection> {
         match bearer(parts)? {
             None => Ok(MaybeUser(None)),

@@ -8,6 +8,7 @@
 //! never by a redirect. Refusals are pages for a browser (whose `Accept`
 //! names `text/html`) and Perch's JSON errors for any other client.
 
+use crate::http::HttpState;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -21,10 +22,9 @@ use super::extract::{Body, lenient};
 use super::validate;
 use crate::domain::authorize::{self, Checked, OUT_OF_BAND, Refusal, Request};
 use crate::error::ApiError;
-use crate::state::AppState;
 
 /// The routes of this module.
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<HttpState> {
     Router::new().route("/oauth/authorize", get(show).post(decide))
 }
 
@@ -88,7 +88,7 @@ impl AuthorizeForm {
     )
 )]
 async fn show(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
@@ -124,7 +124,7 @@ fn wants_html(headers: &HeaderMap) -> bool {
     )
 )]
 async fn decide(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ClientAddr(client): ClientAddr,
     headers: HeaderMap,
     Body(form): Body<AuthorizeForm>,
@@ -165,7 +165,7 @@ async fn decide(
 }
 
 async fn checked(
-    state: &AppState,
+    state: &HttpState,
     form: &AuthorizeForm,
 ) -> Result<Result<Checked, Refusal>, ApiError> {
     authorize::check(state, &form.request(), |s| validate::scopes(s).ok()).await

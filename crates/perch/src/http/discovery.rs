@@ -3,6 +3,7 @@
 //! tools can find Perch's accounts. Read-only: Perch does not federate
 //! (no inbox is served), and these answers come from the database.
 
+use crate::http::HttpState;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
@@ -16,13 +17,12 @@ use super::validate;
 use crate::domain::actor_key;
 use crate::domain::discovery::{self, AccountRow};
 use crate::federation::activity;
-use crate::state::AppState;
 
 /// Statuses an outbox lists (the most recent).
 const OUTBOX_ITEMS: i64 = 20;
 
 /// The routes of this module.
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<HttpState> {
     Router::new()
         .route("/.well-known/webfinger", get(webfinger))
         .route("/.well-known/nodeinfo", get(nodeinfo_links))
@@ -64,7 +64,7 @@ fn local_user<'a>(resource: &'a str, domain: &str, base: &str) -> Option<&'a str
 
 /// The account of a user name from a URL; a name that cannot be one is no
 /// account (404), and it only ever reaches the database as a bound value.
-async fn account(state: &AppState, username: &str) -> Result<AccountRow, ApiError> {
+async fn account(state: &HttpState, username: &str) -> Result<AccountRow, ApiError> {
     let username = validate::username(Some(username)).map_err(|_| ApiError::NotFound)?;
     discovery::local_account(state, &username)
         .await?
@@ -83,7 +83,7 @@ async fn account(state: &AppState, username: &str) -> Result<AccountRow, ApiErro
     )
 )]
 async fn webfinger(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     Query(q): Query<Resource>,
 ) -> Result<Response, ApiError> {
     let resource = q
@@ -111,7 +111,7 @@ async fn webfinger(
     tag = "discovery",
     responses((status = 200, description = "Where the NodeInfo document is", body = Object))
 )]
-async fn nodeinfo_links(State(state): State<AppState>) -> Json<Value> {
+async fn nodeinfo_links(State(state): State<HttpState>) -> Json<Value> {
     Json(json!({
         "links": [{
             "rel": "http://nodeinfo.diaspora.software/ns/schema/2.0",
@@ -126,7 +126,7 @@ async fn nodeinfo_links(State(state): State<AppState>) -> Json<Value> {
     tag = "discovery",
     responses((status = 200, description = "NodeInfo 2.0", body = Object))
 )]
-async fn nodeinfo(State(state): State<AppState>) -> Result<Response, ApiError> {
+async fn nodeinfo(State(state): State<HttpState>) -> Result<Response, ApiError> {
     let discovery::ServerCounts { users, posts } = discovery::counts(&state).await?;
     let body = json!({
         "version": "2.0",
@@ -154,7 +154,7 @@ async fn nodeinfo(State(state): State<AppState>) -> Result<Response, ApiError> {
     )
 )]
 async fn actor(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     Path(username): Path<String>,
 ) -> Result<Response, ApiError> {
     let row = account(&state, &username).await?;
@@ -169,7 +169,7 @@ async fn actor(
     tag = "discovery",
     responses((status = 200, description = "The server's own actor (an Application): what signs Perch's fetches", body = Object))
 )]
-async fn instance_actor(State(state): State<AppState>) -> Result<Response, ApiError> {
+async fn instance_actor(State(state): State<HttpState>) -> Result<Response, ApiError> {
     let id = activity::instance_actor(&state.base_url);
     let public_key = actor_key::public_pem(&state).await?;
     let body = json!({
@@ -196,7 +196,7 @@ async fn instance_actor(State(state): State<AppState>) -> Result<Response, ApiEr
     )
 )]
 async fn outbox(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     Path(username): Path<String>,
 ) -> Result<Response, ApiError> {
     let row = account(&state, &username).await?;

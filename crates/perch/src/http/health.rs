@@ -5,6 +5,7 @@
 //! the database (the truth) answers, since every request is still served;
 //! 503 `unhealthy` when the database does not answer.
 
+use crate::http::HttpState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
@@ -12,10 +13,9 @@ use axum::{Json, Router};
 use serde_json::{Value, json};
 
 use super::format_latency;
-use crate::state::AppState;
 
 /// The routes of this module.
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<HttpState> {
     Router::new().route("/health", get(health))
 }
 
@@ -28,13 +28,13 @@ pub fn router() -> Router<AppState> {
         (status = 503, description = "unhealthy: the database is down", body = Object),
     )
 )]
-async fn health(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
+async fn health(State(state): State<HttpState>) -> (StatusCode, Json<Value>) {
     let (status, body) = report(&state).await;
     (status, Json(body))
 }
 
 /// The health answer: its status code and body (also shown by `/status`).
-pub(super) async fn report(state: &AppState) -> (StatusCode, Value) {
+pub(super) async fn report(state: &HttpState) -> (StatusCode, Value) {
     let backend = state.db.backend().name();
     let (size, idle) = state.db.pool_figures();
     let (db, cache) = tokio::join!(state.db.ping(), state.cache.health());

@@ -6,6 +6,7 @@
 //! an activity that is not JSON is 400, one its signer may not send 401.
 //! Bodies are limited to 256 KB.
 
+use crate::http::HttpState;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -16,12 +17,11 @@ use crate::domain::discovery;
 use crate::error::ApiError;
 use crate::federation::actors;
 use crate::federation::inbox::{self, Refusal};
-use crate::state::AppState;
 
 use super::validate;
 
 /// The routes of this module.
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<HttpState> {
     Router::new()
         .route("/inbox", post(shared))
         .route("/users/{username}/inbox", post(personal))
@@ -44,7 +44,7 @@ const MAX_ACTIVITY: usize = 256 * 1024;
     )
 )]
 pub(super) async fn personal(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     Path(username): Path<String>,
     method: Method,
     uri: Uri,
@@ -69,7 +69,7 @@ pub(super) async fn personal(
     )
 )]
 pub(super) async fn shared(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -80,7 +80,7 @@ pub(super) async fn shared(
 
 /// Checks the signature; 202 when it holds, 401 (saying why) when not.
 async fn take(
-    state: &AppState,
+    state: &HttpState,
     method: &Method,
     uri: &Uri,
     headers: &HeaderMap,

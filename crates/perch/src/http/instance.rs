@@ -1,6 +1,7 @@
 //! `GET /api/v1/instance` and `/api/v2/instance`: what clients read first to
 //! learn the server's name, version and limits.
 
+use crate::http::HttpState;
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
@@ -9,13 +10,12 @@ use serde_json::{Value, json};
 use super::ApiError;
 use crate::domain::discovery;
 use crate::domain::media::{self, process};
-use crate::state::AppState;
 
 /// Longest status, in characters.
 pub const MAX_STATUS_CHARS: usize = 500;
 
 /// The routes of this module.
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<HttpState> {
     Router::new()
         .route("/api/v1/instance", get(v1))
         .route("/api/v2/instance", get(v2))
@@ -39,7 +39,7 @@ fn statuses_configuration() -> Value {
 
 /// What uploads the server takes: images (see `domain::media::process`),
 /// no video, which apps read as "no video attachments".
-fn media_configuration(state: &AppState) -> Value {
+fn media_configuration(state: &HttpState) -> Value {
     let types: Vec<&str> = process::SUPPORTED.iter().map(|(_, t, _)| *t).collect();
     json!({
         "supported_mime_types": types,
@@ -60,7 +60,7 @@ fn media_configuration(state: &AppState) -> Value {
         (status = 200, description = "Mastodon Instance (v1)", body = Object),
     )
 )]
-async fn v1(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+async fn v1(State(state): State<HttpState>) -> Result<Json<Value>, ApiError> {
     let discovery::ServerCounts { users, posts } = discovery::counts(&state).await?;
     let domain = &state.settings.domain;
     Ok(Json(json!({
@@ -97,7 +97,7 @@ async fn v1(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
         (status = 200, description = "Mastodon Instance (v2)", body = Object),
     )
 )]
-async fn v2(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+async fn v2(State(state): State<HttpState>) -> Result<Json<Value>, ApiError> {
     let users = discovery::user_count(&state).await?;
     let domain = &state.settings.domain;
     Ok(Json(json!({

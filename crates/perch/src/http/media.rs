@@ -3,6 +3,7 @@
 //! (read an upload, set its alternative text), and `GET /media/{name}`,
 //! which serves the stored files.
 
+use crate::http::HttpState;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
@@ -19,10 +20,9 @@ use super::validate;
 use crate::domain::media::MediaRow;
 use crate::domain::media::{self, process, store};
 use crate::error::{ApiError, ErrorBody};
-use crate::state::AppState;
 
 /// The routes of this module.
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<HttpState> {
     Router::new()
         .route("/api/v1/media", post(upload))
         .route("/api/v2/media", post(upload_v2))
@@ -80,7 +80,7 @@ impl MediaAttachment {
     }
 }
 
-fn answer(state: &AppState, row: &MediaRow) -> Json<MediaAttachment> {
+fn answer(state: &HttpState, row: &MediaRow) -> Json<MediaAttachment> {
     Json(MediaAttachment::from_entry(&media::entry(
         row,
         &state.base_url,
@@ -88,7 +88,7 @@ fn answer(state: &AppState, row: &MediaRow) -> Json<MediaAttachment> {
 }
 
 async fn take(
-    state: &AppState,
+    state: &HttpState,
     caller: &crate::domain::auth::Caller,
     form: UploadForm,
     files: Vec<(String, Vec<u8>)>,
@@ -114,7 +114,7 @@ async fn take(
     )
 )]
 async fn upload_v2(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     User(caller): User,
     WithFiles(form, files): WithFiles<UploadForm>,
 ) -> Result<Json<MediaAttachment>, ApiError> {
@@ -133,7 +133,7 @@ async fn upload_v2(
     )
 )]
 async fn upload(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     User(caller): User,
     WithFiles(form, files): WithFiles<UploadForm>,
 ) -> Result<Json<MediaAttachment>, ApiError> {
@@ -152,7 +152,7 @@ async fn upload(
     )
 )]
 async fn show(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     User(caller): User,
     Path(id): Path<String>,
 ) -> Result<Json<MediaAttachment>, ApiError> {
@@ -175,7 +175,7 @@ async fn show(
     )
 )]
 async fn update(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     User(caller): User,
     Path(id): Path<String>,
     Body(form): Body<UploadForm>,
@@ -195,7 +195,7 @@ async fn update(
         (status = 404, description = "No such file", body = ErrorBody),
     )
 )]
-async fn file(State(state): State<AppState>, Path(name): Path<String>) -> Response {
+async fn file(State(state): State<HttpState>, Path(name): Path<String>) -> Response {
     if !store::valid_name(&name) {
         return ApiError::NotFound.into_response();
     }

@@ -6,6 +6,8 @@
 //! for an unknown path, 405, 413, timeouts) through [`observe::observe`].
 
 pub mod account_json;
+mod state;
+pub use state::HttpState;
 pub mod accounts;
 pub mod auth;
 pub mod authorize;
@@ -73,7 +75,7 @@ pub fn router(state: AppState, status: std::sync::Arc<status::StatusRing>) -> Ro
         .merge(openapi::router())
         .fallback(|| async { ApiError::NotFound })
         .route_layer(middleware::from_fn_with_state(status, ops::track))
-        .with_state(state)
+        .with_state(HttpState::new(state))
         .layer(
             ServiceBuilder::new()
                 .layer(middleware::from_fn(observe::observe))

@@ -3,6 +3,7 @@
 //! `unread_count`, and `GET`/`POST /api/v1/markers`, as Mastodon serves
 //! them.
 
+use crate::http::HttpState;
 use std::collections::HashMap;
 
 use axum::extract::{OriginalUri, Path, State};
@@ -20,10 +21,9 @@ use super::render::JsonArray;
 use super::validate;
 use crate::domain::notifications::{self, NotificationView};
 use crate::error::{ApiError, ErrorBody};
-use crate::state::AppState;
 
 /// The routes of this module.
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<HttpState> {
     Router::new()
         .route("/api/v1/notifications", get(list))
         .route("/api/v1/notifications/unread_count", get(unread_count))
@@ -35,7 +35,7 @@ pub fn router() -> Router<AppState> {
 
 /// The Notification JSON of a view: its account and status as the memos
 /// render them everywhere else.
-fn render(state: &AppState, n: &NotificationView) -> String {
+fn render(state: &HttpState, n: &NotificationView) -> String {
     let account = state.account_json.text(&n.account, &state.base_url);
     let mut out = String::with_capacity(account.len() + 256);
     out.push_str(&format!(
@@ -90,7 +90,7 @@ struct ListQuery {
     )
 )]
 async fn list(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     User(caller): User,
     OriginalUri(uri): OriginalUri,
     Query(q): Query<ListQuery>,
@@ -116,7 +116,7 @@ async fn list(
     )
 )]
 async fn show(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     User(caller): User,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
@@ -137,7 +137,7 @@ async fn show(
     )
 )]
 async fn dismiss(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     User(caller): User,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
@@ -153,7 +153,10 @@ async fn dismiss(
     security(("bearer" = [])),
     responses((status = 200, description = "Cleared", body = Object))
 )]
-async fn clear(State(state): State<AppState>, User(caller): User) -> Result<Json<Value>, ApiError> {
+async fn clear(
+    State(state): State<HttpState>,
+    User(caller): User,
+) -> Result<Json<Value>, ApiError> {
     notifications::clear(&state, &caller).await?;
     Ok(Json(json!({})))
 }
@@ -174,7 +177,7 @@ struct CountQuery {
     responses((status = 200, description = "`{\"count\": N}`: notifications newer than the notifications marker (up to `limit`, default 100, at most 1000)", body = Object))
 )]
 async fn unread_count(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     User(caller): User,
     Query(q): Query<CountQuery>,
 ) -> Result<Json<Value>, ApiError> {
@@ -222,7 +225,7 @@ fn markers_json(rows: &[crate::domain::notifications::MarkerRow]) -> Value {
     responses((status = 200, description = "The saved markers of the timelines asked for (`timeline[]`: home, notifications), by timeline", body = Object))
 )]
 async fn markers(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     User(caller): User,
     Query(q): Query<MarkersQuery>,
 ) -> Result<Json<Value>, ApiError> {
@@ -269,7 +272,7 @@ fn last_read_id(timeline: &str, given: &HashMap<String, Value>) -> Result<i64, A
     )
 )]
 async fn save_markers(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     User(caller): User,
     Body(form): Body<MarkersForm>,
 ) -> Result<Json<Value>, ApiError> {

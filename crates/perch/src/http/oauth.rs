@@ -3,6 +3,7 @@
 //! client-credentials grants), `POST /oauth/revoke`,
 //! `GET /api/v1/accounts/verify_credentials`.
 
+use crate::http::HttpState;
 use axum::extract::State;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -16,10 +17,9 @@ use super::extract::{Body, lenient};
 use super::validate;
 use crate::domain::auth::{self as domain, Grant, NewApp, Registration};
 use crate::error::{ApiError, ErrorBody, OAuthErrorBody};
-use crate::state::AppState;
 
 /// The routes of this module.
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<HttpState> {
     Router::new()
         .route("/api/v1/apps", post(create_app))
         .route("/api/v1/accounts", post(register))
@@ -54,7 +54,7 @@ struct AppForm {
     )
 )]
 async fn create_app(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     Body(form): Body<AppForm>,
 ) -> Result<Json<Application>, ApiError> {
     let name = validate::text("client_name", form.client_name.as_deref(), 1, 200)?;
@@ -138,7 +138,7 @@ struct RegisterForm {
     )
 )]
 async fn register(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ClientAddr(client): ClientAddr,
     headers: axum::http::HeaderMap,
     Body(form): Body<RegisterForm>,
@@ -219,7 +219,7 @@ fn oauth_error(status: u16, error: &'static str, description: &str) -> ApiError 
     )
 )]
 async fn token(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ClientAddr(client): ClientAddr,
     Body(form): Body<TokenForm>,
 ) -> Result<Json<Token>, ApiError> {
@@ -309,7 +309,7 @@ struct RevokeForm {
     )
 )]
 async fn revoke(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     Body(form): Body<RevokeForm>,
 ) -> Result<Json<Value>, ApiError> {
     if let (Some(id), Some(secret)) = (form.client_id.as_deref(), form.client_secret.as_deref()) {
@@ -333,7 +333,7 @@ async fn revoke(
     )
 )]
 async fn verify_credentials(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     User(caller): User,
 ) -> Result<Json<CredentialAccount>, ApiError> {
     let profile = crate::domain::accounts::get(&state, Some(&caller), caller.account_id)

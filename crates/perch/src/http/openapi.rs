@@ -3,6 +3,7 @@
 //! `ToSchema` entities) and `GET /api/docs` (Swagger UI, vendored: no
 //! internet needed).
 
+use crate::http::HttpState;
 use axum::Router;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -12,7 +13,6 @@ use super::{
     accounts, authorize, discovery, health, inbox, instance, media, notifications, oauth, ops,
     search, start_up, status, statuses,
 };
-use crate::state::AppState;
 
 /// The OpenAPI document of every route.
 #[derive(OpenApi)]
@@ -113,6 +113,6 @@ impl Modify for BearerAuth {
 }
 
 /// The routes of this module.
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<HttpState> {
     Router::new().merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", ApiDoc::openapi()))
 }

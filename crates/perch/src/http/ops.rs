@@ -5,6 +5,7 @@
 //! (`perch_cache_*` in perch-cache, fallbacks and rate limiting in the domain
 //! layer); gauges of the cache backend and hit ratios are set when scraped.
 
+use crate::http::HttpState;
 use std::collections::HashMap;
 use std::sync::{LazyLock, OnceLock, RwLock};
 use std::time::Instant;
@@ -16,8 +17,6 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
-
-use crate::state::AppState;
 
 /// Latency buckets in seconds: fine below a millisecond, where cached reads
 /// should land.
@@ -59,7 +58,7 @@ pub fn prometheus() -> Option<&'static PrometheusHandle> {
 }
 
 /// The routes of this module.
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<HttpState> {
     Router::new().route("/metrics", get(render))
 }
 
@@ -71,7 +70,7 @@ pub fn router() -> Router<AppState> {
         (status = 200, description = "Prometheus text format", content_type = "text/plain", body = String),
     )
 )]
-async fn render(State(state): State<AppState>) -> Response {
+async fn render(State(state): State<HttpState>) -> Response {
     state.cache.publish_metrics();
     for s in state.cache.stats() {
         if let Some(ratio) = s.hit_rate() {

@@ -7,6 +7,7 @@
 //! page by joining those texts, so a cached page is copied, not serialized
 //! again.
 
+use crate::http::HttpState;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -21,7 +22,6 @@ use crate::domain::Paged;
 use crate::domain::convert::Post;
 use crate::domain::statuses::StatusView;
 use crate::domain::timeline_page::StoredPage;
-use crate::state::AppState;
 
 /// Statuses remembered at most; past it the memo starts over.
 const MEMO_STATUSES: usize = 20_000;
@@ -150,7 +150,7 @@ impl IntoResponse for JsonArray {
 /// The stored first page of the public timeline, answered as it is, with
 /// its `Link` header: gzipped, as compressed once for every such reader,
 /// when `gzip` (the reader takes it; see `http::gzip`).
-pub fn stored_page(state: &AppState, uri: &Uri, page: &StoredPage, gzip: bool) -> Response {
+pub fn stored_page(state: &HttpState, uri: &Uri, page: &StoredPage, gzip: bool) -> Response {
     let mut headers = HeaderMap::new();
     let cursors: Paged<()> = Paged::new(Vec::new(), &page.inputs.ids);
     link_header(&mut headers, &state.base_url, uri, &cursors);
@@ -173,7 +173,7 @@ pub fn stored_page(state: &AppState, uri: &Uri, page: &StoredPage, gzip: bool) -
 /// A page of Statuses as a handler answers it: the stored JSON of each,
 /// with the `Link` header.
 pub fn status_page(
-    state: &AppState,
+    state: &HttpState,
     uri: &Uri,
     page: &Paged<StatusView>,
 ) -> (HeaderMap, JsonArray) {
@@ -188,7 +188,7 @@ pub fn status_page(
 /// A page of Accounts as a handler answers it: each profile's stored
 /// Account JSON, with the `Link` header.
 pub fn account_page(
-    state: &AppState,
+    state: &HttpState,
     uri: &Uri,
     page: &Paged<Arc<Profile>>,
 ) -> (HeaderMap, JsonArray) {
@@ -200,7 +200,7 @@ pub fn account_page(
 
 /// One Account as a handler answers it: the profile's stored Account JSON,
 /// not serialized again.
-pub fn account(state: &AppState, profile: &Arc<Profile>) -> Response {
+pub fn account(state: &HttpState, profile: &Arc<Profile>) -> Response {
     let text = state.account_json.text(profile, &state.base_url);
     (
         [(

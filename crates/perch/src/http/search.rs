@@ -2,6 +2,7 @@
 //! no hashtags yet), `GET /api/v1/accounts/search`, and who favourited a
 //! status, `GET /api/v1/statuses/{id}/favourited_by`.
 
+use crate::http::HttpState;
 use axum::Router;
 use axum::extract::{OriginalUri, Path, State};
 use axum::http::{HeaderMap, HeaderValue, header};
@@ -16,10 +17,9 @@ use super::render::{JsonArray, account_page};
 use super::validate;
 use crate::domain::search::{self, SearchQuery};
 use crate::error::{ApiError, ErrorBody};
-use crate::state::AppState;
 
 /// The routes of this module.
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<HttpState> {
     Router::new()
         .route("/api/v2/search", get(search_v2))
         .route("/api/v1/accounts/search", get(accounts_search))
@@ -79,7 +79,7 @@ impl SearchParams {
     )
 )]
 async fn search_v2(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     MaybeUser(caller): MaybeUser,
     Query(params): Query<SearchParams>,
 ) -> Result<Response, ApiError> {
@@ -138,7 +138,7 @@ async fn search_v2(
     )
 )]
 async fn accounts_search(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     MaybeUser(caller): MaybeUser,
     Query(params): Query<SearchParams>,
 ) -> Result<JsonArray, ApiError> {
@@ -161,7 +161,7 @@ async fn accounts_search(
     )
 )]
 async fn favourited_by(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     MaybeUser(caller): MaybeUser,
     Path(id): Path<String>,
     OriginalUri(uri): OriginalUri,

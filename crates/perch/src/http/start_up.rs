@@ -6,6 +6,7 @@
 //! app's start-up does not stop on a 404; those Mastodon serves only to a
 //! signed-in user ask for a token here too.
 
+use crate::http::HttpState;
 use axum::extract::{Path, State};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -15,10 +16,9 @@ use super::ApiError;
 use super::auth::{MaybeUser, User};
 use super::validate;
 use crate::domain::statuses;
-use crate::state::AppState;
 
 /// The routes of this module.
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<HttpState> {
     Router::new()
         .route("/api/v1/custom_emojis", get(custom_emojis))
         .route("/api/v1/filters", get(filters_v1))
@@ -113,7 +113,7 @@ async fn preferences(_user: User) -> Json<Value> {
     )
 )]
 async fn context(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     MaybeUser(caller): MaybeUser,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {

@@ -2,6 +2,7 @@
 //! `GET`/`DELETE /api/v1/statuses/{id}`, `/favourite`, `/unfavourite`,
 //! `GET /api/v1/favourites`, `GET /api/v1/timelines/public` and `/home`.
 
+use crate::http::HttpState;
 use axum::extract::{OriginalUri, Path, State};
 use axum::http::header::VARY;
 use axum::http::{HeaderMap, HeaderValue};
@@ -23,10 +24,9 @@ use crate::domain::statuses::{self, NewPost};
 use crate::domain::timelines::PublicPage;
 use crate::domain::{likes, timelines};
 use crate::error::{ApiError, ErrorBody, rate_limit_headers};
-use crate::state::AppState;
 
 /// The routes of this module.
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<HttpState> {
     Router::new()
         .route("/api/v1/statuses", post(create))
         .route("/api/v1/statuses/{id}", get(show).delete(remove))
@@ -127,7 +127,7 @@ fn new_post(form: StatusForm) -> Result<NewPost, ApiError> {
     )
 )]
 async fn create(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     User(caller): User,
     Body(form): Body<StatusForm>,
 ) -> Result<(HeaderMap, Json<Status>), ApiError> {
@@ -159,7 +159,7 @@ async fn create(
     )
 )]
 async fn show(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     MaybeUser(caller): MaybeUser,
     Path(id): Path<String>,
 ) -> Result<Json<Status>, ApiError> {
@@ -186,7 +186,7 @@ async fn show(
     )
 )]
 async fn remove(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     User(caller): User,
     Path(id): Path<String>,
 ) -> Result<Json<Status>, ApiError> {
@@ -212,7 +212,7 @@ async fn remove(
     )
 )]
 async fn favourite(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     User(caller): User,
     Path(id): Path<String>,
 ) -> Result<Json<Status>, ApiError> {
@@ -238,7 +238,7 @@ async fn favourite(
     )
 )]
 async fn unfavourite(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     User(caller): User,
     Path(id): Path<String>,
 ) -> Result<Json<Status>, ApiError> {
@@ -263,7 +263,7 @@ async fn unfavourite(
     )
 )]
 async fn favourites(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     User(caller): User,
     OriginalUri(uri): OriginalUri,
     Query(q): Query<PageQuery>,
@@ -292,7 +292,7 @@ struct TimelineQuery {
     )
 )]
 async fn public(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     MaybeUser(caller): MaybeUser,
     OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
@@ -336,7 +336,7 @@ async fn public(
     )
 )]
 async fn home(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     User(caller): User,
     OriginalUri(uri): OriginalUri,
     Query(q): Query<PageQuery>,

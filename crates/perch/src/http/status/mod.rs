@@ -11,6 +11,7 @@
 //! page itself holds no figures and no secret; it sends the token it finds
 //! after `#token=` in its own address (a fragment, so never in a log).
 
+use crate::http::HttpState;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
@@ -22,7 +23,6 @@ use axum::{Extension, Json, Router};
 use serde_json::json;
 
 use crate::error::ApiError;
-use crate::state::AppState;
 
 mod ring;
 
@@ -32,7 +32,7 @@ pub use ring::{KEEP, Sample, StatusRing, spawn};
 const PAGE: &str = include_str!("page.html");
 
 /// The routes of this module, over `ring`.
-pub fn router(ring: Arc<StatusRing>) -> Router<AppState> {
+pub fn router(ring: Arc<StatusRing>) -> Router<HttpState> {
     Router::new()
         .route("/status", get(page))
         .route("/status.json", get(figures))
@@ -69,7 +69,7 @@ pub(super) async fn page() -> Response {
     )
 )]
 pub(super) async fn figures(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     Extension(ring): Extension<Arc<StatusRing>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
@@ -92,7 +92,7 @@ pub(super) async fn figures(
 }
 
 /// Whether the figures may be shown to this request (see the module doc).
-fn allowed(state: &AppState, peer: IpAddr, headers: &HeaderMap) -> bool {
+fn allowed(state: &HttpState, peer: IpAddr, headers: &HeaderMap) -> bool {
     if let Some(token) = &state.settings.status.token
         && let Some(given) = bearer(headers)
         && same(given.as_bytes(), token.as_bytes())

@@ -1,0 +1,50 @@
+//! The HTTP layer's own state: the application's (the domain's, shared
+//! with the background workers) plus what only this layer reads, the
+//! rendered-JSON memos. Handlers take `State<HttpState>`; it derefs to
+//! [`AppState`], so the domain's calls take it as they are.
+
+use std::ops::Deref;
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+
+use super::entities::AccountMemo;
+use super::render::StatusMemo;
+use crate::state::AppState;
+
+/// What the router's handlers share. Cheap to clone (handles).
+#[derive(Clone)]
+pub struct HttpState {
+    app: AppState,
+    /// Rendered Account JSON per profile, reused while the profile is the
+    /// same (see `account_json.rs`).
+    pub account_json: Arc<AccountMemo>,
+    /// Each Status's JSON, rendered once per change of its inputs (see
+    /// `render.rs`).
+    pub status_json: Arc<StatusMemo>,
+}
+
+impl HttpState {
+    /// The HTTP state over `app`, its memos empty.
+    pub fn new(app: AppState) -> HttpState {
+        HttpState {
+            app,
+            account_json: Arc::default(),
+            status_json: Arc::default(),
+        }
+    }
+}
+
+impl Deref for HttpState {
+    type Target = AppState;
+
+    fn deref(&self) -> &AppState {
+        &self.app
+    }
+}
+
+impl FromRef<HttpState> for AppState {
+    fn from_ref(state: &HttpState) -> AppState {
+        state.app.clone()
+    }
+}
