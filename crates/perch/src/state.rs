@@ -51,28 +51,9 @@ pub struct Shared {
     pub revocations: Arc<Revocations>,
     /// Throttles session `lastActivity` writes.
     pub activity: Arc<ActivityThrottle>,
-    /// The last decoded `timeline:public`, reused while its text is the same.
-    pub timeline_memo: Arc<perch_cache::SharedDecode<Vec<perch_cache::TimelinePost>>>,
-    /// Decoded profiles per key, reused while their text is the same.
-    pub profile_memo: Arc<perch_cache::DecodeMemo<perch_cache::Profile>>,
-    /// Each account's `posts:user` list, decoded into shared posts once per
-    /// change (so a page's Statuses are found rendered by pointer).
-    pub user_posts_memo: Arc<perch_cache::DecodeMemo<Vec<Arc<crate::domain::convert::Post>>>>,
-    /// Likes lists decoded once per change (each signed-in page reads one).
-    pub likes_memo: Arc<perch_cache::DecodeMemo<Vec<perch_cache::LikeEntry>>>,
-    /// Notification lists decoded once per change (apps poll them).
-    pub notification_memo: Arc<perch_cache::DecodeMemo<Vec<perch_cache::NotificationEntry>>>,
-    /// The public timeline's posts, converted once per change.
-    pub timeline_posts: Arc<crate::domain::timelines::TimelinePosts>,
-    /// Follow lists read for their first page once per change (the hot
-    /// ones are long: see `domain::follow_head`).
-    pub follow_memo: Arc<perch_cache::DecodeMemo<crate::domain::follow_head::FollowHead>>,
-    /// How much of a follow list a first page reads.
-    pub follow_head_size: Arc<crate::domain::follow_head::HeadSize>,
-    /// The last follows made here, guessed onto follow lists' first pages.
-    pub recent_follows: Arc<crate::domain::follow_head::RecentFollows>,
-    /// The public timeline's first page as last answered.
-    pub timeline_page: Arc<crate::domain::timeline_page::PageMemo>,
+    /// The domain's memos and guesses (see `domain::memo` for what each
+    /// keeps and why it never serves older data than the cache).
+    pub memo: crate::domain::memo::Memos,
     /// `https://domain` (or `http://` for a loopback domain).
     pub base_url: Arc<str>,
     /// When this process started serving.
@@ -148,22 +129,7 @@ impl AppState {
             revocations: Arc::new(Revocations::default()),
             activity: Arc::new(ActivityThrottle::default()),
             base_url,
-            timeline_memo: Arc::default(),
-            timeline_page: Arc::default(),
-            timeline_posts: Arc::default(),
-            // One per account read; a full list (20 posts) is ~8 KB.
-            user_posts_memo: Arc::new(perch_cache::DecodeMemo::bounded(8192, 32 << 20)),
-            // One per active user; a full list (500 likes) is ~100 KB.
-            likes_memo: Arc::new(perch_cache::DecodeMemo::bounded(10_000, 32 << 20)),
-            // One per user reading; a full list (200) is ~25 KB.
-            notification_memo: Arc::new(perch_cache::DecodeMemo::bounded(10_000, 32 << 20)),
-            // The first bytes of lists read for their first page (a few KB
-            // each): every account's whose list is read at all, where a few
-            // hundred made the memo start over again and again.
-            follow_memo: Arc::new(perch_cache::DecodeMemo::bounded(8192, 32 << 20)),
-            follow_head_size: Arc::default(),
-            recent_follows: Arc::default(),
-            profile_memo: Arc::default(),
+            memo: crate::domain::memo::Memos::default(),
             started: Instant::now(),
             fanout: Arc::new(tokio::sync::Notify::new()),
             home_from_sql: Arc::new(home_from_sql.into()),

@@ -23,7 +23,7 @@ use crate::state::AppState;
 pub async fn get(state: &AppState, caller: Option<&Caller>, id: i64) -> DomainResult<Arc<Profile>> {
     let key = Key::Profile(UserId(id));
     let mut fetched = fetch(state, caller, vec![key]).await?;
-    match fetched.take_memo(state, 0, &state.profile_memo).await {
+    match fetched.take_memo(state, 0, &state.memo.profiles).await {
         Some(p) => Ok(p),
         None => load(state, &fetched, id)
             .await?
@@ -123,7 +123,7 @@ pub async fn many(
         let keys: Vec<Key> = ids.iter().map(|id| Key::Profile(UserId(*id))).collect();
         let decoded = state
             .cache
-            .decode_memo_many(&keys, raws, &state.profile_memo)
+            .decode_memo_many(&keys, raws, &state.memo.profiles)
             .await;
         for (id, profile) in ids.into_iter().zip(decoded) {
             if let Some(p) = profile {

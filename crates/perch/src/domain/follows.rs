@@ -90,7 +90,10 @@ pub async fn follow(
         return rel.pop().ok_or(ApiError::NotFound);
     };
     if on {
-        state.recent_follows.followed(caller.account_id, target);
+        state
+            .memo
+            .recent_follows
+            .followed(caller.account_id, target);
     }
     // A remote account hears of it from its server's inbox.
     if followee.is_remote()
@@ -192,7 +195,7 @@ pub async fn list(
     let guessed: Vec<i64> = if first_page {
         state
             .cache
-            .memo_last(&key, &state.follow_memo)
+            .memo_last(&key, &state.memo.follows)
             .map(|list| {
                 // Two more: the page still comes whole after two unfollows.
                 list.head
@@ -206,6 +209,7 @@ pub async fn list(
             // Whoever followed since will be on top of the new list.
             .chain(
                 state
+                    .memo
                     .recent_follows
                     .added_to(account_id, direction == Direction::Followers),
             )
@@ -216,7 +220,7 @@ pub async fn list(
         Vec::new()
     };
     // A first page needs only the list's first bytes (see `follow_head`).
-    let read = state.follow_head_size.bytes(page.limit);
+    let read = state.memo.follow_head_size.bytes(page.limit);
     let heads = if first_page {
         vec![Some(read)]
     } else {
@@ -230,9 +234,9 @@ pub async fn list(
     let cached = if first_page {
         state
             .cache
-            .decode_memo_with(&key, raw, &state.follow_memo, |text| {
+            .decode_memo_with(&key, raw, &state.memo.follows, |text| {
                 let head = FollowHead::parse_head(text, read)?;
-                state.follow_head_size.measure(text, &head);
+                state.memo.follow_head_size.measure(text, &head);
                 Ok(head)
             })
             .await
@@ -262,7 +266,7 @@ pub async fn list(
                 let (guess, weight) = FollowHead::guess(&list);
                 state
                     .cache
-                    .memo_guess(&key, Arc::new(guess), weight, &state.follow_memo);
+                    .memo_guess(&key, Arc::new(guess), weight, &state.memo.follows);
                 Arc::new(FollowHead::whole(list))
             }),
     };
@@ -282,7 +286,7 @@ pub async fn list(
             firsts
         } else {
             if first_page && !list.whole {
-                state.follow_head_size.too_short();
+                state.memo.follow_head_size.too_short();
             }
             from_db(state, account_id, direction, page).await?
         }

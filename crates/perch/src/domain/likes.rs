@@ -260,7 +260,7 @@ pub(crate) async fn liked_set(
     let key = Key::Likes(UserId(caller.account_id));
     // Decoded once per change: every signed-in page of statuses reads it.
     let likes = match fetched
-        .take_memo(state, likes_index, &state.likes_memo)
+        .take_memo(state, likes_index, &state.memo.likes)
         .await
     {
         Some(list) => list,

@@ -24,6 +24,7 @@ pub mod home_fanout;
 pub mod home_page;
 pub mod likes;
 pub mod media;
+pub mod memo;
 pub mod mentions;
 pub mod notifications;
 pub mod posts;

@@ -90,7 +90,7 @@ pub async fn list(
     // The page's accounts and posts as the list was last decoded here.
     let guess: Vec<NotificationEntry> = state
         .cache
-        .memo_last(&key, &state.notification_memo)
+        .memo_last(&key, &state.memo.notifications)
         .map(|list| choose(&list, kinds, &page, cap).unwrap_or_default())
         .unwrap_or_default();
     let (guessed_posts, guessed_people) = wanted(&guess, caller.account_id);
@@ -106,7 +106,7 @@ pub async fn list(
     let raw = fetched.take_raw(0);
     let cached = match state
         .cache
-        .decode_memo(&key, raw, &state.notification_memo)
+        .decode_memo(&key, raw, &state.memo.notifications)
         .await
     {
         Some(list) => Some(list),

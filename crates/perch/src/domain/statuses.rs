@@ -126,7 +126,7 @@ pub async fn post(
     // Noted before the post reaches the cached timeline, so that a reader
     // who finds it there has already fetched its author's profile with the
     // list (see `timelines::public`), not in a second round trip.
-    state.timeline_posts.posted(caller.account_id);
+    state.memo.timeline_posts.posted(caller.account_id);
     // Different keys: the steps run at once, so the answer waits for
     // the slowest of them rather than for their sum.
     let (summary, listed) = (post.summary(), post.timeline(&author.username));
@@ -223,7 +223,7 @@ pub async fn by_account(
                 .collect()
         };
         let raw = fetched.take_raw(0);
-        let memo = &state.user_posts_memo;
+        let memo = &state.memo.user_posts;
         let cached = match state
             .cache
             .decode_memo_with(&posts_key, raw, memo, |text| {
@@ -255,7 +255,7 @@ pub async fn by_account(
     };
     // The author's profile: from this fetch, so a known account with no
     // statuses still answers, and an unknown one is 404.
-    let author = match fetched.take_memo(state, 1, &state.profile_memo).await {
+    let author = match fetched.take_memo(state, 1, &state.memo.profiles).await {
         Some(p) => p,
         None => Arc::new(
             accounts::load(state, &fetched, account_id)

@@ -62,9 +62,9 @@ pub async fn public(
     // changed since, so their profiles come in the same round trip.
     let cached_page = first_page && page.limit <= cap;
     let guessed: Vec<i64> = if cached_page {
-        let mut ids = authors_of(state.timeline_memo.last().as_deref(), page.limit);
+        let mut ids = authors_of(state.memo.timeline.last().as_deref(), page.limit);
         // Whoever posted here since will be on top of the new list.
-        ids.extend(state.timeline_posts.recent_authors());
+        ids.extend(state.memo.timeline_posts.recent_authors());
         ids.sort_unstable();
         ids.dedup();
         ids
@@ -72,7 +72,7 @@ pub async fn public(
         Vec::new()
     };
     // A first page needs only the list's first bytes (about 8 KB of 20).
-    let read = state.timeline_posts.head_bytes(page.limit);
+    let read = state.memo.timeline_posts.head_bytes(page.limit);
     let heads = if cached_page {
         vec![Some(read)]
     } else {
@@ -85,7 +85,10 @@ pub async fn public(
     let posts: Vec<Arc<Post>> = if cached_page {
         let raw = fetched.take_raw(0);
         if let Some(text) = raw.as_deref()
-            && let Some(stored) = state.timeline_page.matching(page.limit, text, &prefetched)
+            && let Some(stored) = state
+                .memo
+                .timeline_page
+                .matching(page.limit, text, &prefetched)
         {
             let ids = &stored.inputs.ids;
             let set = super::likes::liked_set(state, caller, &mut fetched, 1, ids).await?;
@@ -113,6 +116,7 @@ pub async fn public(
         }
         match cached {
             Some(list) => state
+                .memo
                 .timeline_posts
                 .posts(&list)
                 .iter()
@@ -156,8 +160,8 @@ async fn cached_head(
     let maybe_cut = raw.as_ref().is_some_and(|text| text.len() + 4 > read);
     let list = state
         .cache
-        .decode_shared_with(&key, raw, &state.timeline_memo, |text| {
-            state.timeline_posts.parse_head(text, maybe_cut)
+        .decode_shared_with(&key, raw, &state.memo.timeline, |text| {
+            state.memo.timeline_posts.parse_head(text, maybe_cut)
         })
         .await?;
     if !maybe_cut || list.len() as i64 >= limit {
@@ -173,8 +177,8 @@ async fn cached_head(
     // The lookup was counted with the first read.
     state
         .cache
-        .decode_shared_again(&key, whole, &state.timeline_memo, |text| {
-            state.timeline_posts.parse_head(text, false)
+        .decode_shared_again(&key, whole, &state.memo.timeline, |text| {
+            state.memo.timeline_posts.parse_head(text, false)
         })
         .await
         .map(|list| (list, false))

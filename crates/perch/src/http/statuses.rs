@@ -311,7 +311,7 @@ async fn public(
         PublicPage::Built(page, inputs) => {
             let (headers, body) = status_page(&state, &uri, &page);
             if let Some(inputs) = inputs {
-                state.timeline_page.store(inputs, body.bytes());
+                state.memo.timeline_page.store(inputs, body.bytes());
             }
             (headers, body).into_response()
         }

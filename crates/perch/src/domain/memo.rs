@@ -1,0 +1,82 @@
+//! The domain's speed-ups, in one place: in-process memos that let a read
+//! skip decoding (or building) what it decoded before. None of them is a
+//! second cache: each is keyed by the exact text the read just fetched
+//! from the cache (or by what that text was built from), so it can never
+//! answer older data than the cache holds; a write changes the text and
+//! the next read decodes afresh. The guesses (`follow_head_size`,
+//! `recent_follows`) only choose what a read fetches, never what it
+//! answers.
+//!
+//! | memo | keeps | keyed by | bound | why it is never staler than the cache |
+//! |---|---|---|---|---|
+//! | `timeline` | the last decoded `timeline:public` | the list's text | one list | answered only for an equal text |
+//! | `timeline_posts` | that list's posts converted for rendering | the decoded list (pointer) | one list | follows `timeline` |
+//! | `timeline_page` | the public timeline's first page as answered | the texts it was built from (list head, authors' profiles), byte for byte | one page | answered only when every input text is equal |
+//! | `profiles` | decoded profiles | key and text | 20,000 profiles, 64 MB | answered only for an equal text |
+//! | `user_posts` | each `posts:user` list, as shared posts | key and text | 8,192 lists, 32 MB | answered only for an equal text |
+//! | `likes` | each `likes:user` list | key and text | 10,000 lists, 32 MB | answered only for an equal text |
+//! | `notifications` | each notifications list | key and text | 10,000 lists, 32 MB | answered only for an equal text |
+//! | `follows` | the first bytes of follow lists, decoded | key and text read | 8,192 lists, 32 MB | answered only for an equal text |
+//! | `follow_head_size` | how many bytes a first page of a follow list reads | nothing (a running size) | one number | a guess of what to fetch: a short read is read again whole |
+//! | `recent_follows` | the last follows made through this process | follower and followee | the last 32 | a guess of which profiles to fetch with the list |
+//!
+//! The HTTP layer's rendered-JSON memos (Account and Status JSON) are its
+//! own: `http/state.rs`.
+
+use std::sync::Arc;
+
+use perch_cache::{DecodeMemo, LikeEntry, NotificationEntry, Profile, SharedDecode, TimelinePost};
+
+use super::convert::Post;
+use super::follow_head::{FollowHead, HeadSize, RecentFollows};
+use super::timeline_page::PageMemo;
+use super::timelines::TimelinePosts;
+
+/// The domain's memos (see the module doc for each one's key, bound and
+/// why it never serves older data than the cache).
+#[derive(Clone)]
+pub struct Memos {
+    /// The last decoded `timeline:public`.
+    pub timeline: Arc<SharedDecode<Vec<TimelinePost>>>,
+    /// The public timeline's posts, converted once per change.
+    pub timeline_posts: Arc<TimelinePosts>,
+    /// The public timeline's first page as last answered.
+    pub timeline_page: Arc<PageMemo>,
+    /// Decoded profiles per key.
+    pub profiles: Arc<DecodeMemo<Profile>>,
+    /// Each account's `posts:user` list, decoded into shared posts.
+    pub user_posts: Arc<DecodeMemo<Vec<Arc<Post>>>>,
+    /// Likes lists, decoded.
+    pub likes: Arc<DecodeMemo<Vec<LikeEntry>>>,
+    /// Notification lists, decoded.
+    pub notifications: Arc<DecodeMemo<Vec<NotificationEntry>>>,
+    /// Follow lists read for their first page.
+    pub follows: Arc<DecodeMemo<FollowHead>>,
+    /// How much of a follow list a first page reads.
+    pub follow_head_size: Arc<HeadSize>,
+    /// The last follows made here, guessed onto follow lists' first pages.
+    pub recent_follows: Arc<RecentFollows>,
+}
+
+impl Default for Memos {
+    fn default() -> Memos {
+        Memos {
+            timeline: Arc::default(),
+            timeline_posts: Arc::default(),
+            timeline_page: Arc::default(),
+            profiles: Arc::default(),
+            // One per account read; a full list (20 posts) is ~8 KB.
+            user_posts: Arc::new(DecodeMemo::bounded(8192, 32 << 20)),
+            // One per active user; a full list (500 likes) is ~100 KB.
+            likes: Arc::new(DecodeMemo::bounded(10_000, 32 << 20)),
+            // One per user reading; a full list (200) is ~25 KB.
+            notifications: Arc::new(DecodeMemo::bounded(10_000, 32 << 20)),
+            // The first bytes of lists read for their first page (a few KB
+            // each): every account's whose list is read at all, where a few
+            // hundred made the memo start over again and again.
+            follows: Arc::new(DecodeMemo::bounded(8192, 32 << 20)),
+            follow_head_size: Arc::default(),
+            recent_follows: Arc::default(),
+        }
+    }
+}
