@@ -16,22 +16,36 @@
 //! their followers).
 
 use super::{activity, deliver};
+use crate::db::accounts::AccountRow;
 use crate::db::{self, StoreError, accounts, remote, statuses};
 use crate::state::AppState;
 
+/// A local account and where what it sends its followers goes (its
+/// remote followers' inboxes, once each); `None` when there is nowhere to
+/// send (no remote follower) or the account is remote.
+async fn audience(
+    state: &AppState,
+    account_id: i64,
+) -> Result<Option<(AccountRow, Vec<String>)>, StoreError> {
+    let inboxes = remote::follower_inboxes(&state.db, account_id).await?;
+    if inboxes.is_empty() {
+        return Ok(None);
+    }
+    Ok(accounts::by_id(&state.db, account_id)
+        .await?
+        .filter(|a| !a.is_remote())
+        .map(|a| (a, inboxes)))
+}
+
 /// Queues the Create of a local status for its author's remote followers.
 pub async fn posted(state: &AppState, status_id: i64, author_id: i64) -> Result<(), StoreError> {
-    let inboxes = remote::follower_inboxes(&state.db, author_id).await?;
-    if inboxes.is_empty() {
-        return Ok(());
-    }
-    let Some(author) = accounts::by_id(&state.db, author_id).await? else {
+    let Some((author, inboxes)) = audience(state, author_id).await? else {
         return Ok(());
     };
     let Some(status) = statuses::by_id(&state.db, status_id).await? else {
         return Ok(());
     };
-    if author.is_remote() || status.uri.is_some() {
+    if status.uri.is_some() {
         return Ok(());
     }
     let create = activity::create(&state.base_url, &author.username, &status);
@@ -40,16 +54,9 @@ pub async fn posted(state: &AppState, status_id: i64, author_id: i64) -> Result<
 
 /// Queues the Delete of a local status for its author's remote followers.
 pub async fn deleted(state: &AppState, status_id: i64, author_id: i64) -> Result<(), StoreError> {
-    let inboxes = remote::follower_inboxes(&state.db, author_id).await?;
-    if inboxes.is_empty() {
-        return Ok(());
-    }
-    let Some(author) = accounts::by_id(&state.db, author_id).await? else {
+    let Some((author, inboxes)) = audience(state, author_id).await? else {
         return Ok(());
     };
-    if author.is_remote() {
-        return Ok(());
-    }
     let delete = activity::delete(&state.base_url, &author.username, status_id);
     deliver::queue(state, author_id, &delete, inboxes).await
 }
@@ -57,16 +64,9 @@ pub async fn deleted(state: &AppState, status_id: i64, author_id: i64) -> Result
 /// Queues the Update of a local account's profile for its remote
 /// followers.
 pub async fn profile_changed(state: &AppState, account_id: i64) -> Result<(), StoreError> {
-    let inboxes = remote::follower_inboxes(&state.db, account_id).await?;
-    if inboxes.is_empty() {
-        return Ok(());
-    }
-    let Some(me) = accounts::by_id(&state.db, account_id).await? else {
+    let Some((me, inboxes)) = audience(state, account_id).await? else {
         return Ok(());
     };
-    if me.is_remote() {
-        return Ok(());
-    }
     let Ok(pem) = crate::domain::actor_key::public_pem(state).await else {
         return Ok(());
     };

@@ -12,8 +12,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use perch::federation::signature::{Signature, date, digest, sign};
-use rsa::RsaPrivateKey;
-use rsa::pkcs8::{DecodePublicKey, EncodePublicKey, LineEnding};
+use rsa::pkcs8::DecodePublicKey;
 use serde_json::json;
 
 use crate::federation::federating;
@@ -38,10 +37,7 @@ async fn a_server_answering_signed_fetches_only_is_fetched_from(app: &ApiApp) {
 
     // A remote server that answers signed GETs only, checked against the
     // signer's published key.
-    let key = RsaPrivateKey::new(&mut rand_core::OsRng, 2048).expect("a key");
-    let pem = rsa::RsaPublicKey::from(&key)
-        .to_public_key_pem(LineEnding::LF)
-        .expect("pem");
+    let (key, pem) = crate::inbox::actor_key();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");

@@ -17,7 +17,7 @@ use perch::config::{FederationSettings, Settings};
 use perch::federation::deliver::BACKOFF;
 use perch::federation::signature::{Signature, date, digest, sign};
 use rsa::RsaPrivateKey;
-use rsa::pkcs8::{DecodePublicKey, EncodePublicKey, LineEnding};
+use rsa::pkcs8::DecodePublicKey;
 use serde_json::{Value, json};
 
 use crate::federation::eventually;
@@ -47,10 +47,7 @@ struct Peer {
 
 impl Peer {
     async fn start(answers: &[u16]) -> Peer {
-        let key = RsaPrivateKey::new(&mut rand_core::OsRng, 2048).expect("a key");
-        let pem = rsa::RsaPublicKey::from(&key)
-            .to_public_key_pem(LineEnding::LF)
-            .expect("pem");
+        let (key, pem) = crate::inbox::actor_key();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");

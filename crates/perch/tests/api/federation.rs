@@ -61,7 +61,7 @@ async fn resolve(app: &ApiApp, user: &User, acct: &str) -> Value {
 }
 
 /// The home timeline of `user` on `app`.
-async fn home(app: &ApiApp, user: &User) -> Vec<Value> {
+pub async fn home(app: &ApiApp, user: &User) -> Vec<Value> {
     let r = app
         .get("/api/v1/timelines/home", user.t())
         .await

@@ -75,12 +75,18 @@ pub(crate) struct Remote {
     pub fetches: Arc<AtomicUsize>,
 }
 
+/// A remote actor's key pair: the private key and its public half as PEM.
+pub(crate) fn actor_key() -> (RsaPrivateKey, String) {
+    let key = RsaPrivateKey::new(&mut rand_core::OsRng, 2048).expect("a key");
+    let pem = rsa::RsaPublicKey::from(&key)
+        .to_public_key_pem(LineEnding::LF)
+        .expect("pem");
+    (key, pem)
+}
+
 impl Remote {
     pub(crate) async fn start(host: &str) -> Remote {
-        let key = RsaPrivateKey::new(&mut rand_core::OsRng, 2048).expect("a key");
-        let pem = rsa::RsaPublicKey::from(&key)
-            .to_public_key_pem(LineEnding::LF)
-            .expect("pem");
+        let (key, pem) = actor_key();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");

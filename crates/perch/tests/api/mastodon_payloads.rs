@@ -8,7 +8,7 @@
 use rsa::pkcs8::{EncodePublicKey, LineEnding};
 use serde_json::Value;
 
-use crate::federation::federating;
+use crate::federation::{federating, home};
 use crate::inbox::{Remote, deliver};
 use crate::support::{ApiApp, User};
 
@@ -42,14 +42,6 @@ impl Fill {
             .replace("{{LOCAL_STATUS}}", &self.local_status)
             .replace("{{PUBLIC_KEY_PEM}}", &self.pem)
     }
-}
-
-async fn home(app: &ApiApp, user: &User) -> Vec<Value> {
-    let r = app
-        .get("/api/v1/timelines/home", user.t())
-        .await
-        .expect(200);
-    r.body.as_array().cloned().unwrap_or_default()
 }
 
 async fn notifications(app: &ApiApp, user: &User) -> Vec<(String, String)> {
