@@ -17,6 +17,7 @@ use std::time::Duration;
 use criterion::{Criterion, criterion_group, criterion_main};
 use perch::config::RawSettings;
 use perch::db::{Db, accounts, now_ms, statuses};
+use perch::domain::DomainState;
 use perch::domain::convert::Post;
 use perch::domain::statuses::StatusView;
 use perch::http::entities::Status;
@@ -46,18 +47,20 @@ fn settings(dir: &std::path::Path, redis: Option<String>, prefix: &str) -> perch
 }
 
 /// A state on a fresh SQLite file with one account and 20 statuses.
-async fn state(redis: Option<String>) -> (AppState, i64, Vec<Post>) {
+async fn state(redis: Option<String>) -> (DomainState, i64, Vec<Post>) {
     let dir = std::env::temp_dir().join(format!("perch-bench-{}", uuid::Uuid::new_v4()));
     let prefix = format!("hb{}:", uuid::Uuid::new_v4().simple());
     let settings = settings(&dir, redis, &prefix);
     let db = Db::connect(&settings.database_url).await.expect("sqlite");
     db.migrate().await.expect("migrate");
-    let state = AppState::new(
-        Arc::new(settings),
-        db,
-        b"bench-secret-bench-secret-bench-secret-0",
-    )
-    .expect("state");
+    let state = DomainState::new(
+        AppState::new(
+            Arc::new(settings),
+            db,
+            b"bench-secret-bench-secret-bench-secret-0",
+        )
+        .expect("state"),
+    );
     let now = now_ms();
     let id = state.next_id(now);
     accounts::create(

@@ -16,6 +16,7 @@ use tokio::net::TcpListener;
 
 use crate::config::{Settings, redact_url};
 use crate::db::{Db, meta};
+use crate::domain::DomainState;
 use crate::http;
 use crate::state::AppState;
 
@@ -57,7 +58,7 @@ pub enum StartError {
 /// A built server, bound and ready to serve.
 pub struct Application {
     listener: TcpListener,
-    state: AppState,
+    state: DomainState,
 }
 
 impl Application {
@@ -72,8 +73,8 @@ impl Application {
                     addr: settings.bind,
                     source,
                 })?;
-        let state =
-            AppState::new(Arc::new(settings), db, &jwt_secret).map_err(StartError::Cache)?;
+        let app = AppState::new(Arc::new(settings), db, &jwt_secret).map_err(StartError::Cache)?;
+        let state = DomainState::new(app);
         if let Err(e) = crate::domain::revocations::sync(&state).await {
             tracing::warn!(error = %e, "cannot load revoked tokens");
         }
@@ -95,8 +96,8 @@ impl Application {
             .unwrap_or(self.state.settings.bind)
     }
 
-    /// The shared state, for tests that look behind the HTTP interface.
-    pub fn state(&self) -> &AppState {
+    /// The domain's state, for tests that look behind the HTTP interface.
+    pub fn state(&self) -> &DomainState {
         &self.state
     }
 
@@ -111,9 +112,9 @@ impl Application {
         let sync = crate::domain::revocations::spawn_sync(self.state.clone());
         let upkeep = crate::domain::upkeep::spawn(self.state.clone());
         let fanout = crate::domain::home_fanout::spawn(self.state.clone());
-        let deliveries = crate::federation::deliver::spawn(self.state.clone());
+        let deliveries = crate::federation::deliver::spawn(self.state.app().clone());
         let status = http::status::StatusRing::new();
-        let sampler = http::status::spawn(self.state.clone(), &status);
+        let sampler = http::status::spawn(self.state.app().clone(), &status);
         let router = http::router(self.state, status);
         // Answers go out as soon as they are written: without TCP_NODELAY a
         // response written in more than one segment can wait on the

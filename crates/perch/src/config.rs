@@ -18,7 +18,7 @@ mod proxies;
 mod rates;
 mod status;
 
-pub use federation::FederationSettings;
+pub use federation::{DomainBlocks, FederationSettings};
 pub use home::{HomeSettings, HomeSource};
 use parse::{parse_number, validate_database_url, validate_domain, validate_redis_url};
 pub use parse::{parse_size, redact_url};

@@ -1,5 +1,8 @@
-//! The state every request shares: settings, the database, the cache, the
-//! token keys and the small in-process helpers around them.
+//! The handles every layer shares: settings, the database, the cache, the
+//! token keys and the id generator. Each layer above keeps its own state
+//! around this one (`domain::DomainState` adds the domain's memos and
+//! helpers, `http::HttpState` the rendered-JSON memos), so this file names
+//! nothing above it (`tests/layers.rs`).
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -9,8 +12,6 @@ use perch_cache::{Cache, KeyPrefix, MemoryConfig, RedisConfig};
 use crate::auth::tokens::TokenKeys;
 use crate::config::Settings;
 use crate::db::Db;
-use crate::domain::revocations::Revocations;
-use crate::domain::sessions::ActivityThrottle;
 use crate::ids::IdGenerator;
 
 /// Shared by every request. Extractors and middleware clone it several
@@ -45,15 +46,8 @@ pub struct Shared {
     /// Id generator for new rows.
     pub ids: Arc<IdGenerator>,
     /// The ActivityPub actors' public key (PEM), read or made on first use
-    /// (see `domain::actor_key`).
+    /// (see `federation::actor_key`).
     pub actor_key: Arc<tokio::sync::OnceCell<String>>,
-    /// Revoked tokens, kept in step with the database.
-    pub revocations: Arc<Revocations>,
-    /// Throttles session `lastActivity` writes.
-    pub activity: Arc<ActivityThrottle>,
-    /// The domain's memos and guesses (see `domain::memo` for what each
-    /// keeps and why it never serves older data than the cache).
-    pub memo: crate::domain::memo::Memos,
     /// `https://domain` (or `http://` for a loopback domain).
     pub base_url: Arc<str>,
     /// When this process started serving.
@@ -66,8 +60,6 @@ pub struct Shared {
     /// keep every feed up to date either way, so a switch serves nothing
     /// stale.
     pub home_from_sql: Arc<std::sync::atomic::AtomicBool>,
-    /// Where uploaded files are kept (`DATA_DIR/media`).
-    pub media: Arc<dyn crate::domain::media::MediaStore>,
 }
 
 /// Why the cache could not be set up.
@@ -115,9 +107,6 @@ impl AppState {
         );
         let base_url = base_url(&settings.domain).into();
         let home_from_sql = settings.home.source == crate::config::HomeSource::Sql;
-        let media = Arc::new(crate::domain::media::LocalStore::new(
-            settings.data_dir.join("media"),
-        ));
         Ok(AppState(Arc::new(Shared {
             keys: Arc::new(TokenKeys::new(jwt_secret, settings.token_ttl)),
             settings,
@@ -126,14 +115,10 @@ impl AppState {
             fallback_limits,
             ids: Arc::new(IdGenerator::new()),
             actor_key: Arc::default(),
-            revocations: Arc::new(Revocations::default()),
-            activity: Arc::new(ActivityThrottle::default()),
             base_url,
-            memo: crate::domain::memo::Memos::default(),
             started: Instant::now(),
             fanout: Arc::new(tokio::sync::Notify::new()),
             home_from_sql: Arc::new(home_from_sql.into()),
-            media,
         })))
     }
 

@@ -5,9 +5,10 @@
 //! - `http` reaches the database only through `domain` (the one exception:
 //!   `/health`, `/metrics` and `/status` read the database handle's own
 //!   figures, its ping and its pool);
-//! - the application state (`state.rs`, shared with the background
-//!   workers) holds nothing of `http`: the rendered-JSON memos are the
-//!   HTTP layer's own (`http/state.rs`).
+//! - the top-level modules form layers, each naming only those below it
+//!   ([`ORDER`]): so there is no import loop across layers, the shared
+//!   handles (`state.rs`) name nothing of the domain or of `http`, and
+//!   each layer keeps its own state (`domain/state.rs`, `http/state.rs`).
 
 use std::path::{Path, PathBuf};
 
@@ -94,19 +95,106 @@ fn http_reaches_the_database_only_through_the_domain() {
     );
 }
 
+/// The top-level modules of `src/`, bottom first: each may name (as
+/// `crate::module`) only modules before it. `federation` (the protocol) is
+/// below `domain` (what Perch does, the inbox's acts included), which is
+/// below `http`.
+const ORDER: &[&str] = &[
+    "ids",
+    "auth",
+    "config",
+    "config_tests",
+    "telemetry",
+    "db",
+    "error",
+    "state",
+    "federation",
+    "domain",
+    "http",
+    "app",
+    "bench",
+    "cli",
+    "lib",
+    "main",
+];
+
+/// The modules `lines` name as `crate::module`.
+fn named(lines: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
+    for line in lines {
+        assert!(
+            !line.contains("crate::{"),
+            "name modules one `crate::` path at a time, so this check sees them: {line}"
+        );
+        for (at, _) in line.match_indices("crate::") {
+            let before = line[..at].chars().next_back();
+            if before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
+                continue; // `perch_cache::`, not `crate::`
+            }
+            let name: String = line[at + 7..]
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            // `crate::VERSION` and the like are the crate root's items,
+            // not a module: every layer may name them.
+            if !name.starts_with(|c: char| c.is_ascii_uppercase()) {
+                out.push(name);
+            }
+        }
+    }
+    out
+}
+
 #[test]
-fn the_application_state_holds_nothing_of_http() {
-    let path = src("state.rs");
-    let text = std::fs::read_to_string(&path).expect("state.rs");
-    let found: Vec<&str> = text
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.starts_with("//"))
-        .filter(|l| l.contains("crate::http") || l.contains("axum"))
-        .collect();
+fn each_layer_names_only_the_layers_below_it() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut found = Vec::new();
+    let mut seen = Vec::new();
+    for entry in std::fs::read_dir(&root).expect("src") {
+        let path = entry.expect("an entry").path();
+        let module = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .expect("a module name")
+            .to_owned();
+        let rank = ORDER.iter().position(|m| *m == module);
+        let Some(rank) = rank else {
+            panic!("src/{module} is in no layer: add it to ORDER");
+        };
+        seen.push(module.clone());
+        let files = if path.is_dir() {
+            sources(&path)
+        } else {
+            let text = std::fs::read_to_string(&path).expect("a source file");
+            let code = text
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.starts_with("//"))
+                .map(str::to_owned)
+                .collect();
+            vec![(path.clone(), code)]
+        };
+        for (file, lines) in files {
+            for other in named(&lines) {
+                let above = match ORDER.iter().position(|m| *m == other) {
+                    Some(r) => r >= rank && other != module,
+                    None => true,
+                };
+                if above {
+                    found.push(format!("{}: names crate::{other}", file.display()));
+                }
+            }
+        }
+    }
+    // The rule has teeth only if it looked at the real tree.
+    for layer in ["state", "federation", "domain", "http"] {
+        assert!(seen.iter().any(|m| m == layer), "no src/{layer}");
+    }
+    found.sort();
+    found.dedup();
     assert!(
         found.is_empty(),
-        "state.rs names http:\n{}",
+        "a layer names one above it (or an unknown module):\n{}",
         found.join("\n")
     );
 }

@@ -13,12 +13,12 @@ use tokio::task::JoinHandle;
 use super::options::BenchOptions;
 use crate::app::Application;
 use crate::config::RawSettings;
-use crate::state::AppState;
+use crate::domain::DomainState;
 
 /// A running in-process server.
 pub struct Server {
     /// Its state, for seeding and counters.
-    pub state: AppState,
+    pub state: DomainState,
     /// `http://127.0.0.1:PORT`.
     pub base: String,
     /// The Redis URL it uses, if any.

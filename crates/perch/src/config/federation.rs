@@ -4,7 +4,6 @@
 use std::time::Duration;
 
 use super::ConfigError;
-use crate::federation::address::DomainBlocks;
 
 /// The unit of the delivery queue's waits between tries (see
 /// `federation::deliver::BACKOFF`): 30 s, which makes the last try more
@@ -63,6 +62,52 @@ impl FederationSettings {
     }
 }
 
+/// The domains no request goes to or is taken from
+/// (`--federation-blocked-domains`): each blocks itself and its
+/// subdomains.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DomainBlocks(Vec<String>);
+
+impl DomainBlocks {
+    /// Reads a comma-separated list of domain names; `Err` names an entry
+    /// that is not one.
+    pub fn parse(text: &str) -> Result<DomainBlocks, String> {
+        let mut domains = Vec::new();
+        for entry in text.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+            let domain = entry.trim_end_matches('.').to_ascii_lowercase();
+            let valid = domain.len() <= 253
+                && domain.split('.').all(|label| {
+                    !label.is_empty()
+                        && label.len() <= 63
+                        && !label.starts_with('-')
+                        && !label.ends_with('-')
+                        && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                });
+            if !valid {
+                return Err(format!("{entry:?} is not a domain name"));
+            }
+            domains.push(domain);
+        }
+        Ok(DomainBlocks(domains))
+    }
+
+    /// Whether `host` is a blocked domain or under one.
+    pub fn blocks(&self, host: &str) -> bool {
+        let host = host.trim_end_matches('.').to_ascii_lowercase();
+        self.0.iter().any(|d| {
+            host == *d
+                || host
+                    .strip_suffix(d.as_str())
+                    .is_some_and(|rest| rest.ends_with('.'))
+        })
+    }
+
+    /// Whether the list is empty.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -77,5 +122,26 @@ mod tests {
         assert!(err.to_string().contains("PERCH_FEDERATION_ALLOW_PRIVATE"));
         let err = FederationSettings::parse("false", "not a domain").unwrap_err();
         assert!(err.to_string().contains("PERCH_FEDERATION_BLOCKED_DOMAINS"));
+    }
+
+    #[test]
+    fn a_blocked_domain_blocks_its_subdomains_and_no_other() {
+        let blocks = DomainBlocks::parse(" spam.example, Bad.Example. ,").unwrap();
+        assert!(blocks.blocks("spam.example"));
+        assert!(blocks.blocks("a.b.spam.example"));
+        assert!(blocks.blocks("BAD.example."));
+        assert!(!blocks.blocks("notspam.example"));
+        assert!(!blocks.blocks("spam.example.org"));
+        assert!(!blocks.blocks("example"));
+        assert!(DomainBlocks::parse("").unwrap().is_empty());
+        for bad in [
+            "http://spam.example",
+            "sp am.example",
+            "-x.example",
+            "a..b",
+            "x_y.example",
+        ] {
+            assert!(DomainBlocks::parse(bad).is_err(), "{bad}");
+        }
     }
 }

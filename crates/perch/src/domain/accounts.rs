@@ -13,14 +13,18 @@ use crate::db::now_ms;
 
 /// The change a profile update makes (the database's own type).
 pub use crate::db::accounts::ProfileUpdate;
+use crate::domain::DomainState;
 use crate::error::ApiError;
-use crate::state::AppState;
 
 /// The profile of account `id`: from the cache, else the database. A
 /// cached one is decoded once per change of its text and shared, so its
 /// rendered Account JSON is found again by pointer
 /// (`http::entities::AccountMemo`).
-pub async fn get(state: &AppState, caller: Option<&Caller>, id: i64) -> DomainResult<Arc<Profile>> {
+pub async fn get(
+    state: &DomainState,
+    caller: Option<&Caller>,
+    id: i64,
+) -> DomainResult<Arc<Profile>> {
     let key = Key::Profile(UserId(id));
     let mut fetched = fetch(state, caller, vec![key]).await?;
     match fetched.take_memo(state, 0, &state.memo.profiles).await {
@@ -35,7 +39,7 @@ pub async fn get(state: &AppState, caller: Option<&Caller>, id: i64) -> DomainRe
 /// Loads a cached profile again and swaps it in place after a write that
 /// changed it (see [`perch_cache::Cache::reload`]); a database failure drops
 /// it instead.
-pub(crate) async fn reload(state: &AppState, user: UserId) -> perch_cache::CacheResult<bool> {
+pub(crate) async fn reload(state: &DomainState, user: UserId) -> perch_cache::CacheResult<bool> {
     let key = Key::Profile(user);
     settle(state.cache.reload(&key, || fresh(state, user.0)).await)
 }
@@ -45,7 +49,7 @@ pub(crate) async fn reload(state: &AppState, user: UserId) -> perch_cache::Cache
 /// from its commit: the row is swapped in with no query (see
 /// [`perch_cache::Cache::reload_seen`]).
 pub(crate) async fn reload_seen(
-    state: &AppState,
+    state: &DomainState,
     seen: Option<String>,
     row: &accounts::AccountRow,
 ) -> perch_cache::CacheResult<bool> {
@@ -60,7 +64,7 @@ pub(crate) async fn reload_seen(
 }
 
 /// The profile of account `id` as the database has it now.
-async fn fresh(state: &AppState, id: i64) -> DomainResult<Option<Profile>> {
+async fn fresh(state: &DomainState, id: i64) -> DomainResult<Option<Profile>> {
     let row = accounts::by_id(&state.db, id).await?;
     Ok(row.map(|r| convert::profile(&r, &state.base_url)))
 }
@@ -77,7 +81,7 @@ fn settle(
 
 /// Loads (and caches) a profile that a fetch missed.
 pub(crate) async fn load(
-    state: &AppState,
+    state: &DomainState,
     fetched: &Fetched,
     id: i64,
 ) -> DomainResult<Option<Profile>> {
@@ -92,7 +96,7 @@ pub type Prefetched = HashMap<i64, Option<String>>;
 /// `prefetched`, one database query for the ones missing (which are then
 /// cached). Unknown ids are left out.
 pub async fn many(
-    state: &AppState,
+    state: &DomainState,
     ids: &[i64],
     cache_up: bool,
     mut prefetched: Prefetched,
@@ -164,7 +168,7 @@ pub async fn many(
 /// The account with this user name (`name` or `name@our.domain`), or the
 /// remote account with this acct (`name@their.domain`) once known here.
 pub async fn lookup(
-    state: &AppState,
+    state: &DomainState,
     caller: Option<&Caller>,
     acct: &str,
 ) -> DomainResult<Arc<Profile>> {
@@ -184,7 +188,7 @@ pub async fn lookup(
 /// Changes the caller's profile, then drops its cached copy so that the
 /// next read, by anyone, loads the new one.
 pub async fn update(
-    state: &AppState,
+    state: &DomainState,
     caller: &Caller,
     change: ProfileUpdate,
 ) -> DomainResult<Profile> {

@@ -13,8 +13,8 @@ use crate::db::accounts::{self, AccountRow, NewAccount};
 use crate::db::apps::{self, AppRow};
 use crate::db::tokens::{self as revoked, RevokedToken};
 use crate::db::{StoreError, Unique, now_ms};
+use crate::domain::DomainState;
 use crate::error::ApiError;
-use crate::state::AppState;
 
 /// An authenticated user: a valid, unrevoked token naming an account.
 #[derive(Debug, Clone)]
@@ -63,7 +63,7 @@ pub struct Grant {
 
 /// Verifies a bearer token without I/O: signature, times, local revocation
 /// list. `None` account for an app-only token (client credentials).
-pub fn verify(state: &AppState, token: &str) -> DomainResult<(Option<i64>, Claims)> {
+pub fn verify(state: &DomainState, token: &str) -> DomainResult<(Option<i64>, Claims)> {
     let claims = state.keys.verify(token).ok_or(ApiError::Unauthorized)?;
     if state.revocations.contains(&claims.jti) || TokenId::new(&claims.jti).is_err() {
         return Err(ApiError::Unauthorized);
@@ -73,7 +73,7 @@ pub fn verify(state: &AppState, token: &str) -> DomainResult<(Option<i64>, Claim
 }
 
 /// Verifies a user token (an app-only token is refused).
-pub fn authenticate(state: &AppState, token: &str) -> DomainResult<Caller> {
+pub fn authenticate(state: &DomainState, token: &str) -> DomainResult<Caller> {
     match verify(state, token)? {
         (Some(account_id), claims) => {
             sessions::touch(state, account_id);
@@ -86,7 +86,7 @@ pub fn authenticate(state: &AppState, token: &str) -> DomainResult<Caller> {
 /// Checks the cache's blacklist for a caller whose request reads nothing
 /// else from the cache (writes). A cache that is down leaves the local
 /// revocation list, already checked, as the answer.
-pub async fn check_blacklist(state: &AppState, caller: &Caller) -> DomainResult<()> {
+pub async fn check_blacklist(state: &DomainState, caller: &Caller) -> DomainResult<()> {
     super::fetch::fetch(state, Some(caller), Vec::new())
         .await
         .map(drop)
@@ -96,7 +96,7 @@ pub async fn check_blacklist(state: &AppState, caller: &Caller) -> DomainResult<
 /// down, on this process's own store. A rule turned off (`None`, a setting
 /// of `off`) admits everything and costs nothing: no decision, no headers.
 pub async fn rate_check(
-    state: &AppState,
+    state: &DomainState,
     subject: &Subject,
     endpoint: &str,
     rule: Option<RateRule>,
@@ -108,7 +108,7 @@ pub async fn rate_check(
 }
 
 async fn checked_rate(
-    state: &AppState,
+    state: &DomainState,
     subject: &Subject,
     endpoint: &str,
     rule: RateRule,
@@ -179,7 +179,7 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 
 /// Finds an application and checks its secret.
 pub async fn client(
-    state: &AppState,
+    state: &DomainState,
     client_id: &str,
     client_secret: &str,
 ) -> DomainResult<AppRow> {
@@ -216,7 +216,7 @@ pub struct NewApp {
 }
 
 /// Registers an application with a fresh client id and secret.
-pub async fn create_app(state: &AppState, new: NewApp) -> DomainResult<AppRow> {
+pub async fn create_app(state: &DomainState, new: NewApp) -> DomainResult<AppRow> {
     let now = now_ms();
     let app = AppRow {
         id: state.next_id(now),
@@ -234,7 +234,7 @@ pub async fn create_app(state: &AppState, new: NewApp) -> DomainResult<AppRow> {
 
 /// Issues a token for an account and starts its session.
 pub(crate) async fn grant(
-    state: &AppState,
+    state: &DomainState,
     account: &AccountRow,
     scope: &str,
 ) -> DomainResult<Grant> {
@@ -264,7 +264,7 @@ pub struct Registration {
 }
 
 /// Creates an account and logs it in.
-pub async fn register(state: &AppState, reg: Registration, ip: IpAddr) -> DomainResult<Grant> {
+pub async fn register(state: &DomainState, reg: Registration, ip: IpAddr) -> DomainResult<Grant> {
     let limits = &state.settings.rate_limits;
     rate_check(
         state,
@@ -312,7 +312,7 @@ pub(crate) fn invalid_grant(description: &str) -> ApiError {
 
 /// The password grant: a username or email address and a password.
 pub async fn password_grant(
-    state: &AppState,
+    state: &DomainState,
     login: &str,
     password: String,
     scope: &str,
@@ -326,7 +326,7 @@ pub async fn password_grant(
 /// rate limited per address and per login name, and `invalid_grant` when
 /// either is wrong (the same answer for both, in the same time).
 pub async fn check_password(
-    state: &AppState,
+    state: &DomainState,
     login: &str,
     password: String,
     ip: IpAddr,
@@ -350,7 +350,7 @@ pub async fn check_password(
 
 /// The client-credentials grant: an app-only token (account `0`), good for
 /// signing up.
-pub fn client_grant(state: &AppState, scope: &str) -> DomainResult<Grant> {
+pub fn client_grant(state: &DomainState, scope: &str) -> DomainResult<Grant> {
     let (access_token, claims) = state
         .keys
         .issue(0, scope, chrono::Utc::now())
@@ -365,7 +365,7 @@ pub fn client_grant(state: &AppState, scope: &str) -> DomainResult<Grant> {
 /// Revokes a token: durably in the database, at once in this process, in the
 /// cache's blacklist until it would expire anyway, and ends the session. A
 /// token that does not verify is already useless: nothing to do.
-pub async fn revoke(state: &AppState, token: &str) -> DomainResult<()> {
+pub async fn revoke(state: &DomainState, token: &str) -> DomainResult<()> {
     let Some(claims) = state.keys.verify(token) else {
         return Ok(());
     };

@@ -16,7 +16,7 @@ use super::auth::{Grant, check_password, grant, invalid_grant, random_token};
 use crate::db::accounts;
 use crate::db::apps::{self, AppRow};
 use crate::db::codes::{self, CodeRow};
-use crate::state::AppState;
+use crate::domain::DomainState;
 
 /// How long a code may wait to be traded for a token.
 const CODE_LIFETIME: Duration = Duration::minutes(10);
@@ -92,7 +92,7 @@ fn registered(app_scopes: &str, scope: &str) -> bool {
 
 /// Checks an authorization request against the application it names.
 pub async fn check(
-    state: &AppState,
+    state: &DomainState,
     req: &Request,
     normalize_scopes: impl Fn(&str) -> Option<String>,
 ) -> DomainResult<Result<Checked, Refusal>> {
@@ -149,7 +149,7 @@ fn sha256_hex(text: &str) -> String {
 /// The user approved: checks their password (rate limited like the
 /// password grant) and issues a code for the checked request.
 pub async fn approve(
-    state: &AppState,
+    state: &DomainState,
     checked: &Checked,
     login: &str,
     password: String,
@@ -175,7 +175,7 @@ pub async fn approve(
 /// secret) trades `code` for a token. The code is used up whatever the
 /// outcome; every refusal is `invalid_grant`.
 pub async fn code_grant(
-    state: &AppState,
+    state: &DomainState,
     app: &AppRow,
     code: &str,
     redirect_uri: Option<&str>,

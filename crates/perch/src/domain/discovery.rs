@@ -6,7 +6,7 @@
 use crate::db::Page;
 use crate::db::accounts;
 use crate::db::statuses::{self, StatusRow};
-use crate::state::AppState;
+use crate::domain::DomainState;
 
 pub use crate::db::accounts::AccountRow;
 
@@ -22,7 +22,7 @@ pub struct ServerCounts {
 }
 
 /// The server's counts, for NodeInfo and the instance document.
-pub async fn counts(state: &AppState) -> DomainResult<ServerCounts> {
+pub async fn counts(state: &DomainState) -> DomainResult<ServerCounts> {
     let (users, posts) = tokio::join!(accounts::count(&state.db), statuses::count(&state.db));
     Ok(ServerCounts {
         users: users?,
@@ -32,12 +32,15 @@ pub async fn counts(state: &AppState) -> DomainResult<ServerCounts> {
 
 /// Local accounts (the instance document's monthly users: Perch does not
 /// track activity, so every account counts).
-pub async fn user_count(state: &AppState) -> DomainResult<i64> {
+pub async fn user_count(state: &DomainState) -> DomainResult<i64> {
     Ok(accounts::count(&state.db).await?)
 }
 
 /// The local account of a (validated) user name.
-pub async fn local_account(state: &AppState, username: &str) -> DomainResult<Option<AccountRow>> {
+pub async fn local_account(
+    state: &DomainState,
+    username: &str,
+) -> DomainResult<Option<AccountRow>> {
     // A remote account's username (its acct) is not a local name.
     Ok(accounts::by_username(&state.db, username)
         .await?
@@ -46,7 +49,7 @@ pub async fn local_account(state: &AppState, username: &str) -> DomainResult<Opt
 
 /// An account's newest `limit` statuses, newest first (its outbox).
 pub async fn newest_statuses(
-    state: &AppState,
+    state: &DomainState,
     account_id: i64,
     limit: i64,
 ) -> DomainResult<Vec<StatusRow>> {

@@ -12,8 +12,8 @@ use perch_cache::{CacheValue, Key, TokenId};
 
 use super::DomainResult;
 use super::auth::Caller;
+use crate::domain::DomainState;
 use crate::error::ApiError;
-use crate::state::AppState;
 
 /// The values of one fetch, decoded on demand.
 pub struct Fetched {
@@ -25,7 +25,7 @@ pub struct Fetched {
 
 /// Reads `keys` (and the caller's blacklist entry) in one round trip.
 pub async fn fetch(
-    state: &AppState,
+    state: &DomainState,
     caller: Option<&Caller>,
     keys: Vec<Key>,
 ) -> DomainResult<Fetched> {
@@ -36,7 +36,7 @@ pub async fn fetch(
 /// the order of `keys`; missing counts read whole) only its first bytes:
 /// see [`perch_cache::Cache::fetch_raw_heads`].
 pub async fn fetch_heads(
-    state: &AppState,
+    state: &DomainState,
     caller: Option<&Caller>,
     keys: Vec<Key>,
     heads: &[Option<usize>],
@@ -77,7 +77,7 @@ pub async fn fetch_heads(
 /// caller's home feed (`count` entries at most). The feed's answer is
 /// `None` when the cache did not answer (the read goes to SQL).
 pub async fn fetch_home(
-    state: &AppState,
+    state: &DomainState,
     caller: &Caller,
     keys: Vec<Key>,
     range: perch_cache::FeedRange,
@@ -121,7 +121,7 @@ pub async fn fetch_home(
 /// the accounts `guessed` to be shown with them, handed back by id for
 /// [`super::accounts::many`].
 pub async fn fetch_with_profiles(
-    state: &AppState,
+    state: &DomainState,
     caller: Option<&Caller>,
     mut keys: Vec<Key>,
     heads: &[Option<usize>],
@@ -145,7 +145,7 @@ pub async fn fetch_with_profiles(
 impl Fetched {
     /// Decodes the value of the `index`-th requested key; `None` for a miss
     /// (a corrupt value is deleted and counts as one).
-    pub async fn take<T: CacheValue>(&mut self, state: &AppState, index: usize) -> Option<T> {
+    pub async fn take<T: CacheValue>(&mut self, state: &DomainState, index: usize) -> Option<T> {
         let raw = self.raw.get_mut(index)?.take();
         let key = self.keys.get(index)?;
         state.cache.decode_value(key, raw).await
@@ -155,7 +155,7 @@ impl Fetched {
     /// for the same key and text (see [`perch_cache::Cache::decode_memo`]).
     pub async fn take_memo<T: CacheValue>(
         &mut self,
-        state: &AppState,
+        state: &DomainState,
         index: usize,
         memo: &perch_cache::DecodeMemo<T>,
     ) -> Option<std::sync::Arc<T>> {
@@ -174,7 +174,7 @@ impl Fetched {
     /// at most one load per key at a time in this process.
     pub async fn fill<T, F, Fut>(
         &self,
-        state: &AppState,
+        state: &DomainState,
         key: &Key,
         load: F,
     ) -> DomainResult<Option<T>>

@@ -11,9 +11,9 @@ use super::follow_head::FollowHead;
 use super::{DomainResult, Paged, accounts, convert, tolerate};
 use crate::db::follows::FollowChange;
 use crate::db::{self, Page, follows, now_ms};
+use crate::domain::DomainState;
 use crate::error::ApiError;
 use crate::federation::outbound;
-use crate::state::AppState;
 
 /// How the caller and another account relate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,7 +44,7 @@ pub enum Direction {
 /// [`perch_cache::Cache::reload_seen`]). On PostgreSQL the write is one
 /// statement, which also answers the relationship.
 pub async fn follow(
-    state: &AppState,
+    state: &DomainState,
     caller: &Caller,
     target: i64,
     on: bool,
@@ -150,7 +150,7 @@ pub async fn follow(
 }
 
 /// Reloads a follow list that an edit dropped.
-async fn refill(state: &AppState, account_id: i64, direction: Direction) {
+async fn refill(state: &DomainState, account_id: i64, direction: Direction) {
     let key = match direction {
         Direction::Followers => Key::Followers(UserId(account_id)),
         Direction::Following => Key::Following(UserId(account_id)),
@@ -176,7 +176,7 @@ async fn refill(state: &AppState, account_id: i64, direction: Direction) {
 /// Pages that lie within the cached list (up to 1000 entries) come from it;
 /// the accounts themselves from their cached profiles.
 pub async fn list(
-    state: &AppState,
+    state: &DomainState,
     caller: Option<&Caller>,
     account_id: i64,
     direction: Direction,
@@ -309,7 +309,7 @@ pub async fn list(
 }
 
 async fn load(
-    state: &AppState,
+    state: &DomainState,
     account_id: i64,
     direction: Direction,
     page: Page,
@@ -321,7 +321,7 @@ async fn load(
 }
 
 async fn from_db(
-    state: &AppState,
+    state: &DomainState,
     account_id: i64,
     direction: Direction,
     page: Page,
@@ -333,7 +333,7 @@ async fn from_db(
 /// How the caller relates to each of `ids` (unknown ids included, as
 /// Mastodon does, with everything false).
 pub async fn relationships(
-    state: &AppState,
+    state: &DomainState,
     caller: &Caller,
     ids: &[i64],
 ) -> DomainResult<Vec<Relationship>> {

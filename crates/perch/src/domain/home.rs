@@ -27,13 +27,13 @@ use super::statuses::{StatusView, render};
 use super::{DomainResult, Paged, accounts};
 use crate::config::HomeSource;
 use crate::db::{Page, feeds, statuses};
+use crate::domain::DomainState;
 use crate::error::ApiError;
-use crate::state::AppState;
 
 /// One page of the caller's home timeline: its own statuses and those of
 /// the accounts it follows, newest first.
 pub async fn home(
-    state: &AppState,
+    state: &DomainState,
     caller: &Caller,
     page: Page,
 ) -> DomainResult<Paged<StatusView>> {
@@ -71,7 +71,7 @@ pub async fn home(
 /// The page from the feed's entries, when every source is exact over it;
 /// `Err` hands the fetch back when the page must come from SQL.
 async fn from_cache(
-    state: &AppState,
+    state: &DomainState,
     caller: &Caller,
     mut fetched: Fetched,
     feed: &FeedPage,
@@ -132,7 +132,7 @@ async fn from_cache(
 /// The posts of `entries`, in order: feed entries from their cached text
 /// or, for those missing, from SQL (then cached); deleted ones left out.
 async fn posts_of(
-    state: &AppState,
+    state: &DomainState,
     entries: &[Entry],
     texts: HashMap<i64, Option<String>>,
     profiles: &HashMap<i64, Arc<perch_cache::Profile>>,
@@ -156,7 +156,7 @@ async fn posts_of(
 
 /// A merged account's cached posts (`posts:user:{id}`), loaded on a miss.
 async fn merged_list(
-    state: &AppState,
+    state: &DomainState,
     author: i64,
     text: Option<String>,
 ) -> DomainResult<MergedList> {
@@ -187,7 +187,7 @@ async fn merged_list(
 /// The page from SQL (the join over follows), its authors and the
 /// caller's likes from the cache.
 async fn from_sql(
-    state: &AppState,
+    state: &DomainState,
     caller: &Caller,
     mut fetched: Fetched,
     page: Page,
@@ -205,7 +205,7 @@ async fn from_sql(
 /// The feed's page read once more, after a rebuild found another in
 /// progress: whole if that one has stored it since, `None` otherwise.
 async fn reread(
-    state: &AppState,
+    state: &DomainState,
     caller: &Caller,
     range: perch_cache::FeedRange,
     limit: usize,
@@ -223,7 +223,7 @@ async fn reread(
 /// whether it was stored or not. `None`: a rebuild elsewhere holds the
 /// feed, or the cache is out. `/metrics` counts each rebuild once, by its
 /// outcome, and the readers that joined one.
-async fn rebuild(state: &AppState, account_id: i64) -> DomainResult<Option<HomeLoad>> {
+async fn rebuild(state: &DomainState, account_id: i64) -> DomainResult<Option<HomeLoad>> {
     let ttl = state.settings.home.ttl;
     let user = UserId(account_id);
     let led = std::sync::atomic::AtomicBool::new(false);
@@ -251,7 +251,7 @@ async fn rebuild(state: &AppState, account_id: i64) -> DomainResult<Option<HomeL
 /// A feed as SQL has it: the newest entries up to the family's cap (its own
 /// posts and the fanned-out accounts'), the accounts merged at read time,
 /// and the id above which the entries are whole.
-pub(crate) async fn load(state: &AppState, account_id: i64) -> DomainResult<HomeLoad> {
+pub(crate) async fn load(state: &DomainState, account_id: i64) -> DomainResult<HomeLoad> {
     let cap = Key::HomeTimeline(UserId(account_id))
         .max_len()
         .unwrap_or(800);

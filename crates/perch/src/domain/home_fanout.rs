@@ -30,8 +30,8 @@ use perch_cache::{FeedItem, FeedOp, FeedReply, Key, UserId};
 use super::tolerate;
 use crate::db::feeds::{self, FeedJob, JobKind};
 use crate::db::{now_ms, statuses};
+use crate::domain::DomainState;
 use crate::federation::outbound;
-use crate::state::AppState;
 
 /// Followers read and pushed per batch.
 pub const BATCH: i64 = 500;
@@ -55,7 +55,7 @@ fn cap() -> usize {
 }
 
 /// Runs the worker until the runtime shuts down.
-pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
+pub fn spawn(state: DomainState) -> tokio::task::JoinHandle<()> {
     let state = state.uncounted();
     tokio::spawn(async move {
         loop {
@@ -70,7 +70,7 @@ pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
 /// none. The jobs done are removed together (one write for the batch, which
 /// matters on SQLite's single writer); a job that failed on the cache is
 /// put back to be retried.
-pub async fn run_some(state: &AppState) -> Result<bool, crate::db::StoreError> {
+pub async fn run_some(state: &DomainState) -> Result<bool, crate::db::StoreError> {
     let now = now_ms().timestamp_millis();
     let hold = now + HOLD.as_millis() as i64;
     let jobs = feeds::claim_jobs(&state.db, now, hold, CLAIM).await?;
@@ -124,7 +124,7 @@ enum JobError {
 
 /// Applies the job to every follower's cached feed, in batches; answers how
 /// many feeds it changed.
-async fn fan_out(state: &AppState, job: FeedJob) -> Result<u64, JobError> {
+async fn fan_out(state: &DomainState, job: FeedJob) -> Result<u64, JobError> {
     let item = [FeedItem {
         post: job.subject,
         author: job.author,
@@ -174,7 +174,7 @@ async fn fan_out(state: &AppState, job: FeedJob) -> Result<u64, JobError> {
 
 /// Puts a new post on its author's own feed (inline: the author reads it
 /// next) and wakes this process's worker for the followers' feeds.
-pub async fn posted(state: &AppState, post: i64, author: i64) {
+pub async fn posted(state: &DomainState, post: i64, author: i64) {
     let item = FeedItem { post, author };
     tolerate(
         "home_push",
@@ -185,7 +185,7 @@ pub async fn posted(state: &AppState, post: i64, author: i64) {
 
 /// Removes a deleted post from its author's own feed and from the cache,
 /// and wakes the worker for the followers' feeds.
-pub async fn deleted(state: &AppState, post: i64, author: i64) {
+pub async fn deleted(state: &DomainState, post: i64, author: i64) {
     let items = [FeedItem { post, author }];
     let own = [UserId(author)];
     let (feed, cached) = tokio::join!(
@@ -202,7 +202,7 @@ pub async fn deleted(state: &AppState, post: i64, author: i64) {
 /// Brings the follower's feed in step with a follow (`on`) or an unfollow
 /// of `followee`, who now has `followers` followers.
 pub async fn follow_changed(
-    state: &AppState,
+    state: &DomainState,
     follower: i64,
     followee: i64,
     followers: i64,

@@ -12,9 +12,9 @@ use super::statuses::{StatusView, render};
 use super::{DomainResult, Paged, accounts, tolerate};
 use crate::db::favourites::Favourited;
 use crate::db::{Page, favourites, now_ms, statuses};
+use crate::domain::DomainState;
 use crate::error::ApiError;
 use crate::federation::outbound;
-use crate::state::AppState;
 
 /// How many likes a cached likes list holds at most; a shorter list is
 /// every like the user has made.
@@ -23,7 +23,7 @@ const LIKES_CAP: usize = 500;
 /// Favourites (`on`) or unfavourites a status; its count is set in every
 /// cached list holding it, and the caller's cached likes follow.
 pub async fn favourite(
-    state: &AppState,
+    state: &DomainState,
     caller: &Caller,
     id: i64,
     on: bool,
@@ -95,7 +95,7 @@ fn with_count(row: statuses::StatusRow, latest: Option<i64>) -> statuses::Status
 
 /// A status that a (un)favourite did not change, and its author.
 async fn unchanged(
-    state: &AppState,
+    state: &DomainState,
     id: i64,
 ) -> DomainResult<(statuses::StatusRow, std::sync::Arc<Profile>, bool)> {
     let row = statuses::by_id(&state.db, id)
@@ -111,7 +111,7 @@ async fn unchanged(
 /// read again and set again until the database agrees with what was set:
 /// whichever writer sets last sets the final count. Returns the count as
 /// last read, when it was.
-async fn set_likes(state: &AppState, post: &Post) -> Option<i64> {
+async fn set_likes(state: &DomainState, post: &Post) -> Option<i64> {
     let author = UserId(post.author_id);
     let mut count = post.likes_count;
     let mut latest = None;
@@ -153,7 +153,7 @@ async fn set_likes(state: &AppState, post: &Post) -> Option<i64> {
 /// the statuses themselves from the database (the seed caches no status by
 /// id), their authors from the cache.
 pub async fn favourites(
-    state: &AppState,
+    state: &DomainState,
     caller: &Caller,
     page: Page,
 ) -> DomainResult<Paged<StatusView>> {
@@ -226,7 +226,7 @@ pub async fn favourites(
 }
 
 /// The newest likes of an account, as `likes:user:{id}` holds them.
-async fn load_likes(state: &AppState, account_id: i64) -> DomainResult<Option<Vec<LikeEntry>>> {
+async fn load_likes(state: &DomainState, account_id: i64) -> DomainResult<Option<Vec<LikeEntry>>> {
     let rows = favourites::by_account(&state.db, account_id, Page::first(LIKES_CAP as i64)).await?;
     let entries = rows
         .iter()
@@ -245,7 +245,7 @@ async fn load_likes(state: &AppState, account_id: i64) -> DomainResult<Option<Ve
 /// (loaded on a miss). A list at its cap may not hold old likes: for posts it
 /// does not list, the database answers.
 pub(crate) async fn liked_set(
-    state: &AppState,
+    state: &DomainState,
     caller: Option<&Caller>,
     fetched: &mut Fetched,
     likes_index: usize,

@@ -11,7 +11,6 @@
 //! A cache that is down or slow is skipped: answers come from the database.
 
 pub mod accounts;
-pub mod actor_key;
 pub mod auth;
 pub mod authorize;
 pub mod convert;
@@ -22,6 +21,7 @@ pub mod follows;
 pub mod home;
 pub mod home_fanout;
 pub mod home_page;
+pub mod inbox;
 pub mod likes;
 pub mod media;
 pub mod memo;
@@ -31,12 +31,15 @@ pub mod posts;
 pub mod revocations;
 pub mod search;
 pub mod sessions;
+pub mod state;
 pub mod statuses;
 pub mod timeline_page;
 pub mod timelines;
 pub mod upkeep;
 
 use crate::error::ApiError;
+
+pub use state::DomainState;
 
 /// Result of a domain call.
 pub type DomainResult<T> = Result<T, ApiError>;

@@ -28,8 +28,8 @@ use crate::db::{Page, markers};
 
 /// A read marker as stored (the database's own type).
 pub use crate::db::markers::MarkerRow;
+use crate::domain::DomainState;
 use crate::error::ApiError;
-use crate::state::AppState;
 
 /// One notification ready to render.
 #[derive(Debug, Clone)]
@@ -68,7 +68,7 @@ fn entry(row: &NotificationRow) -> NotificationEntry {
 
 /// Drops the cached notification lists of `users` after a write changed
 /// them (a failed drop is counted; the TTL ends the list then).
-pub(crate) async fn changed(state: &AppState, users: &[i64]) {
+pub(crate) async fn changed(state: &DomainState, users: &[i64]) {
     let users: Vec<UserId> = users.iter().map(|u| UserId(*u)).collect();
     tolerate(
         "notifications_invalidate",
@@ -78,7 +78,7 @@ pub(crate) async fn changed(state: &AppState, users: &[i64]) {
 
 /// One page of the caller's notifications of `kinds`, newest first.
 pub async fn list(
-    state: &AppState,
+    state: &DomainState,
     caller: &Caller,
     kinds: &[&'static str],
     page: Page,
@@ -220,7 +220,7 @@ fn view(
 }
 
 /// One of the caller's notifications.
-pub async fn get(state: &AppState, caller: &Caller, id: i64) -> DomainResult<NotificationView> {
+pub async fn get(state: &DomainState, caller: &Caller, id: i64) -> DomainResult<NotificationView> {
     auth::check_blacklist(state, caller).await?;
     let row = notifications::by_id(&state.db, caller.account_id, id)
         .await?
@@ -243,7 +243,7 @@ pub async fn get(state: &AppState, caller: &Caller, id: i64) -> DomainResult<Not
 }
 
 /// Removes one of the caller's notifications; 404 when there is none.
-pub async fn dismiss(state: &AppState, caller: &Caller, id: i64) -> DomainResult<()> {
+pub async fn dismiss(state: &DomainState, caller: &Caller, id: i64) -> DomainResult<()> {
     auth::check_blacklist(state, caller).await?;
     if !notifications::dismiss(&state.db, caller.account_id, id).await? {
         return Err(ApiError::NotFound);
@@ -253,7 +253,7 @@ pub async fn dismiss(state: &AppState, caller: &Caller, id: i64) -> DomainResult
 }
 
 /// Removes all of the caller's notifications.
-pub async fn clear(state: &AppState, caller: &Caller) -> DomainResult<()> {
+pub async fn clear(state: &DomainState, caller: &Caller) -> DomainResult<()> {
     auth::check_blacklist(state, caller).await?;
     notifications::clear(&state.db, caller.account_id).await?;
     changed(state, &[caller.account_id]).await;
@@ -262,14 +262,14 @@ pub async fn clear(state: &AppState, caller: &Caller) -> DomainResult<()> {
 
 /// How many notifications are newer than the caller's `notifications`
 /// marker, counting up to `limit`.
-pub async fn unread_count(state: &AppState, caller: &Caller, limit: i64) -> DomainResult<i64> {
+pub async fn unread_count(state: &DomainState, caller: &Caller, limit: i64) -> DomainResult<i64> {
     auth::check_blacklist(state, caller).await?;
     Ok(notifications::unread_count(&state.db, caller.account_id, limit).await?)
 }
 
 /// The caller's saved positions in these timelines.
 pub async fn markers(
-    state: &AppState,
+    state: &DomainState,
     caller: &Caller,
     timelines: &[&str],
 ) -> DomainResult<Vec<markers::MarkerRow>> {
@@ -280,7 +280,7 @@ pub async fn markers(
 /// Saves the caller's positions (`(timeline, last read id)`), answering
 /// the markers as they now are.
 pub async fn save_markers(
-    state: &AppState,
+    state: &DomainState,
     caller: &Caller,
     positions: &[(&str, i64)],
 ) -> DomainResult<Vec<markers::MarkerRow>> {

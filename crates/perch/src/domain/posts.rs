@@ -11,15 +11,15 @@ use perch_cache::{Key, PostId, Profile, TimelinePost};
 use super::DomainResult;
 use super::convert::Post;
 use crate::db::statuses;
+use crate::domain::DomainState;
 use crate::error::ApiError;
-use crate::state::AppState;
 
 /// The posts `ids`, by id: from `texts` (cached texts already fetched) or,
 /// for ids it lacks, fetched here; those missing loaded from SQL and
 /// cached. A post needs its author in `profiles` to be cached (the cached
 /// form carries the author's name); deleted posts are left out.
 pub(crate) async fn by_ids(
-    state: &AppState,
+    state: &DomainState,
     ids: &[i64],
     mut texts: HashMap<i64, Option<String>>,
     profiles: &HashMap<i64, Arc<Profile>>,

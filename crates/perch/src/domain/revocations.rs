@@ -24,7 +24,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use crate::db::{self, tokens};
-use crate::state::AppState;
+use crate::domain::DomainState;
 
 /// How often the set is refreshed from the database.
 pub const SYNC_EVERY: Duration = Duration::from_secs(2);
@@ -151,7 +151,7 @@ impl Revocations {
 
 /// Loads every revocation in force from the database (at start, and every
 /// [`FULL_EVERY`] refreshes); answers how many rows it read.
-pub async fn sync(state: &AppState) -> Result<usize, db::StoreError> {
+pub async fn sync(state: &DomainState) -> Result<usize, db::StoreError> {
     let began = db::now_ms();
     let mut named = Vec::new();
     let mut after = String::new();
@@ -175,7 +175,7 @@ pub async fn sync(state: &AppState) -> Result<usize, db::StoreError> {
 
 /// Loads the revocations made since the last refresh (a whole [`sync`] if
 /// there was none); answers how many rows it read.
-pub async fn refresh(state: &AppState) -> Result<usize, db::StoreError> {
+pub async fn refresh(state: &DomainState) -> Result<usize, db::StoreError> {
     let last = *state
         .revocations
         .synced
@@ -199,7 +199,7 @@ pub async fn refresh(state: &AppState) -> Result<usize, db::StoreError> {
 
 /// Keeps the set in step with the database and forgets expired
 /// revocations, until the runtime shuts down.
-pub fn spawn_sync(state: AppState) -> tokio::task::JoinHandle<()> {
+pub fn spawn_sync(state: DomainState) -> tokio::task::JoinHandle<()> {
     let state = state.uncounted();
     tokio::spawn(async move {
         let mut ticks: u64 = 0;

@@ -12,8 +12,8 @@ use super::auth::Caller;
 use super::statuses::{self, StatusView};
 use super::{DomainResult, Paged, accounts};
 use crate::db::{self, Page};
+use crate::domain::DomainState;
 use crate::error::ApiError;
-use crate::state::AppState;
 
 /// What a search asks for.
 #[derive(Debug, Clone)]
@@ -34,7 +34,7 @@ pub struct SearchQuery<'a> {
 /// The user name a query names: `name`, `@name` or `name@our.domain` for
 /// a local one, `name@their.domain` (a remote account's username is its
 /// acct).
-fn local_name<'a>(state: &AppState, q: &'a str) -> Option<&'a str> {
+fn local_name<'a>(state: &DomainState, q: &'a str) -> Option<&'a str> {
     let q = q.trim_start_matches('@');
     match q.split_once('@') {
         Some((name, domain)) if domain.eq_ignore_ascii_case(&state.settings.domain) => Some(name),
@@ -44,7 +44,7 @@ fn local_name<'a>(state: &AppState, q: &'a str) -> Option<&'a str> {
 
 /// Accounts matching the query, best first.
 pub async fn accounts(
-    state: &AppState,
+    state: &DomainState,
     caller: Option<&Caller>,
     query: &SearchQuery<'_>,
 ) -> DomainResult<Vec<Arc<Profile>>> {
@@ -77,7 +77,7 @@ pub async fn accounts(
 /// The status a query names by id or by its URL on this server (`…/@name/ID`,
 /// `…/users/name/statuses/ID`), if there is one the caller may see.
 pub async fn status(
-    state: &AppState,
+    state: &DomainState,
     caller: Option<&Caller>,
     q: &str,
 ) -> DomainResult<Option<StatusView>> {
@@ -105,7 +105,7 @@ pub async fn status(
 /// One page of the accounts that liked status `id` (404 when there is no
 /// such status), most recent like first.
 pub async fn favourited_by(
-    state: &AppState,
+    state: &DomainState,
     caller: Option<&Caller>,
     id: i64,
     page: Page,

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use perch_cache::{Session, Timestamp, UserId};
 
 use crate::db::accounts::AccountRow;
-use crate::state::AppState;
+use crate::domain::DomainState;
 
 /// The least time between two `lastActivity` writes for one user.
 pub const TOUCH_EVERY: Duration = Duration::from_secs(60);
@@ -43,7 +43,7 @@ impl ActivityThrottle {
 }
 
 /// Stores the session of a user who just logged in.
-pub async fn start(state: &AppState, account: &AccountRow) {
+pub async fn start(state: &DomainState, account: &AccountRow) {
     let now = Timestamp::now();
     let session = Session {
         user_id: account.id,
@@ -57,7 +57,7 @@ pub async fn start(state: &AppState, account: &AccountRow) {
 
 /// Records activity of an authenticated user, at most once a minute per
 /// process, without delaying the request.
-pub fn touch(state: &AppState, user: i64) {
+pub fn touch(state: &DomainState, user: i64) {
     if !state.activity.due(user) {
         return;
     }
@@ -71,7 +71,7 @@ pub fn touch(state: &AppState, user: i64) {
 }
 
 /// Removes a user's session (logout).
-pub async fn end(state: &AppState, user: i64) {
+pub async fn end(state: &DomainState, user: i64) {
     super::tolerate(
         "session_remove",
         state.cache.remove_session(UserId(user)).await,

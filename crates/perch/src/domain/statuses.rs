@@ -10,8 +10,8 @@ use super::convert::{self, Post};
 use super::fetch::{Fetched, fetch};
 use super::{DomainResult, Paged, accounts, tolerate};
 use crate::db::{self, Page, now_ms, statuses};
+use crate::domain::DomainState;
 use crate::error::ApiError;
-use crate::state::AppState;
 
 /// A status ready to render: the post, its author, and whether the caller
 /// liked it.
@@ -52,7 +52,7 @@ pub struct NewPost {
 /// changed), its cached text having been read with the caller's blacklist
 /// entry, before the write (see [`perch_cache::Cache::reload_seen`]).
 pub async fn post(
-    state: &AppState,
+    state: &DomainState,
     caller: &Caller,
     new: NewPost,
 ) -> DomainResult<(StatusView, Option<RateDecision>)> {
@@ -154,7 +154,11 @@ pub async fn post(
 }
 
 /// One status.
-pub async fn get(state: &AppState, caller: Option<&Caller>, id: i64) -> DomainResult<StatusView> {
+pub async fn get(
+    state: &DomainState,
+    caller: Option<&Caller>,
+    id: i64,
+) -> DomainResult<StatusView> {
     let keys = caller
         .map(|c| vec![Key::Likes(UserId(c.account_id))])
         .unwrap_or_default();
@@ -169,7 +173,7 @@ pub async fn get(state: &AppState, caller: Option<&Caller>, id: i64) -> DomainRe
 
 /// Deletes a status of the caller's; 404 when there is none, 403 when it is
 /// someone else's. The cached lists holding it are dropped.
-pub async fn delete(state: &AppState, caller: &Caller, id: i64) -> DomainResult<StatusView> {
+pub async fn delete(state: &DomainState, caller: &Caller, id: i64) -> DomainResult<StatusView> {
     auth::check_blacklist(state, caller).await?;
     let row = statuses::by_id(&state.db, id)
         .await?
@@ -201,7 +205,7 @@ pub async fn delete(state: &AppState, caller: &Caller, id: i64) -> DomainResult<
 /// Statuses of an account, newest first. The first page (up to 20) comes
 /// from `posts:user:{id}`; later pages from the database.
 pub async fn by_account(
-    state: &AppState,
+    state: &DomainState,
     caller: Option<&Caller>,
     account_id: i64,
     page: Page,
@@ -282,7 +286,7 @@ pub async fn by_account(
 /// Renders posts with their authors (one cache round trip for all authors)
 /// and the caller's likes (from `fetched`'s entry `likes_index`).
 pub(crate) async fn render(
-    state: &AppState,
+    state: &DomainState,
     caller: Option<&Caller>,
     fetched: &mut Fetched,
     likes_index: usize,
@@ -303,7 +307,7 @@ pub(crate) async fn render(
 /// [`render`], given the cached text of some authors' profiles already
 /// fetched with the posts (those it has are not fetched again).
 pub(crate) async fn render_with(
-    state: &AppState,
+    state: &DomainState,
     caller: Option<&Caller>,
     fetched: &mut Fetched,
     likes_index: usize,
@@ -317,7 +321,7 @@ pub(crate) async fn render_with(
 
 /// [`render_with`] once the caller's likes among `posts` are known.
 pub(crate) async fn render_liked(
-    state: &AppState,
+    state: &DomainState,
     cache_up: bool,
     posts: Vec<Arc<Post>>,
     prefetched: accounts::Prefetched,

@@ -13,12 +13,12 @@ use super::statuses::{StatusView, render_liked};
 use super::timeline_page::{PageInputs, StoredPage};
 use super::{DomainResult, Paged};
 use crate::db::{Page, accounts, statuses};
-use crate::state::AppState;
+use crate::domain::DomainState;
 
 /// Reloads `timeline:public` when it has less than [`REFRESH_BEFORE`] to
 /// live, so that it is replaced before it expires rather than after, and
 /// its readers never all miss at once. Returns whether it was reloaded.
-pub async fn refresh_if_expiring(state: &AppState) -> DomainResult<bool> {
+pub async fn refresh_if_expiring(state: &DomainState) -> DomainResult<bool> {
     let key = Key::PublicTimeline;
     let left = match state.cache.time_left(&key).await {
         Ok(KeyTtl::Expires(left)) => left,
@@ -47,7 +47,7 @@ pub enum PublicPage {
 
 /// One page of the public timeline, newest first.
 pub async fn public(
-    state: &AppState,
+    state: &DomainState,
     caller: Option<&Caller>,
     page: Page,
 ) -> DomainResult<PublicPage> {
@@ -151,7 +151,7 @@ pub async fn public(
 /// was cut before `limit` whole posts (they are longer than the last ones
 /// were), the list is read again whole.
 async fn cached_head(
-    state: &AppState,
+    state: &DomainState,
     raw: Option<String>,
     read: usize,
     limit: i64,
@@ -287,7 +287,7 @@ fn authors_of(list: Option<&Vec<TimelinePost>>, limit: i64) -> Vec<i64> {
 }
 
 /// The newest `cap` public statuses, as `timeline:public` holds them.
-pub(crate) async fn load(state: &AppState, cap: i64) -> DomainResult<Option<Vec<TimelinePost>>> {
+pub(crate) async fn load(state: &DomainState, cap: i64) -> DomainResult<Option<Vec<TimelinePost>>> {
     let rows = statuses::public(&state.db, Page::first(cap)).await?;
     let mut author_ids: Vec<i64> = rows.iter().map(|r| r.account_id).collect();
     author_ids.sort_unstable();

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use crate::state::AppState;
+use crate::domain::DomainState;
 
 /// How often pending edits are retried.
 pub const REPLAY_EVERY: Duration = Duration::from_millis(250);
@@ -18,7 +18,7 @@ const REFRESH_CHECK_TICKS: u64 = 120;
 const SWEEP_TICKS: u64 = 2400;
 
 /// Runs until the runtime shuts down.
-pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
+pub fn spawn(state: DomainState) -> tokio::task::JoinHandle<()> {
     // Background work is not counted with the requests' queries.
     let state = state.uncounted();
     tokio::spawn(async move {

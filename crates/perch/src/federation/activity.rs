@@ -9,9 +9,9 @@ use chrono::SecondsFormat;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+use super::text::html;
 use crate::db::accounts::AccountRow;
 use crate::db::statuses::StatusRow;
-use crate::http::entities::html;
 
 /// The public collection: an activity addressed to everyone.
 pub const PUBLIC: &str = "https://www.w3.org/ns/activitystreams#Public";

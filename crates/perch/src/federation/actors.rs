@@ -80,7 +80,7 @@ fn image_url(v: &Value) -> Option<String> {
 /// What signs Perch's fetches: the server's key as its instance actor
 /// (`None`, an unsigned fetch, if the key cannot be read).
 pub async fn signer(state: &AppState) -> Option<Signer> {
-    match crate::domain::actor_key::private_key(state).await {
+    match super::actor_key::private_key(state).await {
         Ok(key) => Some(Signer {
             key,
             key_id: format!(

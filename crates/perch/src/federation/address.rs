@@ -57,52 +57,6 @@ fn non_public_v6(ip: Ipv6Addr) -> bool {
         || (first == 0x0064 && ip.segments()[1] == 0xff9b && ip.segments()[2] == 1)
 }
 
-/// The domains no request goes to or is taken from
-/// (`--federation-blocked-domains`): each blocks itself and its
-/// subdomains.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DomainBlocks(Vec<String>);
-
-impl DomainBlocks {
-    /// Reads a comma-separated list of domain names; `Err` names an entry
-    /// that is not one.
-    pub fn parse(text: &str) -> Result<DomainBlocks, String> {
-        let mut domains = Vec::new();
-        for entry in text.split(',').map(str::trim).filter(|e| !e.is_empty()) {
-            let domain = entry.trim_end_matches('.').to_ascii_lowercase();
-            let valid = domain.len() <= 253
-                && domain.split('.').all(|label| {
-                    !label.is_empty()
-                        && label.len() <= 63
-                        && !label.starts_with('-')
-                        && !label.ends_with('-')
-                        && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-                });
-            if !valid {
-                return Err(format!("{entry:?} is not a domain name"));
-            }
-            domains.push(domain);
-        }
-        Ok(DomainBlocks(domains))
-    }
-
-    /// Whether `host` is a blocked domain or under one.
-    pub fn blocks(&self, host: &str) -> bool {
-        let host = host.trim_end_matches('.').to_ascii_lowercase();
-        self.0.iter().any(|d| {
-            host == *d
-                || host
-                    .strip_suffix(d.as_str())
-                    .is_some_and(|rest| rest.ends_with('.'))
-        })
-    }
-
-    /// Whether the list is empty.
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -160,27 +114,6 @@ mod tests {
         ] {
             let ip: IpAddr = ip.parse().unwrap();
             assert!(!non_public(ip), "{ip} refused as not public");
-        }
-    }
-
-    #[test]
-    fn a_blocked_domain_blocks_its_subdomains_and_no_other() {
-        let blocks = DomainBlocks::parse(" spam.example, Bad.Example. ,").unwrap();
-        assert!(blocks.blocks("spam.example"));
-        assert!(blocks.blocks("a.b.spam.example"));
-        assert!(blocks.blocks("BAD.example."));
-        assert!(!blocks.blocks("notspam.example"));
-        assert!(!blocks.blocks("spam.example.org"));
-        assert!(!blocks.blocks("example"));
-        assert!(DomainBlocks::parse("").unwrap().is_empty());
-        for bad in [
-            "http://spam.example",
-            "sp am.example",
-            "-x.example",
-            "a..b",
-            "x_y.example",
-        ] {
-            assert!(DomainBlocks::parse(bad).is_err(), "{bad}");
         }
     }
 }

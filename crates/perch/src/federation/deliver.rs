@@ -18,11 +18,11 @@ use serde_json::Value;
 use tokio::sync::Notify;
 
 use super::activity;
+use super::actor_key;
 use super::fetch::{FetchError, client_for, host_and_path};
 use super::signature;
 use crate::db::deliveries::{self, Delivery, NewDelivery};
 use crate::db::{StoreError, accounts, now_ms};
-use crate::domain::actor_key;
 use crate::state::AppState;
 
 /// The waits between tries, in retry units (30 s by default): 30 s, 2 min,

@@ -67,7 +67,7 @@ pub async fn profile_changed(state: &AppState, account_id: i64) -> Result<(), St
     let Some((me, inboxes)) = audience(state, account_id).await? else {
         return Ok(());
     };
-    let Ok(pem) = crate::domain::actor_key::public_pem(state).await else {
+    let Ok(pem) = super::actor_key::public_pem(state).await else {
         return Ok(());
     };
     let update = activity::update_person(&state.base_url, &me, &pem);

@@ -9,9 +9,9 @@
 
 use serde_json::Value;
 
+use super::accounts::remember;
 use super::actors;
 use super::fetch::fetch_typed;
-use super::inbox::remember;
 use crate::db::accounts::{self, AccountRow};
 use crate::state::AppState;
 

@@ -1,7 +1,36 @@
-//! Remote HTML (a Note's `content`, an actor's `summary`) as the plain
-//! text Perch stores: tags dropped, paragraphs and line breaks kept as
-//! newlines, entities decoded. Perch escapes text whenever it renders it,
-//! so nothing a remote server sends is ever shown as markup.
+//! Status and profile text in both directions. Inbound, remote HTML (a
+//! Note's `content`, an actor's `summary`) becomes the plain text Perch
+//! stores: tags dropped, paragraphs and line breaks kept as newlines,
+//! entities decoded. Outbound, Perch's plain text becomes Mastodon's HTML,
+//! escaped, for the API and for activities alike; so nothing a remote
+//! server sends is ever shown as markup.
+
+/// Escapes text for HTML.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Plain text as Mastodon's HTML: escaped, line breaks as `<br>`, in `<p>`.
+pub fn html(text: &str) -> String {
+    if text.is_empty() {
+        return String::new();
+    }
+    format!(
+        "<p>{}</p>",
+        escape(text).replace("\r\n", "\n").replace('\n', "<br>")
+    )
+}
 
 /// The text of `html`.
 pub fn plain(html: &str) -> String {
@@ -73,7 +102,16 @@ fn decode_into(text: &str, out: &mut String) {
 
 #[cfg(test)]
 mod tests {
-    use super::plain;
+    use super::{html, plain};
+
+    #[test]
+    fn text_becomes_safe_html() {
+        assert_eq!(
+            html("a <b> & \"c\"\nd"),
+            "<p>a &lt;b&gt; &amp; &quot;c&quot;<br>d</p>"
+        );
+        assert_eq!(html(""), "");
+    }
 
     #[test]
     fn mastodon_html_reads_as_text() {

@@ -14,9 +14,9 @@ use serde_json::{Value, json};
 
 use super::ApiError;
 use super::validate;
-use crate::domain::actor_key;
 use crate::domain::discovery::{self, AccountRow};
 use crate::federation::activity;
+use crate::federation::actor_key;
 
 /// Statuses an outbox lists (the most recent).
 const OUTBOX_ITEMS: i64 = 20;

@@ -8,6 +8,7 @@ use serde::Serialize;
 pub use super::account_json::AccountMemo;
 use crate::domain::follows::Relationship as RelationshipView;
 use crate::domain::statuses::StatusView;
+pub use crate::federation::text::{escape, html};
 
 /// A custom profile field (none yet).
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -155,33 +156,6 @@ pub struct Token {
     pub token_type: &'static str,
     pub scope: String,
     pub created_at: i64,
-}
-
-/// Escapes text for HTML.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
-
-/// Plain text as Mastodon's HTML: escaped, line breaks as `<br>`, in `<p>`.
-pub fn html(text: &str) -> String {
-    if text.is_empty() {
-        return String::new();
-    }
-    format!(
-        "<p>{}</p>",
-        escape(text).replace("\r\n", "\n").replace('\n', "<br>")
-    )
 }
 
 fn time(t: &Timestamp) -> String {
@@ -336,19 +310,5 @@ impl From<&RelationshipView> for Relationship {
             note: String::new(),
             languages: None,
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn text_becomes_safe_html() {
-        assert_eq!(
-            html("a <b> & \"c\"\nd"),
-            "<p>a &lt;b&gt; &amp; &quot;c&quot;<br>d</p>"
-        );
-        assert_eq!(html(""), "");
     }
 }

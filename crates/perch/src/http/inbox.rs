@@ -2,7 +2,7 @@
 //! deliver activities. Every request must carry an HTTP Signature by a key
 //! of the actor it names, checked against that actor's document
 //! (`federation/actors.rs`); a missing or bad one is 401 and nothing is
-//! kept. A good one is acted on (`federation/inbox.rs`) and answered 202;
+//! kept. A good one is acted on (`domain/inbox.rs`) and answered 202;
 //! an activity that is not JSON is 400, one its signer may not send 401.
 //! Bodies are limited to 256 KB.
 
@@ -14,9 +14,10 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::routing::post;
 
 use crate::domain::discovery;
+use crate::domain::inbox;
 use crate::error::ApiError;
+use crate::federation::Refusal;
 use crate::federation::actors;
-use crate::federation::inbox::{self, Refusal};
 
 use super::validate;
 

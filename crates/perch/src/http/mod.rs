@@ -46,12 +46,12 @@ use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::timeout::TimeoutLayer;
 
+use crate::domain::DomainState;
 pub use crate::error::ApiError;
-use crate::state::AppState;
 
 /// The whole HTTP interface, with its middleware; `status` is the ring
 /// of samples `/status` shows, which every request is counted in.
-pub fn router(state: AppState, status: std::sync::Arc<status::StatusRing>) -> Router {
+pub fn router(state: DomainState, status: std::sync::Arc<status::StatusRing>) -> Router {
     ops::prometheus();
     let body_limit = state.settings.body_limit;
     // An upload's file and the form around it.

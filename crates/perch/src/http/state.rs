@@ -1,7 +1,8 @@
-//! The HTTP layer's own state: the application's (the domain's, shared
-//! with the background workers) plus what only this layer reads, the
+//! The HTTP layer's own state: the domain's ([`DomainState`], shared with
+//! the background workers) plus what only this layer reads, the
 //! rendered-JSON memos. Handlers take `State<HttpState>`; it derefs to
-//! [`AppState`], so the domain's calls take it as they are.
+//! [`DomainState`] (and that to [`AppState`]), so the domain's calls take
+//! it as they are.
 
 use std::ops::Deref;
 use std::sync::Arc;
@@ -10,12 +11,13 @@ use axum::extract::FromRef;
 
 use super::entities::AccountMemo;
 use super::render::StatusMemo;
+use crate::domain::DomainState;
 use crate::state::AppState;
 
 /// What the router's handlers share. Cheap to clone (handles).
 #[derive(Clone)]
 pub struct HttpState {
-    app: AppState,
+    domain: DomainState,
     /// Rendered Account JSON per profile, reused while the profile is the
     /// same (see `account_json.rs`).
     pub account_json: Arc<AccountMemo>,
@@ -25,10 +27,10 @@ pub struct HttpState {
 }
 
 impl HttpState {
-    /// The HTTP state over `app`, its memos empty.
-    pub fn new(app: AppState) -> HttpState {
+    /// The HTTP state over `domain`, its memos empty.
+    pub fn new(domain: DomainState) -> HttpState {
         HttpState {
-            app,
+            domain,
             account_json: Arc::default(),
             status_json: Arc::default(),
         }
@@ -36,15 +38,21 @@ impl HttpState {
 }
 
 impl Deref for HttpState {
-    type Target = AppState;
+    type Target = DomainState;
 
-    fn deref(&self) -> &AppState {
-        &self.app
+    fn deref(&self) -> &DomainState {
+        &self.domain
+    }
+}
+
+impl FromRef<HttpState> for DomainState {
+    fn from_ref(state: &HttpState) -> DomainState {
+        state.domain.clone()
     }
 }
 
 impl FromRef<HttpState> for AppState {
     fn from_ref(state: &HttpState) -> AppState {
-        state.app.clone()
+        state.domain.app().clone()
     }
 }

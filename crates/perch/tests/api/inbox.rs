@@ -28,7 +28,7 @@ on_both_stacks_with!(own_address => a_perch_actor_signs_what_perch_verifies);
 /// signed with Perch's actor key: what another Perch would do.
 async fn a_perch_actor_signs_what_perch_verifies(app: &ApiApp) {
     let alice = app.user("alice").await;
-    let key = perch::domain::actor_key::private_key(&app.app.state)
+    let key = perch::federation::actor_key::private_key(&app.app.state)
         .await
         .expect("the key");
     let actor = format!("{}/users/{}", app.app.url, alice.username);

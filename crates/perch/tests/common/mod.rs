@@ -180,8 +180,8 @@ pub fn free_port() -> u16 {
 pub struct TestApp {
     /// `http://127.0.0.1:PORT`.
     pub url: String,
-    /// The server's shared state.
-    pub state: perch::state::AppState,
+    /// The server's domain state (deref to the shared handles).
+    pub state: perch::domain::DomainState,
     /// HTTP client.
     pub client: reqwest::Client,
     stop: Option<tokio::sync::oneshot::Sender<()>>,

@@ -25,8 +25,8 @@ use crate::db::media;
 /// An upload as stored (the database's own type).
 pub use crate::db::media::MediaRow;
 use crate::db::now_ms;
+use crate::domain::DomainState;
 use crate::error::ApiError;
-use crate::state::AppState;
 
 /// The most attachments a status may have (Mastodon's).
 pub const MAX_ATTACHMENTS: usize = 4;
@@ -77,7 +77,7 @@ pub fn description(text: Option<&str>) -> DomainResult<Option<String>> {
 /// Checks and cleans an image on the blocking pool (a 422 naming `field`
 /// when it is refused); nothing is stored yet.
 async fn checked(
-    state: &AppState,
+    state: &DomainState,
     field: &str,
     bytes: Vec<u8>,
 ) -> DomainResult<process::Processed> {
@@ -101,7 +101,7 @@ fn names(id: i64, done: &process::Processed) -> (String, String) {
 }
 
 /// Stores one file.
-async fn put(state: &AppState, name: &str, bytes: Vec<u8>) -> DomainResult<()> {
+async fn put(state: &DomainState, name: &str, bytes: Vec<u8>) -> DomainResult<()> {
     state
         .media
         .put(name, bytes)
@@ -110,7 +110,7 @@ async fn put(state: &AppState, name: &str, bytes: Vec<u8>) -> DomainResult<()> {
 }
 
 /// Removes stored files, logging (not failing) when one cannot be.
-pub async fn forget(state: &AppState, names: &[&str]) {
+pub async fn forget(state: &DomainState, names: &[&str]) {
     for name in names {
         if let Err(e) = state.media.remove(name).await {
             tracing::warn!(error = %e, file = %name, "cannot remove a media file");
@@ -120,7 +120,7 @@ pub async fn forget(state: &AppState, names: &[&str]) {
 
 /// Takes an upload of `caller`: `POST /api/v2/media`.
 pub async fn upload(
-    state: &AppState,
+    state: &DomainState,
     caller: &Caller,
     bytes: Vec<u8>,
     text: Option<&str>,
@@ -165,7 +165,7 @@ pub async fn upload(
 }
 
 /// An upload of `caller`'s: `GET /api/v1/media/:id`.
-pub async fn get(state: &AppState, caller: &Caller, id: i64) -> DomainResult<MediaRow> {
+pub async fn get(state: &DomainState, caller: &Caller, id: i64) -> DomainResult<MediaRow> {
     media::by_id(&state.db, caller.account_id, id)
         .await?
         .ok_or(ApiError::NotFound)
@@ -174,7 +174,7 @@ pub async fn get(state: &AppState, caller: &Caller, id: i64) -> DomainResult<Med
 /// Sets the alternative text of an upload not yet posted:
 /// `PUT /api/v1/media/:id`.
 pub async fn update(
-    state: &AppState,
+    state: &DomainState,
     caller: &Caller,
     id: i64,
     text: Option<&str>,
@@ -188,7 +188,7 @@ pub async fn update(
 /// Attaches `ids` (uploads of `caller`, none posted yet) to the status
 /// `status_id` about to be written; all of them or none (422).
 pub async fn attach(
-    state: &AppState,
+    state: &DomainState,
     caller: &Caller,
     ids: &[i64],
     status_id: i64,
@@ -206,7 +206,11 @@ pub async fn attach(
 
 /// Stores an avatar (as its preview: at most 640 pixels a side) or a
 /// header (whole), answering its URL.
-pub async fn profile_image(state: &AppState, field: &str, bytes: Vec<u8>) -> DomainResult<String> {
+pub async fn profile_image(
+    state: &DomainState,
+    field: &str,
+    bytes: Vec<u8>,
+) -> DomainResult<String> {
     let done = checked(state, field, bytes).await?;
     let (original, preview) = names(state.next_id(now_ms()), &done);
     let (kept, bytes) = if field == "avatar" {
@@ -219,7 +223,7 @@ pub async fn profile_image(state: &AppState, field: &str, bytes: Vec<u8>) -> Dom
 }
 
 /// The store name of `url` when it is one of this server's media files.
-pub fn own_file<'a>(state: &AppState, url: &'a str) -> Option<&'a str> {
+pub fn own_file<'a>(state: &DomainState, url: &'a str) -> Option<&'a str> {
     let name = url
         .strip_prefix(&*state.base_url)?
         .strip_prefix("/media/")?;
@@ -228,7 +232,7 @@ pub fn own_file<'a>(state: &AppState, url: &'a str) -> Option<&'a str> {
 
 /// Removes the uploads of a deleted status, rows then files (a file whose
 /// removal fails is logged and left: nothing names it any more).
-pub async fn deleted(state: &AppState, status_id: i64) {
+pub async fn deleted(state: &DomainState, status_id: i64) {
     match media::remove_of_status(&state.db, status_id).await {
         Ok(rows) => {
             for row in rows {
@@ -248,7 +252,7 @@ pub const UNATTACHED_FOR: std::time::Duration = std::time::Duration::from_secs(2
 /// Removes the uploads never attached to a status that were made more than
 /// `older_than` ago, rows then files; answers how many. Run by the upkeep
 /// (`domain/upkeep.rs`) with [`UNATTACHED_FOR`].
-pub async fn sweep(state: &AppState, older_than: std::time::Duration) -> usize {
+pub async fn sweep(state: &DomainState, older_than: std::time::Duration) -> usize {
     let cutoff = now_ms() - chrono::Duration::from_std(older_than).unwrap_or_default();
     match media::remove_unattached_before(&state.db, cutoff).await {
         Ok(rows) => {
@@ -280,7 +284,7 @@ pub struct ProfileImages {
 /// named by the profile; if anything fails, the new files are removed and
 /// the profile is as it was. The files they replace are removed after.
 pub async fn update_profile(
-    state: &AppState,
+    state: &DomainState,
     caller: &Caller,
     mut change: ProfileUpdate,
     images: ProfileImages,
@@ -325,7 +329,7 @@ pub async fn update_profile(
 }
 
 /// Removes the files of these URLs that are this server's.
-async fn drop_urls(state: &AppState, urls: &[String]) {
+async fn drop_urls(state: &DomainState, urls: &[String]) {
     for u in urls {
         if let Some(name) = own_file(state, u) {
             forget(state, &[name]).await;

@@ -1,5 +1,5 @@
 //! Acting on a signed activity the inbox took (`http/inbox.rs` checked its
-//! signature). The signer's account is stored on first sight; what the
+//! signature, `federation` has the protocol's parts). The signer's account is stored on first sight; what the
 //! activity asks is done through the same domain calls the API uses, as
 //! that account ([`Caller::internal`]), so the cache stays in step with
 //! SQL exactly as it does for local writes.
@@ -23,14 +23,15 @@
 use perch_cache::{RemoteActor, UserId};
 use serde_json::Value;
 
-use super::{activity, deliver, text};
+use super::auth::Caller;
+use super::statuses::NewPost;
+use super::{discovery, follows, likes, statuses, tolerate};
 use crate::db::accounts::AccountRow;
-use crate::db::{self, now_ms, remote};
-use crate::domain::auth::Caller;
-use crate::domain::statuses::NewPost;
-use crate::domain::{discovery, follows, likes, statuses, tolerate};
+use crate::db::remote;
+use crate::domain::DomainState;
 use crate::error::ApiError;
-use crate::state::AppState;
+use crate::federation::accounts::{domain_of, remember};
+use crate::federation::{Refusal, activity, deliver, text};
 
 /// What became of an activity that was taken.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,43 +42,13 @@ pub enum Taken {
     Ignored(&'static str),
 }
 
-/// Why an activity was refused.
-#[derive(Debug, thiserror::Error)]
-pub enum Refusal {
-    /// Not a readable activity (400).
-    #[error("{0}")]
-    Malformed(&'static str),
-    /// Not the signer's to send (401).
-    #[error("{0}")]
-    NotTheSigners(&'static str),
-    /// Perch failed (its database): the sender should try again.
-    #[error(transparent)]
-    Failed(#[from] ApiError),
-}
-
-impl From<db::StoreError> for Refusal {
-    fn from(e: db::StoreError) -> Refusal {
-        Refusal::Failed(e.into())
-    }
-}
-
 /// The id an activity field names: the string, or the object's `id`.
 fn id_of(v: &Value) -> Option<&str> {
     v.as_str().or_else(|| v["id"].as_str())
 }
 
-/// The host (and port, when given) of a URL: a remote account's domain.
-fn domain_of(url: &str) -> Option<String> {
-    let u = reqwest::Url::parse(url).ok()?;
-    let host = u.host_str()?.to_ascii_lowercase();
-    Some(match u.port() {
-        Some(p) => format!("{host}:{p}"),
-        None => host,
-    })
-}
-
 /// Acts on `body`, delivered signed by `signer`.
-pub async fn act(state: &AppState, signer: &RemoteActor, body: &[u8]) -> Result<Taken, Refusal> {
+pub async fn act(state: &DomainState, signer: &RemoteActor, body: &[u8]) -> Result<Taken, Refusal> {
     let a: Value = serde_json::from_slice(body).map_err(|_| Refusal::Malformed("not JSON"))?;
     let actor = id_of(&a["actor"]).ok_or(Refusal::Malformed("no actor"))?;
     if actor != signer.id {
@@ -107,64 +78,22 @@ pub async fn act(state: &AppState, signer: &RemoteActor, body: &[u8]) -> Result<
 }
 
 /// The stored account of `signer`, stored now if first seen.
-async fn account_of(state: &AppState, signer: &RemoteActor) -> Result<AccountRow, Refusal> {
+async fn account_of(state: &DomainState, signer: &RemoteActor) -> Result<AccountRow, Refusal> {
     if let Some(row) = remote::by_actor(&state.db, &signer.id).await? {
         return Ok(row);
     }
     remember(state, signer).await
 }
 
-/// Stores (or refreshes) `signer`'s account from its actor document.
-pub(crate) async fn remember(
-    state: &AppState,
-    signer: &RemoteActor,
-) -> Result<AccountRow, Refusal> {
-    let domain = domain_of(&signer.id).ok_or(Refusal::Malformed("an actor id without a host"))?;
-    let name = &signer.username;
-    let sane = |c: char| c.is_alphanumeric() || "_-.".contains(c);
-    if name.is_empty() || name.chars().count() > 64 || !name.chars().all(sane) {
-        return Err(Refusal::Malformed("an unusable preferredUsername"));
-    }
-    let at = now_ms();
-    let row = remote::upsert(
-        &state.db,
-        &remote::RemoteAccount {
-            id: state.next_id(at),
-            acct: format!("{name}@{domain}"),
-            domain,
-            actor_uri: signer.id.clone(),
-            inbox_url: signer.inbox.clone(),
-            shared_inbox_url: signer.shared_inbox.clone(),
-            display_name: signer.name.clone().unwrap_or_default(),
-            note: signer
-                .summary
-                .as_deref()
-                .map(text::plain)
-                .unwrap_or_default(),
-            avatar_url: signer.avatar.clone(),
-            header_url: signer.header.clone(),
-            at,
-        },
-    )
-    .await;
-    match row {
-        Ok(row) => Ok(row),
-        // Another actor holds this acct already (a server that reissued
-        // an actor under a new id).
-        Err(db::StoreError::Conflict(_)) => Err(Refusal::Malformed("an acct another actor has")),
-        Err(e) => Err(e.into()),
-    }
-}
-
 /// The local account an actor id of this server names.
-async fn local(state: &AppState, actor: Option<&str>) -> Result<Option<AccountRow>, Refusal> {
+async fn local(state: &DomainState, actor: Option<&str>) -> Result<Option<AccountRow>, Refusal> {
     let Some(name) = actor.and_then(|a| activity::local_username(&state.base_url, a)) else {
         return Ok(None);
     };
     Ok(discovery::local_account(state, name).await?)
 }
 
-async fn follow(state: &AppState, signer: &RemoteActor, a: &Value) -> Result<Taken, Refusal> {
+async fn follow(state: &DomainState, signer: &RemoteActor, a: &Value) -> Result<Taken, Refusal> {
     let Some(target) = local(state, id_of(&a["object"])).await? else {
         return Ok(Taken::Ignored("follows no local account"));
     };
@@ -175,7 +104,7 @@ async fn follow(state: &AppState, signer: &RemoteActor, a: &Value) -> Result<Tak
     Ok(Taken::Done)
 }
 
-async fn undo(state: &AppState, signer: &RemoteActor, inner: &Value) -> Result<Taken, Refusal> {
+async fn undo(state: &DomainState, signer: &RemoteActor, inner: &Value) -> Result<Taken, Refusal> {
     if inner["actor"].is_string() && id_of(&inner["actor"]) != Some(&signer.id) {
         return Err(Refusal::NotTheSigners("undoes another actor's activity"));
     }
@@ -193,7 +122,11 @@ async fn undo(state: &AppState, signer: &RemoteActor, inner: &Value) -> Result<T
     }
 }
 
-async fn reject(state: &AppState, signer: &RemoteActor, inner: &Value) -> Result<Taken, Refusal> {
+async fn reject(
+    state: &DomainState,
+    signer: &RemoteActor,
+    inner: &Value,
+) -> Result<Taken, Refusal> {
     let Some(me) = local(state, id_of(&inner["actor"])).await? else {
         return Ok(Taken::Ignored("rejects no local follow"));
     };
@@ -204,7 +137,7 @@ async fn reject(state: &AppState, signer: &RemoteActor, inner: &Value) -> Result
     Ok(Taken::Done)
 }
 
-async fn create(state: &AppState, signer: &RemoteActor, note: &Value) -> Result<Taken, Refusal> {
+async fn create(state: &DomainState, signer: &RemoteActor, note: &Value) -> Result<Taken, Refusal> {
     if !matches!(note["type"].as_str(), Some("Note" | "Article")) {
         return Ok(Taken::Ignored("creates no note"));
     }
@@ -253,7 +186,11 @@ async fn create(state: &AppState, signer: &RemoteActor, note: &Value) -> Result<
     }
 }
 
-async fn delete(state: &AppState, signer: &RemoteActor, object: &Value) -> Result<Taken, Refusal> {
+async fn delete(
+    state: &DomainState,
+    signer: &RemoteActor,
+    object: &Value,
+) -> Result<Taken, Refusal> {
     let id = id_of(object).ok_or(Refusal::Malformed("deletes nothing"))?;
     let Some(me) = remote::by_actor(&state.db, &signer.id).await? else {
         return Ok(Taken::Ignored("an actor Perch never stored"));
@@ -291,7 +228,7 @@ async fn delete(state: &AppState, signer: &RemoteActor, object: &Value) -> Resul
 }
 
 async fn like(
-    state: &AppState,
+    state: &DomainState,
     signer: &RemoteActor,
     object: &Value,
     on: bool,
@@ -305,11 +242,15 @@ async fn like(
     Ok(Taken::Done)
 }
 
-async fn update(state: &AppState, signer: &RemoteActor, object: &Value) -> Result<Taken, Refusal> {
+async fn update(
+    state: &DomainState,
+    signer: &RemoteActor,
+    object: &Value,
+) -> Result<Taken, Refusal> {
     if id_of(object) != Some(&signer.id) {
         return Ok(Taken::Ignored("updates nothing but an actor Perch keeps"));
     }
-    let fresh = super::actors::parse_actor(object, &signer.id)
+    let fresh = crate::federation::actors::parse_actor(object, &signer.id)
         .map_err(|_| Refusal::Malformed("an unreadable actor"))?;
     let Some(me) = remote::by_actor(&state.db, &signer.id).await? else {
         return Ok(Taken::Ignored("an actor Perch never stored"));
@@ -317,7 +258,7 @@ async fn update(state: &AppState, signer: &RemoteActor, object: &Value) -> Resul
     // Its key may have changed too: the next signature fetches it afresh.
     let _ = state
         .cache
-        .forget_remote_actor(&super::actors::hash(&signer.id))
+        .forget_remote_actor(&crate::federation::actors::hash(&signer.id))
         .await;
     remember(state, &fresh).await?;
     // Dropped after the commit: the next read loads the new profile.

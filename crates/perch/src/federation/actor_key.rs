@@ -7,16 +7,19 @@
 use rsa::RsaPrivateKey;
 use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey, EncodePublicKey, LineEnding};
 
-use super::DomainResult;
 use crate::db::meta;
 use crate::error::ApiError;
 use crate::state::AppState;
+
+/// What a key operation returns: the key, or why the database or the
+/// key material failed.
+type KeyResult<T> = Result<T, ApiError>;
 
 /// The `server_meta` key of the private key (PKCS#8 PEM).
 const META_KEY: &str = "actor_private_key_pem";
 
 /// The public key (SPKI PEM), made and stored on first use.
-pub async fn public_pem(state: &AppState) -> DomainResult<String> {
+pub async fn public_pem(state: &AppState) -> KeyResult<String> {
     let pem = state
         .actor_key
         .get_or_try_init(|| async {
@@ -39,7 +42,7 @@ pub async fn public_pem(state: &AppState) -> DomainResult<String> {
 
 /// The private key, for signing what Perch sends (made and stored on first
 /// use, as the public one).
-pub async fn private_key(state: &AppState) -> DomainResult<RsaPrivateKey> {
+pub async fn private_key(state: &AppState) -> KeyResult<RsaPrivateKey> {
     public_pem(state).await?;
     let pem = meta::get(&state.db, META_KEY)
         .await?
@@ -48,7 +51,7 @@ pub async fn private_key(state: &AppState) -> DomainResult<RsaPrivateKey> {
         .map_err(|e| ApiError::Internal(anyhow::anyhow!("the stored actor key: {e}")))
 }
 
-fn generate() -> DomainResult<String> {
+fn generate() -> KeyResult<String> {
     let key = RsaPrivateKey::new(&mut rand_core::OsRng, 2048)
         .map_err(|e| ApiError::Internal(e.into()))?;
     let pem = key
@@ -57,7 +60,7 @@ fn generate() -> DomainResult<String> {
     Ok(pem.to_string())
 }
 
-fn public_of(private_pem: &str) -> DomainResult<String> {
+fn public_of(private_pem: &str) -> KeyResult<String> {
     let key = RsaPrivateKey::from_pkcs8_pem(private_pem)
         .map_err(|e| ApiError::Internal(anyhow::anyhow!("the stored actor key: {e}")))?;
     key.to_public_key()
