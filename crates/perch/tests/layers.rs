@@ -12,6 +12,16 @@
 
 use std::path::{Path, PathBuf};
 
+/// The code lines of one source file, trimmed, comment lines left out.
+fn code_lines(path: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(path).expect("a source file");
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.starts_with("//"))
+        .map(str::to_owned)
+        .collect()
+}
+
 /// Every `.rs` file under `dir`, with its code lines (comments left out).
 fn sources(dir: &Path) -> Vec<(PathBuf, Vec<String>)> {
     let mut out = Vec::new();
@@ -22,13 +32,7 @@ fn sources(dir: &Path) -> Vec<(PathBuf, Vec<String>)> {
             if path.is_dir() {
                 stack.push(path);
             } else if path.extension().is_some_and(|e| e == "rs") {
-                let text = std::fs::read_to_string(&path).expect("a source file");
-                let code = text
-                    .lines()
-                    .map(str::trim)
-                    .filter(|l| !l.starts_with("//"))
-                    .map(str::to_owned)
-                    .collect();
+                let code = code_lines(&path);
                 out.push((path, code));
             }
         }
@@ -165,14 +169,7 @@ fn each_layer_names_only_the_layers_below_it() {
         let files = if path.is_dir() {
             sources(&path)
         } else {
-            let text = std::fs::read_to_string(&path).expect("a source file");
-            let code = text
-                .lines()
-                .map(str::trim)
-                .filter(|l| !l.starts_with("//"))
-                .map(str::to_owned)
-                .collect();
-            vec![(path.clone(), code)]
+            vec![(path.clone(), code_lines(&path))]
         };
         for (file, lines) in files {
             for other in named(&lines) {
