@@ -7,7 +7,7 @@ use perch_cache::{FollowEntry, Key, Profile, Update, UserId};
 
 use super::auth::Caller;
 use super::fetch::{fetch, fetch_with_profiles};
-use super::follow_head::FollowHead;
+use super::memo::follow_head::FollowHead;
 use super::{DomainResult, Paged, accounts, convert, tolerate};
 use crate::db::follows::FollowChange;
 use crate::db::{self, Page, follows, now_ms};
@@ -219,7 +219,7 @@ pub async fn list(
     } else {
         Vec::new()
     };
-    // A first page needs only the list's first bytes (see `follow_head`).
+    // A first page needs only the list's first bytes (see `memo::follow_head`).
     let read = state.memo.follow_head_size.bytes(page.limit);
     let heads = if first_page {
         vec![Some(read)]
@@ -228,7 +228,7 @@ pub async fn list(
     };
     let (mut fetched, prefetched) =
         fetch_with_profiles(state, caller, keys, &heads, &guessed).await?;
-    // A first page needs only the list's head (see `follow_head`); a later
+    // A first page needs only the list's head (see `memo::follow_head`); a later
     // one may lie anywhere in it.
     let raw = fetched.take_raw(0);
     let cached = if first_page {

@@ -16,7 +16,6 @@ pub mod authorize;
 pub mod convert;
 pub mod discovery;
 pub mod fetch;
-pub mod follow_head;
 pub mod follows;
 pub mod home;
 pub mod home_fanout;
@@ -33,7 +32,6 @@ pub mod search;
 pub mod sessions;
 pub mod state;
 pub mod statuses;
-pub mod timeline_page;
 pub mod timelines;
 pub mod upkeep;
 

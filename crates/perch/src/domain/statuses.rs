@@ -126,7 +126,7 @@ pub async fn post(
     // Noted before the post reaches the cached timeline, so that a reader
     // who finds it there has already fetched its author's profile with the
     // list (see `timelines::public`), not in a second round trip.
-    state.memo.timeline_posts.posted(caller.account_id);
+    state.memo.public.posted(caller.account_id);
     // Different keys: the steps run at once, so the answer waits for
     // the slowest of them rather than for their sum.
     let (summary, listed) = (post.summary(), post.timeline(&author.username));

@@ -2,7 +2,7 @@
 //!
 //! Compressing an answer costs more than sending it over a fast link, so
 //! Perch does not compress as it answers. A kept page (the public
-//! timeline's first page, see `domain::timeline_page`) is different: it is
+//! timeline's first page, see `domain::memo::kept_page`) is different: it is
 //! compressed once, by the first reader who asks for gzip, and then every
 //! such reader gets about a fifth of the bytes, which is less work for the
 //! kernel and the network, and what a phone on a slow link wants. Mastodon's
@@ -10,7 +10,6 @@
 
 use std::io::Write;
 
-use axum::body::Bytes;
 use axum::http::{HeaderMap, header};
 use flate2::Compression;
 use flate2::write::GzEncoder;
@@ -54,11 +53,11 @@ fn weight_above_zero(param: &str) -> bool {
 /// `body` gzipped, at the fastest level (a page is about 20 KB of JSON and
 /// shrinks to about a fifth at any level); `None` when the result would not
 /// be smaller.
-pub fn compress(body: &[u8]) -> Option<Bytes> {
+pub fn compress(body: &[u8]) -> Option<Vec<u8>> {
     let mut out = GzEncoder::new(Vec::with_capacity(body.len() / 4), Compression::fast());
     out.write_all(body).ok()?;
     let out = out.finish().ok()?;
-    (out.len() < body.len()).then(|| Bytes::from(out))
+    (out.len() < body.len()).then_some(out)
 }
 
 #[cfg(test)]

@@ -20,8 +20,8 @@ use super::entities::{AccountMemo, Status};
 use super::paging::link_header;
 use crate::domain::Paged;
 use crate::domain::convert::Post;
+use crate::domain::memo::kept_page::KeptPage;
 use crate::domain::statuses::StatusView;
-use crate::domain::timeline_page::StoredPage;
 
 /// Statuses remembered at most; past it the memo starts over.
 const MEMO_STATUSES: usize = 20_000;
@@ -115,23 +115,23 @@ pub struct JsonArray(Bytes);
 impl JsonArray {
     /// `[a,b,…]` from the elements' JSON texts.
     pub fn join<S: AsRef<str>>(elements: &[S]) -> JsonArray {
-        let len: usize = elements.iter().map(|e| e.as_ref().len() + 1).sum();
-        let mut body = Vec::with_capacity(len + 2);
-        body.push(b'[');
-        for (i, e) in elements.iter().enumerate() {
-            if i > 0 {
-                body.push(b',');
-            }
-            body.extend_from_slice(e.as_ref().as_bytes());
-        }
-        body.push(b']');
-        JsonArray(Bytes::from(body))
+        JsonArray(Bytes::from(json_array(elements)))
     }
+}
 
-    /// The body, shared (for keeping it: see `domain::timeline_page`).
-    pub fn bytes(&self) -> Bytes {
-        self.0.clone()
+/// `[a,b,…]` from the elements' JSON texts, as bytes.
+pub fn json_array<S: AsRef<str>>(elements: &[S]) -> Vec<u8> {
+    let len: usize = elements.iter().map(|e| e.as_ref().len() + 1).sum();
+    let mut body = Vec::with_capacity(len + 2);
+    body.push(b'[');
+    for (i, e) in elements.iter().enumerate() {
+        if i > 0 {
+            body.push(b',');
+        }
+        body.extend_from_slice(e.as_ref().as_bytes());
     }
+    body.push(b']');
+    body
 }
 
 impl IntoResponse for JsonArray {
@@ -147,15 +147,17 @@ impl IntoResponse for JsonArray {
     }
 }
 
-/// The stored first page of the public timeline, answered as it is, with
-/// its `Link` header: gzipped, as compressed once for every such reader,
-/// when `gzip` (the reader takes it; see `http::gzip`).
-pub fn stored_page(state: &HttpState, uri: &Uri, page: &StoredPage, gzip: bool) -> Response {
+/// A page of the public timeline as the domain answers it (kept or
+/// answered once, see `domain::memo::kept_page`), with its `Link` header:
+/// gzipped, as compressed once for every reader of a kept page, when
+/// `gzip` (the reader takes it; see `http::gzip`).
+pub fn kept_page(state: &HttpState, uri: &Uri, page: &KeptPage, gzip: bool) -> Response {
     let mut headers = HeaderMap::new();
-    let cursors: Paged<()> = Paged::new(Vec::new(), &page.inputs.ids);
+    let cursors: Paged<()> = Paged::new(Vec::new(), &page.ids);
     link_header(&mut headers, &state.base_url, uri, &cursors);
     // Compressed only for a reader who takes it: plain readers never pay.
-    let gzipped = if gzip {
+    // A page answered once is not worth compressing.
+    let gzipped = if gzip && page.inputs.is_some() {
         page.encoded(super::gzip::compress)
     } else {
         None
@@ -167,7 +169,15 @@ pub fn stored_page(state: &HttpState, uri: &Uri, page: &StoredPage, gzip: bool) 
         }
         None => page.body.clone(),
     };
-    (headers, JsonArray(body)).into_response()
+    (headers, JsonArray(Bytes::from_owner(body))).into_response()
+}
+
+/// The body of a page of Statuses: the stored JSON of each, joined.
+pub fn status_body(state: &HttpState, page: &Paged<StatusView>) -> Arc<[u8]> {
+    let parts = state
+        .status_json
+        .page(&page.items, &state.base_url, &state.account_json);
+    Arc::from(json_array(&parts))
 }
 
 /// A page of Statuses as a handler answers it: the stored JSON of each,

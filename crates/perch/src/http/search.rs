@@ -13,7 +13,7 @@ use serde::Deserialize;
 use super::auth::MaybeUser;
 use super::extract::{Query, lenient};
 use super::paging::PageQuery;
-use super::render::{JsonArray, account_page};
+use super::render::{JsonArray, account_page, json_array};
 use super::validate;
 use crate::domain::search::{self, SearchQuery};
 use crate::error::{ApiError, ErrorBody};
@@ -112,9 +112,9 @@ async fn search_v2(
     };
     let mut body = Vec::new();
     body.extend_from_slice(b"{\"accounts\":");
-    body.extend_from_slice(&JsonArray::join(&accounts).bytes());
+    body.extend_from_slice(&json_array(&accounts));
     body.extend_from_slice(b",\"statuses\":");
-    body.extend_from_slice(&JsonArray::join(&statuses).bytes());
+    body.extend_from_slice(&json_array(&statuses));
     body.extend_from_slice(b",\"hashtags\":[]}");
     Ok((
         [(

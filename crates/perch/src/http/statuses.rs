@@ -17,11 +17,10 @@ use super::extract::{Body, Query, lenient};
 use super::gzip;
 use super::instance::MAX_STATUS_CHARS;
 use super::paging::PageQuery;
-use super::render::{JsonArray, status_page, stored_page};
+use super::render::{JsonArray, kept_page, status_body, status_page};
 use super::validate;
 use crate::domain::media::MAX_ATTACHMENTS;
 use crate::domain::statuses::{self, NewPost};
-use crate::domain::timelines::PublicPage;
 use crate::domain::{likes, timelines};
 use crate::error::{ApiError, ErrorBody, rate_limit_headers};
 
@@ -304,18 +303,11 @@ async fn public(
         // Perch does not federate yet: there are no remote statuses.
         return Ok((HeaderMap::new(), JsonArray::join::<&str>(&[])).into_response());
     }
-    let mut response = match timelines::public(&state, caller.as_ref(), page_req).await? {
-        PublicPage::Stored(stored) => {
-            stored_page(&state, &uri, &stored, gzip::accepts_gzip(&headers))
-        }
-        PublicPage::Built(page, inputs) => {
-            let (headers, body) = status_page(&state, &uri, &page);
-            if let Some(inputs) = inputs {
-                state.memo.timeline_page.store(inputs, body.bytes());
-            }
-            (headers, body).into_response()
-        }
-    };
+    let page = timelines::public(&state, caller.as_ref(), page_req, |page| {
+        status_body(&state, page)
+    })
+    .await?;
+    let mut response = kept_page(&state, &uri, &page, gzip::accepts_gzip(&headers));
     // Built or kept, the same request may next be answered from the kept
     // page, gzipped: what the answer is varies with that header.
     response

@@ -9,39 +9,40 @@
 //!
 //! | memo | keeps | keyed by | bound | why it is never staler than the cache |
 //! |---|---|---|---|---|
-//! | `timeline` | the last decoded `timeline:public` | the list's text | one list | answered only for an equal text |
-//! | `timeline_posts` | that list's posts converted for rendering | the decoded list (pointer) | one list | follows `timeline` |
-//! | `timeline_page` | the public timeline's first page as answered | the texts it was built from (list head, authors' profiles), byte for byte | one page | answered only when every input text is equal |
+//! | `public` ([`public`]) | the last decoded `timeline:public` | the list's text | one list | answered only for an equal text |
+//! | `public` | that list's posts converted for rendering | the decoded list (pointer) | one list | follows the decoded list |
+//! | `public` ([`kept_page`]) | the public timeline's first page as answered | the texts it was built from (list head, authors' profiles), byte for byte | one page | answered only when every input text is equal |
+//! | `public` | how many bytes a first page reads; the last authors who posted here | nothing (running figures) | two numbers, 8 authors | guesses of what to fetch: a short read is read again whole |
 //! | `profiles` | decoded profiles | key and text | 20,000 profiles, 64 MB | answered only for an equal text |
 //! | `user_posts` | each `posts:user` list, as shared posts | key and text | 8,192 lists, 32 MB | answered only for an equal text |
 //! | `likes` | each `likes:user` list | key and text | 10,000 lists, 32 MB | answered only for an equal text |
 //! | `notifications` | each notifications list | key and text | 10,000 lists, 32 MB | answered only for an equal text |
-//! | `follows` | the first bytes of follow lists, decoded | key and text read | 8,192 lists, 32 MB | answered only for an equal text |
+//! | `follows` ([`follow_head`]) | the first bytes of follow lists, decoded | key and text read | 8,192 lists, 32 MB | answered only for an equal text |
 //! | `follow_head_size` | how many bytes a first page of a follow list reads | nothing (a running size) | one number | a guess of what to fetch: a short read is read again whole |
 //! | `recent_follows` | the last follows made through this process | follower and followee | the last 32 | a guess of which profiles to fetch with the list |
 //!
 //! The HTTP layer's rendered-JSON memos (Account and Status JSON) are its
 //! own: `http/state.rs`.
 
+pub mod follow_head;
+pub mod kept_page;
+pub mod public;
+
 use std::sync::Arc;
 
-use perch_cache::{DecodeMemo, LikeEntry, NotificationEntry, Profile, SharedDecode, TimelinePost};
+use perch_cache::{DecodeMemo, LikeEntry, NotificationEntry, Profile};
 
-use super::convert::Post;
-use super::follow_head::{FollowHead, HeadSize, RecentFollows};
-use super::timeline_page::PageMemo;
-use super::timelines::TimelinePosts;
+use crate::domain::convert::Post;
+use follow_head::{FollowHead, HeadSize, RecentFollows};
+use public::PublicMemo;
 
 /// The domain's memos (see the module doc for each one's key, bound and
 /// why it never serves older data than the cache).
 #[derive(Clone)]
 pub struct Memos {
-    /// The last decoded `timeline:public`.
-    pub timeline: Arc<SharedDecode<Vec<TimelinePost>>>,
-    /// The public timeline's posts, converted once per change.
-    pub timeline_posts: Arc<TimelinePosts>,
-    /// The public timeline's first page as last answered.
-    pub timeline_page: Arc<PageMemo>,
+    /// The public timeline's: its list decoded and converted once per
+    /// change, its first page kept, and what a first page fetches.
+    pub public: Arc<PublicMemo>,
     /// Decoded profiles per key.
     pub profiles: Arc<DecodeMemo<Profile>>,
     /// Each account's `posts:user` list, decoded into shared posts.
@@ -61,9 +62,7 @@ pub struct Memos {
 impl Default for Memos {
     fn default() -> Memos {
         Memos {
-            timeline: Arc::default(),
-            timeline_posts: Arc::default(),
-            timeline_page: Arc::default(),
+            public: Arc::default(),
             profiles: Arc::default(),
             // One per account read; a full list (20 posts) is ~8 KB.
             user_posts: Arc::new(DecodeMemo::bounded(8192, 32 << 20)),

@@ -6,15 +6,15 @@
 //! its authors, and whether the reader liked any of its posts. Most readers
 //! liked none, so the page for such readers is kept with those texts, and a
 //! read whose texts are equal to them (compared byte for byte, about 18 KB)
-//! is answered with the stored body: nothing decoded, rendered or joined.
+//! is answered with the kept body: nothing decoded, rendered or joined.
 //! Nothing needs invalidating: any write changes a text, and the next read
-//! builds the page again.
+//! builds the page again. The body is rendered by the layer above (the
+//! HTTP layer's Status JSON), handed to the read as a function, so that
+//! the domain keeps it without knowing its format.
 
 use std::sync::{Arc, Mutex, OnceLock};
 
-use bytes::Bytes;
-
-use super::accounts::Prefetched;
+use crate::domain::accounts::Prefetched;
 
 /// What a first page was built from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,46 +56,61 @@ impl PageInputs {
     }
 }
 
-/// A page as answered to a reader who liked none of its posts.
+/// A page as rendered: kept for the next readers when it is every such
+/// reader's page (see the module doc), or answered once.
 #[derive(Debug)]
-pub struct StoredPage {
-    /// What it was built from.
-    pub inputs: PageInputs,
-    /// The JSON body.
-    pub body: Bytes,
+pub struct KeptPage {
+    /// What it was built from, when it is kept.
+    pub inputs: Option<PageInputs>,
+    /// The paging cursors of its posts, newest first.
+    pub ids: Vec<i64>,
+    /// The rendered body.
+    pub body: Arc<[u8]>,
     /// The body as encoded once for readers who take an encoding (gzip):
     /// `None` inside when it would not be smaller.
-    encoded: OnceLock<Option<Bytes>>,
+    encoded: OnceLock<Option<Arc<[u8]>>>,
 }
 
-impl StoredPage {
+impl KeptPage {
+    /// A page of posts `ids` rendered as `body`, answered once.
+    pub fn once(ids: Vec<i64>, body: Arc<[u8]>) -> KeptPage {
+        KeptPage {
+            inputs: None,
+            ids,
+            body,
+            encoded: OnceLock::new(),
+        }
+    }
+
     /// The body encoded by `encode`, which runs for the first reader only.
-    pub fn encoded(&self, encode: impl FnOnce(&[u8]) -> Option<Bytes>) -> Option<&Bytes> {
-        self.encoded.get_or_init(|| encode(&self.body)).as_ref()
+    pub fn encoded(&self, encode: impl FnOnce(&[u8]) -> Option<Vec<u8>>) -> Option<&Arc<[u8]>> {
+        self.encoded
+            .get_or_init(|| encode(&self.body).map(Arc::from))
+            .as_ref()
     }
 }
 
-/// The last first page built (see the module doc).
+/// The last first page kept (see the module doc).
 #[derive(Debug, Default)]
 pub struct PageMemo {
-    last: Mutex<Option<Arc<StoredPage>>>,
+    last: Mutex<Option<Arc<KeptPage>>>,
 }
 
 impl PageMemo {
-    /// The stored page, if it was built for `limit` from the same list text
+    /// The kept page, if it was built for `limit` from the same list text
     /// and its authors' profiles read now have the same texts.
     pub fn matching(
         &self,
         limit: i64,
         list: &str,
         prefetched: &Prefetched,
-    ) -> Option<Arc<StoredPage>> {
+    ) -> Option<Arc<KeptPage>> {
         let stored = self
             .last
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone()?;
-        let inputs = &stored.inputs;
+        let inputs = stored.inputs.as_ref()?;
         let same = inputs.limit == limit
             && inputs.list == list
             && inputs
@@ -106,13 +121,15 @@ impl PageMemo {
     }
 
     /// Keeps `body`, built from `inputs`, for the next readers.
-    pub fn store(&self, inputs: PageInputs, body: Bytes) {
-        let page = Arc::new(StoredPage {
-            inputs,
+    pub fn store(&self, inputs: PageInputs, body: Arc<[u8]>) -> Arc<KeptPage> {
+        let page = Arc::new(KeptPage {
+            ids: inputs.ids.clone(),
+            inputs: Some(inputs),
             body,
             encoded: OnceLock::new(),
         });
-        *self.last.lock().unwrap_or_else(|e| e.into_inner()) = Some(page);
+        *self.last.lock().unwrap_or_else(|e| e.into_inner()) = Some(page.clone());
+        page
     }
 }
 
@@ -134,15 +151,15 @@ mod tests {
         let inputs = PageInputs::of(20, "list".into(), vec![11, 10], &[2, 1, 2], &prefetched);
         let inputs = inputs.expect("every author was read");
         assert_eq!(inputs.authors, vec![(1, "alice".into()), (2, "bob".into())]);
-        memo.store(inputs, Bytes::from_static(b"[page]"));
+        memo.store(inputs, Arc::from(&b"[page]"[..]));
         let hit = memo.matching(20, "list", &prefetched).expect("same texts");
         assert_eq!(&hit.body[..], b"[page]");
-        assert_eq!(hit.inputs.ids, vec![11, 10]);
+        assert_eq!(hit.ids, vec![11, 10]);
         // Encoded once, by the first reader who asks.
         let calls = std::cell::Cell::new(0);
         let encode = |b: &[u8]| {
             calls.set(calls.get() + 1);
-            Some(Bytes::from(b.to_ascii_uppercase()))
+            Some(b.to_ascii_uppercase())
         };
         assert_eq!(hit.encoded(encode).map(|b| &b[..]), Some(&b"[PAGE]"[..]));
         assert_eq!(hit.encoded(encode).map(|b| &b[..]), Some(&b"[PAGE]"[..]));
