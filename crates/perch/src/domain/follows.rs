@@ -90,10 +90,7 @@ pub async fn follow(
         return rel.pop().ok_or(ApiError::NotFound);
     };
     if on {
-        state
-            .memo
-            .recent_follows
-            .followed(caller.account_id, target);
+        state.memo.follows.followed(caller.account_id, target);
     }
     // A remote account hears of it from its server's inbox.
     if followee.is_remote()
@@ -190,85 +187,42 @@ pub async fn list(
     let cap = key.max_len().unwrap_or(1000);
     let keys = vec![key.clone(), Key::Profile(user)];
     let first_page = page == Page::first(page.limit);
-    // The accounts of the page as the list was last read: it most likely
-    // has not changed since, so their profiles come in the same round trip.
-    let guessed: Vec<i64> = if first_page {
-        state
-            .cache
-            .memo_last(&key, &state.memo.follows)
-            .map(|list| {
-                // Two more: the page still comes whole after two unfollows.
-                list.head
-                    .iter()
-                    .take(usize::try_from(page.limit + 2).unwrap_or(0))
-                    .map(|e| e.user_id)
-                    .collect::<Vec<i64>>()
-            })
-            .unwrap_or_default()
-            .into_iter()
-            // Whoever followed since will be on top of the new list.
-            .chain(
-                state
-                    .memo
-                    .recent_follows
-                    .added_to(account_id, direction == Direction::Followers),
-            )
-            .collect::<std::collections::BTreeSet<i64>>()
-            .into_iter()
-            .collect()
-    } else {
-        Vec::new()
-    };
-    // A first page needs only the list's first bytes (see `memo::follow_head`).
-    let read = state.memo.follow_head_size.bytes(page.limit);
-    let heads = if first_page {
-        vec![Some(read)]
-    } else {
-        Vec::new()
+    let memo = &state.memo.follows;
+    // Fetch: the list (only its head for a first page) and, for a first
+    // page, the profiles it most likely shows, in one round trip.
+    let followers = direction == Direction::Followers;
+    let plan = memo.plan(&state.cache, &key, account_id, followers, page.limit);
+    let (heads, guessed) = match first_page {
+        true => (vec![Some(plan.read)], plan.accounts.as_slice()),
+        false => (Vec::new(), &[][..]),
     };
     let (mut fetched, prefetched) =
-        fetch_with_profiles(state, caller, keys, &heads, &guessed).await?;
-    // A first page needs only the list's head (see `memo::follow_head`); a later
-    // one may lie anywhere in it.
+        fetch_with_profiles(state, caller, keys, &heads, guessed).await?;
+    // Decode (a later page may lie anywhere in the list), or fill on a miss.
     let raw = fetched.take_raw(0);
-    let cached = if first_page {
-        state
-            .cache
-            .decode_memo_with(&key, raw, &state.memo.follows, |text| {
-                let head = FollowHead::parse_head(text, read)?;
-                state.memo.follow_head_size.measure(text, &head);
-                Ok(head)
-            })
-            .await
-    } else {
-        state
+    let cached = match first_page {
+        true => memo.decode_head(&state.cache, &key, raw, &plan).await,
+        false => state
             .cache
             .decode_value::<Vec<FollowEntry>>(&key, raw)
             .await
-            .map(|list| Arc::new(FollowHead::whole(list)))
+            .map(|list| Arc::new(FollowHead::whole(list))),
     };
     let listed = match cached {
         Some(list) => Some(list),
         None => fetched
             .fill(state, &key, || async {
                 let edges = load(state, account_id, direction, Page::first(cap as i64)).await?;
+                let base = &state.base_url;
                 Ok(Some(
                     edges
                         .iter()
-                        .map(|e| convert::follow_entry(e, &state.base_url))
+                        .map(|e| convert::follow_entry(e, base))
                         .collect(),
                 ))
             })
             .await?
-            .map(|list: Vec<FollowEntry>| {
-                // The next read of this list, from the cache, guesses its
-                // page's accounts from this load (see `memo_last` above).
-                let (guess, weight) = FollowHead::guess(&list);
-                state
-                    .cache
-                    .memo_guess(&key, Arc::new(guess), weight, &state.memo.follows);
-                Arc::new(FollowHead::whole(list))
-            }),
+            .map(|list| memo.loaded(&state.cache, &key, list)),
     };
     let list = listed.unwrap_or_else(|| Arc::new(FollowHead::whole(Vec::new())));
     // Serve from the cached list when it answers the page in full: the page
@@ -286,7 +240,7 @@ pub async fn list(
             firsts
         } else {
             if first_page && !list.whole {
-                state.memo.follow_head_size.too_short();
+                memo.too_short();
             }
             from_db(state, account_id, direction, page).await?
         }

@@ -150,7 +150,7 @@ async fn a_long_follow_list_is_read_in_part_for_its_first_page(app: &ApiApp) {
     assert_eq!((queries, trips), (0, 1), "{first}");
     let key = perch_cache::Key::Followers(perch_cache::UserId(alice.id.parse().unwrap()));
     let state = &app.app.state;
-    let read = state.cache.memo_last(&key, &state.memo.follows).unwrap();
+    let read = state.memo.follows.last(&state.cache, &key).unwrap();
     assert!(!read.whole && read.len >= 80, "read in part: {}", read.len);
     let cached = state.cache.fetch_raw(&[key]).await.unwrap();
     let cached_len = cached[0].as_deref().map_or(0, str::len);

@@ -3,8 +3,8 @@
 //! second cache: each is keyed by the exact text the read just fetched
 //! from the cache (or by what that text was built from), so it can never
 //! answer older data than the cache holds; a write changes the text and
-//! the next read decodes afresh. The guesses (`follow_head_size`,
-//! `recent_follows`) only choose what a read fetches, never what it
+//! the next read decodes afresh. The guesses (how much of a list to read,
+//! whose profiles to fetch with it) only choose what a read fetches, never what it
 //! answers.
 //!
 //! | memo | keeps | keyed by | bound | why it is never staler than the cache |
@@ -17,14 +17,15 @@
 //! | `user_posts` | each `posts:user` list, as shared posts | key and text | 8,192 lists, 32 MB | answered only for an equal text |
 //! | `likes` | each `likes:user` list | key and text | 10,000 lists, 32 MB | answered only for an equal text |
 //! | `notifications` | each notifications list | key and text | 10,000 lists, 32 MB | answered only for an equal text |
-//! | `follows` ([`follow_head`]) | the first bytes of follow lists, decoded | key and text read | 8,192 lists, 32 MB | answered only for an equal text |
-//! | `follow_head_size` | how many bytes a first page of a follow list reads | nothing (a running size) | one number | a guess of what to fetch: a short read is read again whole |
-//! | `recent_follows` | the last follows made through this process | follower and followee | the last 32 | a guess of which profiles to fetch with the list |
+//! | `follows` ([`follows`], [`follow_head`]) | the first bytes of follow lists, decoded | key and text read | 8,192 lists, 32 MB | answered only for an equal text |
+//! | `follows` | how many bytes a first page of a follow list reads | nothing (a running size) | one number | a guess of what to fetch: a page that does not fit goes to the database |
+//! | `follows` | the last follows made through this process | follower and followee | the last 32 | a guess of which profiles to fetch with the list |
 //!
 //! The HTTP layer's rendered-JSON memos (Account and Status JSON) are its
 //! own: `http/state.rs`.
 
 pub mod follow_head;
+pub mod follows;
 pub mod kept_page;
 pub mod public;
 
@@ -33,7 +34,7 @@ use std::sync::Arc;
 use perch_cache::{DecodeMemo, LikeEntry, NotificationEntry, Profile};
 
 use crate::domain::convert::Post;
-use follow_head::{FollowHead, HeadSize, RecentFollows};
+use follows::FollowMemo;
 use public::PublicMemo;
 
 /// The domain's memos (see the module doc for each one's key, bound and
@@ -51,12 +52,9 @@ pub struct Memos {
     pub likes: Arc<DecodeMemo<Vec<LikeEntry>>>,
     /// Notification lists, decoded.
     pub notifications: Arc<DecodeMemo<Vec<NotificationEntry>>>,
-    /// Follow lists read for their first page.
-    pub follows: Arc<DecodeMemo<FollowHead>>,
-    /// How much of a follow list a first page reads.
-    pub follow_head_size: Arc<HeadSize>,
-    /// The last follows made here, guessed onto follow lists' first pages.
-    pub recent_follows: Arc<RecentFollows>,
+    /// The follow lists': their heads decoded once per change, and what
+    /// a first page fetches.
+    pub follows: Arc<FollowMemo>,
 }
 
 impl Default for Memos {
@@ -70,12 +68,7 @@ impl Default for Memos {
             likes: Arc::new(DecodeMemo::bounded(10_000, 32 << 20)),
             // One per user reading; a full list (200) is ~25 KB.
             notifications: Arc::new(DecodeMemo::bounded(10_000, 32 << 20)),
-            // The first bytes of lists read for their first page (a few KB
-            // each): every account's whose list is read at all, where a few
-            // hundred made the memo start over again and again.
-            follows: Arc::new(DecodeMemo::bounded(8192, 32 << 20)),
-            follow_head_size: Arc::default(),
-            recent_follows: Arc::default(),
+            follows: Arc::default(),
         }
     }
 }
