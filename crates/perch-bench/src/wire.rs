@@ -1,30 +1,52 @@
-//! A lean HTTP/1.1 client for the load loop, in the spirit of
-//! redis-benchmark and wrk: each virtual user owns one keep-alive
-//! connection, writes each request with one call and reads the answer on
-//! its own task. A pooled client (reqwest) hands every request to a
-//! connection task and back, two task wake-ups per request that, on a
-//! machine the server shares, are taken from the server being measured.
+//! Each virtual user's own HTTP/1.1 connection, in the spirit of
+//! redis-benchmark and wrk: one keep-alive connection per user, spoken by
+//! hyper's connection-level client and driven on the user's own task.
+//!
+//! A pooled client (reqwest, or hyper-util's pool) runs every connection on
+//! a task of its own and hands each request to it and back: two task
+//! wake-ups per request that, on a machine the server shares, are taken
+//! from the server being measured. Here the user keeps the [`Connection`]
+//! future beside its [`SendRequest`] and polls both itself, the connection
+//! first, while it waits for readiness, the answer's head and its body
+//! (`driven`), so a request costs the wake-ups of its socket and nothing
+//! more. When the connection future has ended (the server closed it, or it
+//! failed) the next request makes a new one.
 
+use std::future::Future;
 use std::io;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::client::conn::http1::{self, Connection, SendRequest};
+use hyper::header::{self, HeaderMap, HeaderValue};
+use hyper::{Method, Request};
+use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
-/// Longest answer head read (status line and headers).
-const MAX_HEAD: usize = 64 * 1024;
-
-/// One keep-alive connection to the server under test.
+/// One keep-alive connection to the server under test; connects on first
+/// use and again whenever the last one has ended.
 #[derive(Debug)]
 pub struct Wire {
-    /// `host:port`, to connect to and for the `Host` header.
+    /// `host:port`, to connect to.
     host: String,
-    stream: Option<TcpStream>,
-    /// Bytes read and not yet consumed.
-    buf: Vec<u8>,
-    /// The request being written.
-    out: Vec<u8>,
+    /// The same as the `Host` header.
+    host_header: HeaderValue,
+    /// The open connection, if any.
+    link: Option<Link>,
     /// Whether GETs say `Accept-Encoding: gzip`.
     gzip: bool,
+}
+
+/// An open connection: the handle requests are sent through and the
+/// future that does the connection's reading and writing.
+#[derive(Debug)]
+struct Link {
+    sender: SendRequest<Full<Bytes>>,
+    conn: Connection<TokioIo<TcpStream>, Full<Bytes>>,
+    /// False once `conn` has completed (it must not be polled again).
+    open: bool,
+    /// Whether it has answered a request already (so it was kept alive).
+    used: bool,
 }
 
 /// What a request came back with.
@@ -33,12 +55,20 @@ pub struct Answer {
     /// The HTTP status.
     pub status: u16,
     /// The body.
-    pub body: Vec<u8>,
+    pub body: Bytes,
     /// The server's own time for it, in microseconds, from its
     /// `Server-Timing: app;dur=MS` header (Perch sends one).
     pub server_us: Option<u64>,
     /// Whether its `Content-Encoding` says gzip.
     pub gzipped: bool,
+}
+
+/// Why an exchange failed, and whether a fresh connection may try again.
+struct Failed {
+    error: io::Error,
+    /// The connection was found closed before an answer began: the
+    /// request was not written, or no answer head came before its end.
+    stale: bool,
 }
 
 impl Wire {
@@ -49,11 +79,12 @@ impl Wire {
             .map(|h| h.trim_end_matches('/'))
             .filter(|h| !h.is_empty() && !h.contains('/'))
             .ok_or_else(|| io::Error::other(format!("not an http://host:port URL: {base}")))?;
+        let host_header = HeaderValue::from_str(host)
+            .map_err(|_| io::Error::other(format!("not a host name: {host}")))?;
         Ok(Wire {
             host: host.to_string(),
-            stream: None,
-            buf: Vec::with_capacity(64 * 1024),
-            out: Vec::with_capacity(1024),
+            host_header,
+            link: None,
             gzip: false,
         })
     }
@@ -67,8 +98,8 @@ impl Wire {
     }
 
     /// Sends one request and reads its whole answer. A kept-alive
-    /// connection that turns out closed before any answer byte is replaced
-    /// once.
+    /// connection that turns out closed before any answer came is
+    /// replaced once.
     pub async fn send(
         &mut self,
         post: bool,
@@ -76,120 +107,178 @@ impl Wire {
         token: Option<&str>,
         json: Option<&[u8]>,
     ) -> io::Result<Answer> {
-        self.out.clear();
-        let method = if post { "POST" } else { "GET" };
-        let head = format!("{method} {path} HTTP/1.1\r\nHost: {}\r\n", self.host);
-        self.out.extend_from_slice(head.as_bytes());
-        if self.gzip && !post {
-            self.out.extend_from_slice(b"Accept-Encoding: gzip\r\n");
-        }
-        if let Some(t) = token {
-            self.out.extend_from_slice(b"Authorization: Bearer ");
-            self.out.extend_from_slice(t.as_bytes());
-            self.out.extend_from_slice(b"\r\n");
-        }
-        match json {
-            Some(body) => {
-                let len = format!(
-                    "Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
-                    body.len()
-                );
-                self.out.extend_from_slice(len.as_bytes());
-                self.out.extend_from_slice(body);
+        let body = json.map(Bytes::copy_from_slice);
+        let reused = self.link.as_ref().is_some_and(|l| l.open && l.used);
+        let request = self.request(post, path, token, body.clone())?;
+        match self.exchange(request).await {
+            Ok(answer) => Ok(answer),
+            Err(failed) if reused && failed.stale => {
+                let request = self.request(post, path, token, body)?;
+                self.exchange(request).await.map_err(|f| f.error)
             }
-            None if post => self.out.extend_from_slice(b"Content-Length: 0\r\n\r\n"),
-            None => self.out.extend_from_slice(b"\r\n"),
-        }
-        let reused = self.stream.is_some();
-        match self.exchange().await {
-            Err(e) if reused && e.kind() == io::ErrorKind::UnexpectedEof && self.buf.is_empty() => {
-                self.stream = None;
-                self.exchange().await
-            }
-            other => other,
+            Err(failed) => Err(failed.error),
         }
     }
 
-    async fn exchange(&mut self) -> io::Result<Answer> {
-        if self.stream.is_none() {
-            let stream = TcpStream::connect(&self.host).await?;
-            stream.set_nodelay(true)?;
-            self.stream = Some(stream);
-            self.buf.clear();
+    /// The request: `Host`, `Accept-Encoding: gzip` for GETs when asked,
+    /// the bearer token, and the JSON body's type and length
+    /// (`Content-Length: 0` for a POST without one).
+    fn request(
+        &self,
+        post: bool,
+        path: &str,
+        token: Option<&str>,
+        json: Option<Bytes>,
+    ) -> io::Result<Request<Full<Bytes>>> {
+        let method = if post { Method::POST } else { Method::GET };
+        let mut builder = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::HOST, self.host_header.clone());
+        if self.gzip && !post {
+            builder = builder.header(header::ACCEPT_ENCODING, "gzip");
         }
-        let result = self.write_and_read().await;
+        if let Some(t) = token {
+            builder = builder.header(header::AUTHORIZATION, format!("Bearer {t}"));
+        }
+        let body = match json {
+            Some(body) => {
+                builder = builder
+                    .header(header::CONTENT_TYPE, "application/json")
+                    .header(header::CONTENT_LENGTH, body.len());
+                body
+            }
+            None if post => {
+                builder = builder.header(header::CONTENT_LENGTH, 0);
+                Bytes::new()
+            }
+            None => Bytes::new(),
+        };
+        builder.body(Full::new(body)).map_err(io::Error::other)
+    }
+
+    /// Sends `request` on the open connection (a new one when there is
+    /// none) and reads the whole answer. Any failure drops the connection.
+    async fn exchange(&mut self, request: Request<Full<Bytes>>) -> Result<Answer, Failed> {
+        let fresh = |error| Failed {
+            error,
+            stale: false,
+        };
+        if !self.link.as_ref().is_some_and(|l| l.open) {
+            self.link = Some(self.connect().await.map_err(fresh)?);
+        }
+        let Some(link) = self.link.as_mut() else {
+            return Err(fresh(io::Error::other("not connected")));
+        };
+        let result = link.exchange(request).await;
         if result.is_err() {
-            self.stream = None;
-            self.buf.clear();
+            self.link = None;
         }
         result
     }
 
-    async fn write_and_read(&mut self) -> io::Result<Answer> {
-        let stream = self
-            .stream
-            .as_mut()
-            .ok_or_else(|| io::Error::other("not connected"))?;
-        stream.write_all(&self.out).await?;
-        // The head: status line and headers.
-        let (status, head_len, length, chunked, close, server_us, gzipped) = loop {
-            let mut headers = [httparse::EMPTY_HEADER; 32];
-            let mut response = httparse::Response::new(&mut headers);
-            match response.parse(&self.buf) {
-                Ok(httparse::Status::Complete(n)) => {
-                    let header = |name: &str| {
-                        response
-                            .headers
-                            .iter()
-                            .find(|h| h.name.eq_ignore_ascii_case(name))
-                            .map(|h| String::from_utf8_lossy(h.value).to_ascii_lowercase())
-                    };
-                    let length = header("content-length").and_then(|v| v.trim().parse().ok());
-                    let chunked =
-                        header("transfer-encoding").is_some_and(|v| v.contains("chunked"));
-                    let close = header("connection").is_some_and(|v| v.contains("close"));
-                    let server_us = header("server-timing").as_deref().and_then(app_duration);
-                    let gzipped = header("content-encoding").is_some_and(|v| v.contains("gzip"));
-                    break (
-                        response.code.unwrap_or(0),
-                        n,
-                        length,
-                        chunked,
-                        close,
-                        server_us,
-                        gzipped,
-                    );
-                }
-                Ok(httparse::Status::Partial) if self.buf.len() < MAX_HEAD => {
-                    read_more(stream, &mut self.buf).await?;
-                }
-                Ok(httparse::Status::Partial) => {
-                    return Err(io::Error::other("answer head too long"));
-                }
-                Err(e) => return Err(io::Error::other(format!("bad answer: {e}"))),
-            }
-        };
-        self.buf.drain(..head_len);
-        let body = if chunked {
-            read_chunked(stream, &mut self.buf).await?
-        } else {
-            let len: usize = length.unwrap_or(0);
-            while self.buf.len() < len {
-                read_more(stream, &mut self.buf).await?;
-            }
-            self.buf.drain(..len).collect()
-        };
-        if close {
-            self.stream = None;
-            self.buf.clear();
-        }
-        Ok(Answer {
-            status,
-            body,
-            server_us,
-            gzipped,
+    async fn connect(&self) -> io::Result<Link> {
+        let stream = TcpStream::connect(&self.host).await?;
+        stream.set_nodelay(true)?;
+        let (sender, conn) = http1::handshake(TokioIo::new(stream))
+            .await
+            .map_err(io::Error::other)?;
+        Ok(Link {
+            sender,
+            conn,
+            open: true,
+            used: false,
         })
     }
+}
+
+impl Link {
+    async fn exchange(&mut self, request: Request<Full<Bytes>>) -> Result<Answer, Failed> {
+        let Link {
+            sender,
+            conn,
+            open,
+            used,
+        } = self;
+        // After an answer the connection must be polled back to idle
+        // before it takes the next request.
+        if let Err(e) = driven(conn, open, sender.ready()).await {
+            return Err(Failed {
+                stale: true,
+                error: io::Error::other(e),
+            });
+        }
+        let response = match driven(conn, open, sender.try_send_request(request)).await {
+            Ok(response) => response,
+            Err(e) => {
+                // The request given back was never written.
+                let stale = e.message().is_some() || closed_early(e.error());
+                return Err(Failed {
+                    stale,
+                    error: io::Error::other(e.into_error()),
+                });
+            }
+        };
+        let (head, body) = response.into_parts();
+        let body = driven(conn, open, body.collect())
+            .await
+            .map_err(|e| Failed {
+                stale: false,
+                error: io::Error::other(e),
+            })?
+            .to_bytes();
+        *used = true;
+        Ok(Answer {
+            status: head.status.as_u16(),
+            body,
+            server_us: lowered(&head.headers, "server-timing")
+                .as_deref()
+                .and_then(app_duration),
+            gzipped: lowered(&head.headers, "content-encoding").is_some_and(|v| v.contains("gzip")),
+        })
+    }
+}
+
+/// Awaits `fut` while driving the connection future `conn` on this same
+/// task, the connection first so that what it reads reaches `fut` in the
+/// same wake-up. Once the connection has completed (closed or failed) it
+/// is marked so and `fut`, which then ends too, is awaited alone.
+async fn driven<C, F>(conn: &mut C, open: &mut bool, fut: F) -> F::Output
+where
+    C: Future + Unpin,
+    F: Future,
+{
+    let mut fut = std::pin::pin!(fut);
+    if *open {
+        tokio::select! {
+            biased;
+            _ended = &mut *conn => *open = false,
+            out = &mut fut => return out,
+        }
+    }
+    fut.await
+}
+
+/// Whether hyper's error says the connection ended before an answer came:
+/// what a kept-alive connection that the server had closed looks like.
+fn closed_early(e: &hyper::Error) -> bool {
+    if e.is_incomplete_message() || e.is_canceled() || e.is_closed() {
+        return true;
+    }
+    let io_kind = std::error::Error::source(e)
+        .and_then(|s| s.downcast_ref::<io::Error>())
+        .map(io::Error::kind);
+    matches!(
+        io_kind,
+        Some(io::ErrorKind::ConnectionReset | io::ErrorKind::BrokenPipe)
+    )
+}
+
+/// The first `name` header's value, lower-cased.
+fn lowered(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get(name)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).to_ascii_lowercase())
 }
 
 /// The `app` entry's duration of a `Server-Timing` value, in microseconds.
@@ -206,109 +295,6 @@ fn app_duration(value: &str) -> Option<u64> {
     (ms.is_finite() && ms >= 0.0).then(|| (ms * 1000.0).round() as u64)
 }
 
-/// Reads what the socket has into `buf`; the end of the stream is an error
-/// (an answer was still due).
-async fn read_more(stream: &mut TcpStream, buf: &mut Vec<u8>) -> io::Result<()> {
-    buf.reserve(64 * 1024);
-    if stream.read_buf(buf).await? == 0 {
-        return Err(io::ErrorKind::UnexpectedEof.into());
-    }
-    Ok(())
-}
-
-/// Reads a chunked body (`size CRLF data CRLF … 0 CRLF CRLF`).
-async fn read_chunked(stream: &mut TcpStream, buf: &mut Vec<u8>) -> io::Result<Vec<u8>> {
-    let mut body = Vec::new();
-    loop {
-        let line_end = loop {
-            if let Some(i) = buf.windows(2).position(|w| w == b"\r\n") {
-                break i;
-            }
-            read_more(stream, buf).await?;
-        };
-        let size_text = String::from_utf8_lossy(&buf[..line_end]).into_owned();
-        let size = usize::from_str_radix(size_text.split(';').next().unwrap_or("").trim(), 16)
-            .map_err(|_| io::Error::other("bad chunk size"))?;
-        buf.drain(..line_end + 2);
-        while buf.len() < size + 2 {
-            read_more(stream, buf).await?;
-        }
-        body.extend_from_slice(&buf[..size]);
-        buf.drain(..size + 2);
-        if size == 0 {
-            // No trailers are sent by Perch; the last CRLF was consumed above.
-            return Ok(body);
-        }
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use tokio::net::TcpListener;
-
-    /// A server that answers each request on one connection with the next
-    /// canned answer, and records the requests' heads.
-    async fn serve(answers: Vec<&'static str>) -> (String, tokio::task::JoinHandle<Vec<String>>) {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let task = tokio::spawn(async move {
-            let (mut socket, _) = listener.accept().await.unwrap();
-            let mut seen = Vec::new();
-            for answer in answers {
-                let mut buf = Vec::new();
-                while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
-                    let mut chunk = [0u8; 1024];
-                    let n = socket.read(&mut chunk).await.unwrap();
-                    buf.extend_from_slice(&chunk[..n]);
-                }
-                seen.push(String::from_utf8(buf).unwrap());
-                socket.write_all(answer.as_bytes()).await.unwrap();
-            }
-            seen
-        });
-        (format!("http://{addr}"), task)
-    }
-
-    #[tokio::test]
-    async fn reads_sized_and_chunked_answers_on_one_connection() {
-        let (base, server) = serve(vec![
-            "HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhello",
-            "HTTP/1.1 429 Too Many Requests\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n",
-        ])
-        .await;
-        let mut wire = Wire::new(&base).unwrap();
-        let a = wire.send(false, "/x?y=1", Some("tok"), None).await.unwrap();
-        assert_eq!((a.status, a.body.as_slice()), (200, &b"hello"[..]));
-        let b = wire.send(true, "/p", None, None).await.unwrap();
-        assert_eq!((b.status, b.body.as_slice()), (429, &b"abcde"[..]));
-        let seen = server.await.unwrap();
-        assert!(
-            seen[0].starts_with("GET /x?y=1 HTTP/1.1\r\n"),
-            "{}",
-            seen[0]
-        );
-        assert!(seen[0].contains("Authorization: Bearer tok\r\n"));
-        assert!(seen[1].starts_with("POST /p HTTP/1.1\r\n"));
-        assert!(seen[1].contains("Content-Length: 0\r\n"));
-    }
-
-    #[test]
-    fn the_app_duration_is_read_from_server_timing() {
-        assert_eq!(app_duration("app;dur=0.250"), Some(250));
-        assert_eq!(
-            app_duration("db;dur=3, app;desc=\"x\";dur=12.5"),
-            Some(12_500)
-        );
-        assert_eq!(app_duration("db;dur=3"), None);
-        assert_eq!(app_duration("app;dur=-1"), None);
-        assert_eq!(app_duration("app;dur=soon"), None);
-    }
-
-    #[test]
-    fn only_plain_http_bases_are_taken() {
-        assert!(Wire::new("https://example.com").is_err());
-        assert!(Wire::new("http://").is_err());
-        assert!(Wire::new("http://127.0.0.1:8080/").is_ok());
-    }
-}
+#[path = "wire_tests.rs"]
+mod tests;
