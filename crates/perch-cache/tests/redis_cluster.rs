@@ -16,7 +16,7 @@ use support::{follow, post, profile, timeline_post};
 
 // The same private cluster the server's acceptance tests use: three nodes
 // on free ports, each stopped with this test process.
-#[path = "../../perch/tests/common/cluster.rs"]
+#[path = "../../perch-server/tests/common/cluster.rs"]
 mod cluster;
 use cluster::PrivateCluster;
 

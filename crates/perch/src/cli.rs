@@ -1,4 +1,5 @@
-//! The `perch` command line: `serve` (the default), `migrate` and `bench`.
+//! The `perch` command line: `serve` (the default), `migrate` and `bench`
+//! (a thin call into `perch_bench`).
 //!
 //! Exit codes: 0 on a clean stop, 2 when a setting is wrong or a backing
 //! service named by a setting cannot be used at start (the message names the
@@ -8,8 +9,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::app::{Application, StartError};
-use crate::config::RawSettings;
+use perch::app::{Application, StartError};
+use perch::config::RawSettings;
 
 /// A small, fast social-media server with a Mastodon-compatible API.
 #[derive(Debug, Parser)]
@@ -32,7 +33,7 @@ pub enum Command {
     Migrate(RawSettings),
     /// Start a Perch in this process (or target --url), fill it with a
     /// realistic data set and measure it under load.
-    Bench(crate::bench::BenchArgs),
+    Bench(perch_bench::BenchArgs),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -41,7 +42,7 @@ pub fn main() -> ExitCode {
     let (raw, migrate_only) = match cli.command {
         Some(Command::Serve(raw)) => (raw, false),
         Some(Command::Migrate(raw)) => (raw, true),
-        Some(Command::Bench(args)) => return crate::bench::main(args),
+        Some(Command::Bench(args)) => return perch_bench::main(args),
         None => (cli.settings, false),
     };
     let settings = match raw.validate() {
@@ -51,7 +52,7 @@ pub fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    crate::telemetry::init(&settings.log, settings.log_format);
+    perch::telemetry::init(&settings.log, settings.log_format);
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
@@ -61,7 +62,7 @@ pub fn main() -> ExitCode {
     };
     runtime.block_on(async move {
         if migrate_only {
-            return match crate::app::migrate(&settings).await {
+            return match perch::app::migrate(&settings).await {
                 Ok(()) => {
                     tracing::info!("migrations applied");
                     ExitCode::SUCCESS
@@ -73,7 +74,7 @@ pub fn main() -> ExitCode {
             Ok(app) => app,
             Err(e) => return fail(e),
         };
-        match app.run_until_stopped(crate::app::shutdown_signal()).await {
+        match app.run_until_stopped(perch::app::shutdown_signal()).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("perch: {e}");

@@ -1,6 +1,10 @@
-//! The `perch` binary: parses the command line and hands over to [`perch::cli`].
+//! The `perch` binary: the command line ([`cli`]) over the server library
+//! (`perch`, in crates/perch-server) and the load generator (`perch_bench`,
+//! in crates/perch-bench).
 
 use std::process::ExitCode;
+
+mod cli;
 
 /// mimalloc instead of the system allocator: a request allocates often and
 /// from several threads, and glibc's allocator spent a fifth of the CPU of
@@ -9,5 +13,5 @@ use std::process::ExitCode;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    perch::cli::main()
+    cli::main()
 }

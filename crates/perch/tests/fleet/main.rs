@@ -4,12 +4,12 @@
 //! stopping, pausing and restarting and a process being killed
 //! (`soak.rs`).
 
-#[path = "../common/mod.rs"]
+#[path = "../../../perch-server/tests/common/mod.rs"]
 mod common;
 
 mod processes;
 mod race;
-#[path = "../resilience/support.rs"]
+#[path = "../../../perch-server/tests/resilience/support.rs"]
 #[allow(dead_code)]
 mod redis_server;
 mod soak;

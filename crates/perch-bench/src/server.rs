@@ -11,9 +11,9 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use super::options::BenchOptions;
-use crate::app::Application;
-use crate::config::RawSettings;
-use crate::domain::DomainState;
+use perch::app::Application;
+use perch::config::RawSettings;
+use perch::domain::DomainState;
 
 /// A running in-process server.
 pub struct Server {

@@ -10,7 +10,7 @@
 //! liked takes it back on its next write of that kind, so the data set stays
 //! about the same size however long the run. Posting is spread over every
 //! account; in process the server's limit of 10 posts a minute per user is
-//! raised (`bench::server`), against `--url` its 429s are reported apart.
+//! raised (`server`), against `--url` its 429s are reported apart.
 
 use rand::RngExt;
 use rand::rngs::StdRng;

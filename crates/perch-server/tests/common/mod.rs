@@ -2,6 +2,7 @@
 //! on SQLite (a real file in a temporary directory) or PostgreSQL (a new
 //! database on the server named by `PERCH_TEST_POSTGRES_URL`, default
 //! `postgres://postgres@127.0.0.1:5432/postgres`, dropped afterwards).
+//! perch-bench's and the `perch` binary's tests include it too, by `#[path]`.
 #![allow(dead_code)]
 
 use std::sync::Arc;

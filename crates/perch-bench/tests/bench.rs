@@ -2,7 +2,7 @@
 //! workload runs and answers, the report's figures are in range, and a warm
 //! profile read costs exactly one cache round trip and no database query.
 
-use perch::bench::{BenchArgs, Report, Workload};
+use perch_bench::{BenchArgs, Report, Workload};
 
 fn tiny(workloads: &str) -> BenchArgs {
     BenchArgs {
@@ -30,7 +30,7 @@ fn tiny(workloads: &str) -> BenchArgs {
 
 async fn bench(workloads: &str) -> Report {
     let opts = tiny(workloads).validate().expect("valid options");
-    perch::bench::run(&opts).await.expect("the bench runs")
+    perch_bench::run(&opts).await.expect("the bench runs")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -167,7 +167,7 @@ async fn a_rate_sends_requests_on_a_schedule() {
     args.warmup = "0s".into();
     args.report_memory = false;
     let opts = args.validate().expect("valid options");
-    let report = perch::bench::run(&opts).await.expect("the bench runs");
+    let report = perch_bench::run(&opts).await.expect("the bench runs");
     assert_eq!(report.rate, Some(200.0));
     assert!(
         report.table().contains("open loop at 200 req/s"),
@@ -194,7 +194,7 @@ async fn a_plot_draws_every_route_of_every_run() {
     args.report_memory = false;
     args.plot = Some(path.display().to_string());
     let opts = args.validate().expect("valid options");
-    let report = perch::bench::run(&opts).await.expect("the bench runs");
+    let report = perch_bench::run(&opts).await.expect("the bench runs");
     let svg = std::fs::read_to_string(&path).expect("the plot was written");
     let _ = std::fs::remove_file(&path);
     assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
@@ -261,7 +261,7 @@ async fn the_in_process_server_takes_its_posting_limit_from_the_setting() {
     args.accounts = "5".into();
     args.rate_limit_posts = "1/1h".into();
     let opts = args.validate().expect("valid options");
-    let report = perch::bench::run(&opts).await.expect("the bench runs");
+    let report = perch_bench::run(&opts).await.expect("the bench runs");
     let mixed = &report.workloads[0];
     assert!(mixed.rate_limited > 0, "{mixed:?}");
     // Only posts are limited: every 429 is a refused post.

@@ -18,7 +18,7 @@ use perch_cache::{Key, MemoryConfig, MemoryStore, Store, UserId};
 use serde::Serialize;
 
 use super::load::Load;
-use crate::state::AppState;
+use perch::state::AppState;
 
 /// The memory figures.
 #[derive(Debug, Clone, Serialize)]

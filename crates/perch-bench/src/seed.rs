@@ -20,9 +20,9 @@ use rand::{RngExt, SeedableRng};
 use super::options::Sizes;
 use super::progress::Progress;
 use super::zipf::Zipf;
-use crate::auth::passwords;
-use crate::db::{accounts, favourites, follows, now_ms, statuses};
-use crate::state::AppState;
+use perch::auth::passwords;
+use perch::db::{accounts, favourites, follows, now_ms, statuses};
+use perch::state::AppState;
 
 /// Storage calls in flight while seeding (SQLite serializes writers anyway).
 const SEED_PARALLELISM: usize = 8;

@@ -1,11 +1,13 @@
 //! Perch: a small, fast social-media server with a Mastodon-compatible client
 //! API, built around the Redis cache and session design in `perch-cache`.
 //!
+//! This is the server as a library (package `perch-server`, library name
+//! `perch`); the `perch` binary (crates/perch) is its command line, and
+//! `perch bench` is the `perch-bench` crate.
+//!
 //! Code map (see ARCHITECTURE.md for the whole picture and the invariants):
 //! - [`auth`]: password hashing and access tokens.
 //! - [`config`]: settings from flags and environment, validated once.
-//! - [`cli`]: the `perch` command line (`serve`, `migrate`, `bench`).
-//! - [`bench`]: `perch bench`, the load generator and its report.
 //! - [`app`]: builds the state, binds, serves and shuts down gracefully.
 //! - [`db`]: the SQL source of truth on SQLite or PostgreSQL.
 //! - [`domain`]: what Perch does: cache-aside reads, writes and invalidation.
@@ -17,8 +19,6 @@
 
 pub mod app;
 pub mod auth;
-pub mod bench;
-pub mod cli;
 pub mod config;
 pub mod db;
 pub mod domain;

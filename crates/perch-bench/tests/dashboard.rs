@@ -3,6 +3,7 @@
 //! missing) scrapes a running Perch every second while `perch bench` loads
 //! it, and every panel's every query then returns data.
 
+#[path = "../../perch-server/tests/common/mod.rs"]
 mod common;
 
 use std::path::PathBuf;
@@ -10,7 +11,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{TestApp, TestDb, free_port, random_cache_prefix, redis_settings, redis_test_url};
-use perch::bench::BenchArgs;
+use perch_bench::BenchArgs;
 use serde_json::Value;
 
 /// A Prometheus of this test's own, killed on drop.
@@ -152,7 +153,7 @@ async fn every_panel_has_data_from_a_perch_under_bench_load() {
         rate_limit_posts: "1000000/1m".into(),
     };
     let opts = args.validate().expect("valid bench options");
-    perch::bench::run(&opts).await.expect("the bench runs");
+    perch_bench::run(&opts).await.expect("the bench runs");
 
     let client = reqwest::Client::new();
     let dash = dashboard();

@@ -118,10 +118,7 @@ const ORDER: &[&str] = &[
     "domain",
     "http",
     "app",
-    "bench",
-    "cli",
     "lib",
-    "main",
 ];
 
 /// The modules `lines` name as `crate::module`.

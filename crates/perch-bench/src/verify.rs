@@ -9,7 +9,7 @@
 use perch_cache::UserId;
 use serde::Serialize;
 
-use crate::state::AppState;
+use perch::state::AppState;
 
 /// What the comparison found.
 #[derive(Debug, Clone, Serialize)]

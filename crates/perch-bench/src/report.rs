@@ -132,7 +132,7 @@ pub struct WorkloadReport {
     pub rate_limited: u64,
     /// Requests with no answer.
     pub errors: u64,
-    /// 2xx bodies checked (a sample: see `bench::check`).
+    /// 2xx bodies checked (a sample: see `check`).
     pub bodies_checked: u64,
     /// Checked bodies that were wrong (counted in no other figure).
     pub bodies_wrong: u64,

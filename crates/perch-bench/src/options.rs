@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use clap::Args;
 
-use crate::config::ConfigError;
+use perch::config::ConfigError;
 
 /// `perch bench`: start a Perch (or target a running one), fill it with a
 /// realistic data set, and measure it under load.
@@ -51,7 +51,7 @@ pub struct BenchArgs {
     /// Requests per second to send in all, on a schedule (an open loop);
     /// unset: each connection sends as soon as its last answer is in (a
     /// closed loop, which measures capacity). Latency is then counted from
-    /// when each request was due (see `bench::pacing`).
+    /// when each request was due (see `perch_bench::pacing`).
     #[arg(long)]
     pub rate: Option<String>,
     /// Measured time per workload (`10s`, `500ms`, `1m`).
@@ -279,7 +279,7 @@ impl BenchArgs {
             .map_err(|_| bad("--seed", format!("{:?} is not a whole number", self.seed)))?;
         tracing_subscriber::EnvFilter::try_new(&self.log)
             .map_err(|e| bad("--log", e.to_string()))?;
-        crate::config::parse_rate(&self.rate_limit_posts, "--rate-limit-posts")?;
+        perch::config::parse_rate(&self.rate_limit_posts, "--rate-limit-posts")?;
         let progress =
             json != Some(JsonOut::Stdout) && std::io::IsTerminal::is_terminal(&std::io::stderr());
         Ok(BenchOptions {

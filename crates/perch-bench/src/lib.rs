@@ -1,5 +1,7 @@
 //! `perch bench`: Perch's own load generator and report, in the spirit of
-//! `redis-benchmark` and `pgbench`.
+//! `redis-benchmark` and `pgbench`. The `perch` binary's `bench` command is
+//! a thin call into [`main`]; the server it measures is the `perch`
+//! library (crates/perch-server).
 //!
 //! It starts a Perch in this process on a free port (or targets `--url`),
 //! fills it with a realistic data set, then runs each workload with C
@@ -25,6 +27,10 @@
 //! - [`report`]: the tables and the JSON.
 //! - [`progress`]: progress bars.
 //! - [`plot`]: `--plot`, each run's latency over time and histogram (SVG).
+//! - [`check`]: the sample of answers whose bodies are checked.
+//! - [`verify`]: after the run, cached answers against the database.
+//! - [`table`]: the report's text tables.
+//! - [`wire`]: each virtual user's own HTTP/1.1 connection.
 
 pub mod check;
 pub mod counters;
@@ -75,7 +81,7 @@ pub fn main(args: BenchArgs) -> ExitCode {
         }
     };
     if opts.urls.is_empty() {
-        crate::telemetry::init(&opts.log, crate::config::LogFormat::Text);
+        perch::telemetry::init(&opts.log, perch::config::LogFormat::Text);
     }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
@@ -205,7 +211,7 @@ async fn run_against(
             // `home-sql` reads the join on the same data; every other
             // workload reads home as the server was started.
             let source = match workload {
-                Workload::HomeSql => crate::config::HomeSource::Sql,
+                Workload::HomeSql => perch::config::HomeSource::Sql,
                 _ => s.state.settings.home.source,
             };
             s.state.set_home_source(source);
@@ -260,7 +266,7 @@ async fn run_against(
         _ => None,
     };
     Ok(Report {
-        version: crate::VERSION,
+        version: perch::VERSION,
         mode: if server.is_some() {
             "in-process"
         } else {
@@ -286,9 +292,9 @@ async fn run_against(
 
 /// Waits (at most 30 s) until the in-process server has no fan-out job
 /// left.
-async fn drained(state: &crate::state::AppState) {
+async fn drained(state: &perch::state::AppState) {
     for _ in 0..3000 {
-        match crate::db::feeds::pending_jobs(&state.db).await {
+        match perch::db::feeds::pending_jobs(&state.db).await {
             Ok(0) | Err(_) => return,
             Ok(_) => tokio::time::sleep(std::time::Duration::from_millis(10)).await,
         }

@@ -2,7 +2,7 @@
 //! that costs and hit ratios cover that run only.
 //!
 //! In process, the bench reads the server's state directly: storage calls
-//! ([`crate::db::Db::queries`]), cache round trips
+//! ([`perch::db::Db::queries`]), cache round trips
 //! ([`perch_cache::Cache::round_trips`]), hits and misses per key family and
 //! the blacklist checks (apart: a token that is not revoked is not a miss of
 //! anything worth caching). Against a running server only the per-family
@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 use anyhow::Context;
 
-use crate::state::AppState;
+use perch::state::AppState;
 
 /// Hits and misses of one key family.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

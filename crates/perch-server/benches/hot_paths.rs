@@ -8,7 +8,7 @@
 //! Redis is `PERCH_TEST_REDIS_URL` or `redis://127.0.0.1:6379`, behind a
 //! random key prefix (its keys expire by their TTLs).
 //!
-//! `cargo bench -p perch --bench hot_paths -- --measurement-time 3 --warm-up-time 1`
+//! `cargo bench -p perch-server --bench hot_paths -- --measurement-time 3 --warm-up-time 1`
 
 use std::hint::black_box;
 use std::sync::Arc;
