@@ -201,8 +201,11 @@ impl Link {
             used,
         } = self;
         // After an answer the connection must be polled back to idle
-        // before it takes the next request.
-        if let Err(e) = driven(conn, open, sender.ready()).await {
+        // before it takes the next request; one already idle (the common
+        // case, as the body was read to its end) skips that poll.
+        if !sender.is_ready()
+            && let Err(e) = driven(conn, open, sender.ready()).await
+        {
             return Err(Failed {
                 stale: true,
                 error: io::Error::other(e),

@@ -40,6 +40,7 @@ pub mod store;
 pub use cache::Cache;
 pub use cache::home::{HomeLoad, HomeRead, Rebuilt};
 pub use cache::memo::{DecodeMemo, SharedDecode};
+pub use cache::read::{ReadRequest, Reads};
 pub use cache::social::{FollowUpdate, ProfileCounter};
 pub use entry::{
     ActorType, CacheValue, CollectionEntry, FollowEntry, LikeEntry, MediaEntry, NotificationEntry,

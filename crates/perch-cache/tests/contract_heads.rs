@@ -7,13 +7,56 @@ mod support;
 
 use std::time::Duration;
 
-use perch_cache::{FollowEntry, Key, UserId, list_prefix};
+use perch_cache::{FollowEntry, Key, TokenId, UserId, list_prefix};
 use support::*;
 
 contract! {
     threads heads_and_whole_values_come_in_one_fetch,
     threads a_head_is_cut_at_a_whole_character,
     threads a_list_read_in_part_gives_its_complete_entries,
+    threads a_token_check_comes_with_the_heads,
+}
+
+/// The texts of `keys`, read in one fetch, of each given a count only
+/// that many first bytes.
+async fn heads(h: &Harness, keys: &[Key], heads: &[Option<usize>]) -> Vec<Option<String>> {
+    let mut reads = h
+        .cache
+        .reads(keys.to_vec())
+        .heads(heads.to_vec())
+        .try_fetch()
+        .await
+        .unwrap();
+    assert!(reads.up());
+    (0..keys.len()).map(|i| reads.take_text(i)).collect()
+}
+
+async fn a_token_check_comes_with_the_heads(h: &Harness) {
+    let ttl = Duration::from_secs(60);
+    let list = Key::Followers(UserId(6));
+    h.write_raw(&list, "0123456789", ttl).await;
+    let token = TokenId::new("jti-heads").unwrap();
+    let read = |token: TokenId| {
+        h.cache
+            .reads(vec![list.clone()])
+            .heads(vec![Some(3)])
+            .token(token)
+            .try_fetch()
+    };
+    let before = h.cache.round_trips();
+    let reads = read(token.clone()).await.unwrap();
+    assert_eq!(h.cache.round_trips() - before, 1, "one round trip");
+    assert!(!reads.revoked());
+    assert_eq!(
+        reads.text(0),
+        Some("012"),
+        "the head is the list's, not the entry's"
+    );
+    h.cache.blacklist_token(&token, ttl).await.unwrap();
+    let reads = read(token).await.unwrap();
+    assert!(reads.revoked());
+    assert_eq!(reads.text(0), Some("012"));
+    assert_eq!(reads.keys(), std::slice::from_ref(&list));
 }
 
 async fn heads_and_whole_values_come_in_one_fetch(h: &Harness) {
@@ -27,21 +70,17 @@ async fn heads_and_whole_values_come_in_one_fetch(h: &Harness) {
     h.write_raw(&b, "0123456789", ttl).await;
     let missing = Key::Profile(UserId(9));
     let keys = [a.clone(), b.clone(), missing.clone(), c.clone()];
-    let heads = [None, Some(4), None, Some(4)];
-    let values = h.cache.fetch_raw_heads(&keys, &heads).await.unwrap();
+    let counts = [None, Some(4), None, Some(4)];
+    let values = heads(h, &keys, &counts).await;
     assert_eq!(
         values,
         vec![Some("whole value".into()), Some("0123".into()), None, None]
     );
     // A head longer than the value is the whole value; no heads, all whole.
-    let values = h
-        .cache
-        .fetch_raw_heads(&[b.clone(), a.clone()], &[Some(100), None])
-        .await
-        .unwrap();
+    let values = heads(h, &[b.clone(), a.clone()], &[Some(100), None]).await;
     assert_eq!(values[0].as_deref(), Some("0123456789"));
     assert_eq!(values[1].as_deref(), Some("whole value"));
-    let values = h.cache.fetch_raw_heads(&[b, a], &[]).await.unwrap();
+    let values = heads(h, &[b, a], &[]).await;
     assert_eq!(values[0].as_deref(), Some("0123456789"));
 }
 
@@ -50,11 +89,7 @@ async fn a_head_is_cut_at_a_whole_character(h: &Harness) {
     h.write_raw(&key, "ab\u{e9}\u{e9}", Duration::from_secs(60))
         .await;
     for (bytes, expected) in [(2, "ab"), (3, "ab"), (4, "ab\u{e9}"), (5, "ab\u{e9}")] {
-        let values = h
-            .cache
-            .fetch_raw_heads(std::slice::from_ref(&key), &[Some(bytes)])
-            .await
-            .unwrap();
+        let values = heads(h, std::slice::from_ref(&key), &[Some(bytes)]).await;
         assert_eq!(values[0].as_deref(), Some(expected), "{bytes} bytes");
     }
 }
@@ -66,11 +101,7 @@ async fn a_list_read_in_part_gives_its_complete_entries(h: &Harness) {
     let key = Key::Followers(user);
     let whole = h.raw(&key).await.unwrap();
     // Cut well inside the list: the entries before the cut, no more.
-    let values = h
-        .cache
-        .fetch_raw_heads(std::slice::from_ref(&key), &[Some(whole.len() / 2)])
-        .await
-        .unwrap();
+    let values = heads(h, std::slice::from_ref(&key), &[Some(whole.len() / 2)]).await;
     let head = values[0].clone().unwrap();
     let (text, complete) = list_prefix(&head).unwrap();
     assert!(!complete);
@@ -82,11 +113,7 @@ async fn a_list_read_in_part_gives_its_complete_entries(h: &Harness) {
     );
     assert_eq!(read, list[..read.len()].to_vec());
     // Read to the end: the whole list, known to be whole.
-    let values = h
-        .cache
-        .fetch_raw_heads(std::slice::from_ref(&key), &[Some(whole.len())])
-        .await
-        .unwrap();
+    let values = heads(h, std::slice::from_ref(&key), &[Some(whole.len())]).await;
     let head = values[0].clone().unwrap();
     let (text, complete) = list_prefix(&head).unwrap();
     assert!(complete);

@@ -37,16 +37,12 @@ async fn each_missed_read_counts_one_miss(h: &Harness) {
     assert_eq!(misses(), (0, 1));
     // Reads decoded through a memo count their misses as plain reads do.
     let memo = DecodeMemo::<Profile>::default();
-    assert!(
-        h.cache
-            .decode_memo(&Key::Profile(UserId(62)), None, &memo)
-            .await
-            .is_none()
-    );
+    let mut absent = h.cache.reads(vec![Key::Profile(UserId(62))]).fetch().await;
+    assert!(absent.take_memo(0, &memo).await.is_none());
     assert_eq!(misses(), (0, 2));
-    let keys = [Key::Profile(UserId(61)), Key::Profile(UserId(63))];
-    let raw = h.cache.fetch_raw(&keys).await.unwrap();
-    let page = h.cache.decode_memo_many(&keys, raw, &memo).await;
+    let keys = vec![Key::Profile(UserId(61)), Key::Profile(UserId(63))];
+    let mut reads = h.cache.reads(keys.clone()).fetch().await;
+    let page = reads.take_memo_from(0, &memo).await;
     assert!(page[0].is_some() && page[1].is_none());
     assert_eq!(misses(), (1, 3));
     // One hot key's memo: a missing value is a miss; a second read of a key
@@ -54,25 +50,17 @@ async fn each_missed_read_counts_one_miss(h: &Harness) {
     let shared = SharedDecode::<Profile>::default();
     let parse = |text: &str| serde_json::from_str::<Profile>(text);
     let absent = Key::Profile(UserId(64));
-    assert!(
-        h.cache
-            .decode_shared_with(&absent, None, &shared, parse)
-            .await
-            .is_none()
-    );
+    let mut reads = h.cache.reads(vec![absent.clone()]).fetch().await;
+    assert!(reads.take_shared(0, &shared, parse).await.is_none());
     assert_eq!(misses(), (1, 4));
-    let text = h.cache.fetch_raw(&keys[..1]).await.unwrap().pop().flatten();
-    let again = h
-        .cache
-        .decode_shared_again(&keys[0], text, &shared, parse)
-        .await;
+    let mut again = h.cache.reads(keys[..1].to_vec()).again().fetch().await;
+    let again = again.take_shared(0, &shared, parse).await;
     assert_eq!(again.map(|p| p.user_id), Some(61));
-    assert!(
-        h.cache
-            .decode_shared_again(&absent, None, &shared, parse)
-            .await
-            .is_none()
-    );
+    let mut reads = h.cache.reads(vec![absent]).again().fetch().await;
+    assert!(reads.take_shared(0, &shared, parse).await.is_none());
+    let mut reads = h.cache.reads(keys).again().fetch().await;
+    assert!(reads.take::<Profile>(0).await.is_some());
+    assert!(reads.take::<Profile>(1).await.is_none());
     assert_eq!(misses(), (1, 4));
 }
 
@@ -216,24 +204,12 @@ async fn memoized_decodes_follow_the_text(h: &Harness) {
     let key = Key::Profile(user);
     let memo = DecodeMemo::<Profile>::default();
     let read = || async {
-        h.cache
-            .fetch_raw(std::slice::from_ref(&key))
-            .await
-            .unwrap()
-            .pop()
-            .flatten()
+        let mut reads = h.cache.reads(vec![key.clone()]).try_fetch().await.unwrap();
+        reads.take_memo(0, &memo).await
     };
     h.cache.cache_profile(&profile(14)).await.unwrap();
-    let first = h
-        .cache
-        .decode_memo(&key, read().await, &memo)
-        .await
-        .unwrap();
-    let again = h
-        .cache
-        .decode_memo(&key, read().await, &memo)
-        .await
-        .unwrap();
+    let first = read().await.unwrap();
+    let again = read().await.unwrap();
     assert!(
         std::sync::Arc::ptr_eq(&first, &again),
         "same text, same value"
@@ -241,17 +217,10 @@ async fn memoized_decodes_follow_the_text(h: &Harness) {
     let mut changed = profile(14);
     changed.display_name = "Changed".into();
     h.cache.cache_profile(&changed).await.unwrap();
-    let third = h
-        .cache
-        .decode_memo(&key, read().await, &memo)
-        .await
-        .unwrap();
+    let third = read().await.unwrap();
     assert_eq!(third.display_name, "Changed", "new text, new value");
-    assert_eq!(
-        h.cache.decode_memo(&key, None, &memo).await,
-        None,
-        "a miss stays a miss"
-    );
+    h.cache.invalidate_profile(user).await.unwrap();
+    assert_eq!(read().await, None, "a miss stays a miss");
     let hits = h.cache.stats().iter().map(|s| s.hits).sum::<u64>();
     assert_eq!(hits, 3, "memoized reads count as hits");
 }
@@ -262,8 +231,8 @@ async fn memoized_page_decodes_follow_each_text(h: &Harness) {
     h.cache.cache_profile(&profile(31)).await.unwrap();
     h.cache.cache_profile(&profile(32)).await.unwrap();
     let page = || async {
-        let raw = h.cache.fetch_raw(&keys).await.unwrap();
-        h.cache.decode_memo_many(&keys, raw, &memo).await
+        let mut reads = h.cache.reads(keys.clone()).try_fetch().await.unwrap();
+        reads.take_memo_from(0, &memo).await
     };
     let first = page().await;
     assert_eq!(first[0].as_ref().map(|p| p.user_id), Some(31));
@@ -287,10 +256,8 @@ async fn a_full_memo_keeps_the_keys_in_use(h: &Harness) {
     let hot = Key::Profile(UserId(40));
     let memo = &DecodeMemo::<Profile>::bounded(4, 1 << 20);
     let read = |key: Key| async move {
-        let raw = h.cache.fetch_raw(std::slice::from_ref(&key)).await.unwrap();
-        h.cache
-            .decode_memo(&key, raw.into_iter().next().flatten(), memo)
-            .await
+        let mut reads = h.cache.reads(vec![key]).try_fetch().await.unwrap();
+        reads.take_memo(0, memo).await
     };
     h.cache.cache_profile(&profile(40)).await.unwrap();
     let first = read(hot.clone()).await.unwrap();
@@ -307,6 +274,6 @@ async fn a_full_memo_keeps_the_keys_in_use(h: &Harness) {
         assert!(memo.len() <= 4, "{} keys held past the bound", memo.len());
     }
     // One key not read for a while is let go.
-    let cold = h.cache.memo_last(&Key::Profile(UserId(41)), memo);
+    let cold = memo.last(&Key::Profile(UserId(41)));
     assert!(cold.is_none(), "a key unread for 19 others is still held");
 }

@@ -78,13 +78,15 @@ async fn the_seeds_operations_work_on_a_redis_cluster() {
         Key::Profile(user),
     ];
     let values = cache
-        .fetch_raw_heads(&keys, &[None, Some(5), Some(1 << 20), None])
+        .reads(keys.to_vec())
+        .heads(vec![None, Some(5), Some(1 << 20), None])
+        .try_fetch()
         .await
         .unwrap();
-    assert_eq!(values[0], None);
-    assert_eq!(values[1].as_deref().map(str::len), Some(5));
-    assert!(values[2].as_deref().is_some_and(|t| t.ends_with(']')));
-    assert!(values[3].is_some());
+    assert_eq!(values.text(0), None);
+    assert_eq!(values.text(1).map(str::len), Some(5));
+    assert!(values.text(2).is_some_and(|t| t.ends_with(']')));
+    assert!(values.text(3).is_some());
 
     // Batch invalidation: six keys of one user share a hash tag, one DEL.
     let removed = cache.invalidate_user(user).await.unwrap();
@@ -143,11 +145,11 @@ async fn the_seeds_operations_work_on_a_redis_cluster() {
     assert_eq!(replies[16], FeedReply::Missing, "no feed is made by a push");
     for u in &users {
         let (raw, read) = cache
-            .read_home(*u, &[Key::Profile(UserId(7))], FeedRange::Newest, 20, ttl)
-            .await
-            .unwrap();
-        assert_eq!(raw.len(), 1);
-        match read {
+            .reads(vec![Key::Profile(UserId(7))])
+            .home(*u, FeedRange::Newest, 20, ttl)
+            .await;
+        assert_eq!(raw.keys().len(), 1);
+        match read.expect("the cluster answered") {
             HomeRead::Page(page) => {
                 let ids: Vec<i64> = page.items.iter().map(|i| i.post).collect();
                 assert_eq!(ids, [6, 5], "user {u:?}");

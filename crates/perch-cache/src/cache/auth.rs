@@ -34,12 +34,12 @@ impl Cache {
     /// Whether the token is on the blacklist. Any value under the key counts
     /// as revoked (fail closed).
     pub async fn is_token_blacklisted(&self, token: &TokenId) -> CacheResult<bool> {
-        self.settle_pending().await?;
-        let rendered = self.render(&Key::Blacklist(token.clone()));
-        let values = self.observe(self.store().get_many(&[rendered]).await)?;
-        let revoked = values.into_iter().next().flatten().is_some();
-        self.stats_handle().blacklist_check(revoked);
-        Ok(revoked)
+        let reads = self
+            .reads(Vec::new())
+            .token(token.clone())
+            .try_fetch()
+            .await?;
+        Ok(reads.revoked())
     }
 
     /// The blacklist check and the profile of the token's user, in one round
@@ -49,20 +49,13 @@ impl Cache {
         token: &TokenId,
         user: UserId,
     ) -> CacheResult<(bool, Option<Profile>)> {
-        self.settle_pending().await?;
-        let profile_key = Key::Profile(user);
-        let keys = [
-            self.render(&Key::Blacklist(token.clone())),
-            self.render(&profile_key),
-        ];
-        let values = self.observe(self.store().get_many(&keys).await)?;
-        let [revoked, profile]: [Option<String>; 2] = values
-            .try_into()
-            .map_err(|_| CacheError::Command("MGET answered the wrong number of values".into()))?;
-        let revoked = revoked.is_some();
-        self.stats_handle().blacklist_check(revoked);
-        let profile = self.decode(&profile_key, &keys[1], profile).await;
-        Ok((revoked, profile))
+        let mut reads = self
+            .reads(vec![Key::Profile(user)])
+            .token(token.clone())
+            .try_fetch()
+            .await?;
+        let profile = reads.take(0).await;
+        Ok((reads.revoked(), profile))
     }
 
     /// Stores the session of its user for 24 hours.

@@ -1,10 +1,6 @@
-//! Batched reads and loads for servers: several keys in one round trip, and
-//! the fill of a miss.
-//!
-//! A request that needs a token check, a profile and a list reads all three
-//! with [`Cache::fetch_raw`] (one `MGET`), decodes each with
-//! [`Cache::decode_value`] (counting hits and misses, discarding corrupt
-//! values) and loads what was missing with [`Cache::fill`].
+//! Loads for servers: the fill of a miss that a read found
+//! ([`crate::Reads`], `read.rs`), one key or many, and the refresh of a hot
+//! key before it expires.
 //!
 //! Every load takes its keys' fill leases before it reads the database and
 //! stores only what it still holds the lease of, so a load that raced a
@@ -21,34 +17,6 @@ use crate::store::Store;
 use super::Cache;
 
 impl Cache {
-    /// Reads several keys in one round trip, undecoded and uncounted (decode
-    /// each with [`Cache::decode_value`]).
-    pub async fn fetch_raw(&self, keys: &[Key]) -> CacheResult<Vec<Option<String>>> {
-        self.fetch_raw_heads(keys, &[]).await
-    }
-
-    /// Reads like [`Cache::fetch_raw`], but of each key given a byte count
-    /// only that many first bytes: for a long list of which only the first
-    /// entries are wanted (read them with [`crate::list_prefix`]). Missing
-    /// counts stand for keys read whole.
-    pub async fn fetch_raw_heads(
-        &self,
-        keys: &[Key],
-        heads: &[Option<usize>],
-    ) -> CacheResult<Vec<Option<String>>> {
-        self.settle_pending().await?;
-        let rendered: Vec<String> = keys.iter().map(|k| self.render(k)).collect();
-        self.observe(self.inner.backend.get_many_heads(&rendered, heads).await)
-    }
-
-    /// Decodes a value read by [`Cache::fetch_raw`] for `key`, counting the
-    /// hit or miss; a value that does not parse is deleted, logged and
-    /// counted as a miss.
-    pub async fn decode_value<T: CacheValue>(&self, key: &Key, raw: Option<String>) -> Option<T> {
-        let rendered = self.render(key);
-        self.decode(key, &rendered, raw).await
-    }
-
     /// Reloads a value before it expires, so that readers of a hot key never
     /// all miss at once. Single-flighted with loads of the same key; like
     /// them, it stores what it read only under the key's lease, which any
@@ -146,23 +114,12 @@ impl Cache {
         let (token, raw) = self.lease(&wanted, false).await.ok()?;
         for (i, value) in missing.iter().zip(raw) {
             if value.is_some() {
-                out[*i] = self.decode_value(&keys[*i], value).await;
+                let rendered = self.render(&keys[*i]);
+                out[*i] = self.decode(&keys[*i], &rendered, value).await;
             }
         }
         missing.retain(|i| out[*i].is_none());
         Some(token)
-    }
-
-    /// Counts `n` hits of `family` found by a batched read whose values
-    /// the caller used without decoding them (their text was the same as a
-    /// result it kept): one atomic add for them all.
-    pub fn count_hits(&self, family: crate::key::Family, n: u64) {
-        self.inner.stats.hits(family, n);
-    }
-
-    /// Counts a blacklist check made from a batched read.
-    pub fn note_blacklist_check(&self, revoked: bool) {
-        self.inner.stats.blacklist_check(revoked);
     }
 
     /// Loads a value that a read just missed and caches it: at most one

@@ -65,19 +65,19 @@ pub enum Rebuilt {
 
 impl Cache {
     /// Reads `range` of `user`'s feed (`count` entries at most) and the
-    /// plain values of `keys`, in one round trip; restarts the feed's TTL
-    /// at `ttl` when less than [`REFRESH_SLACK`] is left. Counts a hit or a
-    /// miss of the feed, not of `keys` (decode those).
-    pub async fn read_home(
+    /// plain values of the rendered keys `get`, in one round trip; restarts
+    /// the feed's TTL at `ttl` when less than [`REFRESH_SLACK`] is left.
+    /// Counts a hit or a miss of the feed, not of `get` (for
+    /// [`crate::ReadRequest::home`]).
+    pub(crate) async fn read_home(
         &self,
+        get: &[String],
         user: UserId,
-        keys: &[Key],
         range: FeedRange,
         count: usize,
         ttl: Duration,
     ) -> CacheResult<(Vec<Option<String>>, HomeRead)> {
         self.settle_pending().await?;
-        let get: Vec<String> = keys.iter().map(|k| self.render(k)).collect();
         let feed = [self.render(&Key::HomeTimeline(user))];
         let op = FeedOp::Read {
             range,
@@ -86,7 +86,7 @@ impl Cache {
             refresh_below: ttl.saturating_sub(REFRESH_SLACK),
         };
         let call = FeedCall {
-            get: &get,
+            get,
             keys: &feed,
             op,
         };

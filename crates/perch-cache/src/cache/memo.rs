@@ -13,47 +13,13 @@ use crate::key::Key;
 use super::Cache;
 
 impl Cache {
-    /// Decodes like [`Cache::decode_value`], but reuses the value decoded
-    /// last time when the text read is the same: for one hot key (the public
-    /// timeline, ~20 KB of JSON) read by most requests, this saves parsing it
-    /// on every one. Counts the hit or miss as usual.
-    pub async fn decode_shared<T: CacheValue>(
-        &self,
-        key: &Key,
-        raw: Option<String>,
-        memo: &SharedDecode<T>,
-    ) -> Option<Arc<T>> {
-        self.decode_shared_with(key, raw, memo, |text| serde_json::from_str(text))
-            .await
-    }
-
-    /// [`Cache::decode_shared`] with `parse` instead of the value's own
-    /// decoding: for a reader of the key's first bytes only (a timeline's
-    /// first page). A text `parse` refuses is corrupt.
-    pub async fn decode_shared_with<T>(
-        &self,
-        key: &Key,
-        raw: Option<String>,
-        memo: &SharedDecode<T>,
-        parse: impl FnOnce(&str) -> serde_json::Result<T>,
-    ) -> Option<Arc<T>> {
-        self.shared_with(key, raw, memo, parse, true).await
-    }
-
-    /// [`Cache::decode_shared_with`] for a second read of a key whose
-    /// lookup was counted already (the whole list, after its first bytes
-    /// fell short): it counts nothing, so one request is one lookup.
-    pub async fn decode_shared_again<T>(
-        &self,
-        key: &Key,
-        raw: Option<String>,
-        memo: &SharedDecode<T>,
-        parse: impl FnOnce(&str) -> serde_json::Result<T>,
-    ) -> Option<Arc<T>> {
-        self.shared_with(key, raw, memo, parse, false).await
-    }
-
-    async fn shared_with<T>(
+    /// Decodes `raw` read from `key` with `parse`, reusing the value `memo`
+    /// decoded last time when the text read is the same: for one hot key
+    /// (the public timeline, ~20 KB of JSON) read by most requests, this
+    /// saves parsing it on every one. Counts the hit or miss when
+    /// `counted` (not for a second read of a key the request counted
+    /// already). A text `parse` refuses is corrupt.
+    pub(crate) async fn decode_shared<T>(
         &self,
         key: &Key,
         raw: Option<String>,
@@ -98,24 +64,12 @@ impl Cache {
         Some(value)
     }
 
-    /// Decodes like [`Cache::decode_value`], reusing the value decoded last
-    /// time for the same key when its text is unchanged: for many small hot
-    /// keys (the profiles of a page's authors, decoded on every request).
-    pub async fn decode_memo<T: CacheValue>(
-        &self,
-        key: &Key,
-        raw: Option<String>,
-        memo: &DecodeMemo<T>,
-    ) -> Option<Arc<T>> {
-        self.decode_memo_with(key, raw, memo, |text| serde_json::from_str(text))
-            .await
-    }
-
-    /// Decodes like [`Cache::decode_memo`] the texts of several keys read
-    /// together (a page's profiles): the memo is locked once for all of them
-    /// and their hits counted at once, where one lock and one count per key
-    /// made both cores contend for the same cache lines twenty times a page.
-    pub async fn decode_memo_many<T: CacheValue>(
+    /// Decodes the texts of several keys read together (a page's
+    /// profiles), reusing what `memo` decoded last for each unchanged text:
+    /// the memo is locked once for all of them and their hits counted at
+    /// once, where one lock and one count per key made both cores contend
+    /// for the same cache lines twenty times a page.
+    pub(crate) async fn decode_memo_many<T: CacheValue>(
         &self,
         keys: &[Key],
         raws: Vec<Option<String>>,
@@ -131,7 +85,7 @@ impl Cache {
                     self.inner.stats.miss(key.family());
                     continue;
                 };
-                match seen.find(&self.render(key), memo.bounds()) {
+                match seen.find(key, memo.bounds()) {
                     Some(e) if e.text.as_ref() == Some(&text) => {
                         hits[key.family() as usize] += 1;
                         out[i] = Some(e.value.clone());
@@ -144,16 +98,19 @@ impl Cache {
             self.inner.stats.hits(*family, n);
         }
         for (i, text) in changed {
-            out[i] = self.decode_memo(&keys[i], Some(text), memo).await;
+            out[i] = self
+                .decode_memo_with(&keys[i], Some(text), memo, |t| serde_json::from_str(t))
+                .await;
         }
         out
     }
 
-    /// [`Cache::decode_memo`] with `parse` instead of the value's own
-    /// decoding: for a reader that needs only part of a long value (a
-    /// follow list's first page and its length), which it may read for a
-    /// fraction of the cost. A text `parse` refuses is corrupt.
-    pub async fn decode_memo_with<T>(
+    /// Decodes `raw` read from `key` with `parse`, reusing what `memo`
+    /// decoded last for the key when its text is unchanged: for many small
+    /// hot keys, or a reader that needs only part of a long value (a
+    /// follow list's first page and its length). A text `parse` refuses
+    /// is corrupt.
+    pub(crate) async fn decode_memo_with<T>(
         &self,
         key: &Key,
         raw: Option<String>,
@@ -164,53 +121,29 @@ impl Cache {
             self.inner.stats.miss(key.family());
             return None;
         };
-        let rendered = self.render(key);
         {
             let mut seen = memo.lock();
-            if let Some(e) = seen.find(&rendered, memo.bounds())
+            if let Some(e) = seen.find(key, memo.bounds())
                 && e.text.as_ref() == Some(&text)
             {
                 self.inner.stats.hit(key.family());
                 return Some(e.value.clone());
             }
         }
+        let rendered = self.render(key);
         let value = Arc::new(self.decode_with(key, &rendered, Some(&text), parse).await?);
         let entry = Entry {
             weight: text.len(),
             text: Some(text),
             value: value.clone(),
         };
-        memo.lock().put(rendered, entry, memo.bounds());
+        memo.lock().put(key.clone(), entry, memo.bounds());
         Some(value)
-    }
-
-    /// The value `memo` decoded last for `key`, if any: what the key most
-    /// likely still holds, for a reader that wants to guess what else to
-    /// fetch with it.
-    pub fn memo_last<T>(&self, key: &Key, memo: &DecodeMemo<T>) -> Option<Arc<T>> {
-        let rendered = self.render(key);
-        let mut seen = memo.lock();
-        seen.find(&rendered, memo.bounds()).map(|e| e.value.clone())
-    }
-
-    /// Remembers `value` as what `key` most likely holds, without a text:
-    /// [`Cache::memo_last`] answers it, and the next decode of the key
-    /// parses its text (and replaces it). For a value loaded from the
-    /// source rather than read, so that the key's first read from the cache
-    /// may guess from it too. `weight` is its size in bytes, near enough,
-    /// counted against the memo's bound on text.
-    pub fn memo_guess<T>(&self, key: &Key, value: Arc<T>, weight: usize, memo: &DecodeMemo<T>) {
-        let entry = Entry {
-            text: None,
-            weight,
-            value,
-        };
-        memo.lock().put(self.render(key), entry, memo.bounds());
     }
 }
 
 /// The last text decoded for one key and its value (see
-/// [`Cache::decode_shared`]).
+/// [`crate::Reads::take_shared`]).
 pub struct SharedDecode<T> {
     last: Mutex<Option<(String, Arc<T>)>>,
 }
@@ -239,7 +172,7 @@ impl<T> std::fmt::Debug for SharedDecode<T> {
 }
 
 /// The last text decoded for each of many keys and its value (see
-/// [`Cache::decode_memo`]), bounded in keys and text.
+/// [`crate::Reads::take_memo`]), bounded in keys and text.
 ///
 /// Kept in two generations of half the bounds each: when the newer fills
 /// up it becomes the older and the oldest is dropped, and a key found in
@@ -255,14 +188,14 @@ pub struct DecodeMemo<T> {
 /// What a memo holds for one key.
 struct Entry<T> {
     /// The text `value` was decoded from; `None` for a guess
-    /// ([`Cache::memo_guess`]), which no text read matches.
+    /// ([`DecodeMemo::guess`]), which no text read matches.
     text: Option<String>,
     /// The bytes counted against the bound: the text's.
     weight: usize,
     value: Arc<T>,
 }
 
-type Generation<T> = std::collections::HashMap<String, Entry<T>>;
+type Generation<T> = std::collections::HashMap<Key, Entry<T>>;
 
 struct Remembered<T> {
     newer: Generation<T>,
@@ -282,7 +215,7 @@ impl<T> Remembered<T> {
 
     /// The entry of `key`, moved into the newer generation if found in the
     /// older (`bounds` as in [`Remembered::put`]).
-    fn find(&mut self, key: &str, bounds: (usize, usize)) -> Option<&Entry<T>> {
+    fn find(&mut self, key: &Key, bounds: (usize, usize)) -> Option<&Entry<T>> {
         if !self.newer.contains_key(key) {
             let (owned, entry) = self.older.remove_entry(key)?;
             self.put(owned, entry, bounds);
@@ -292,7 +225,7 @@ impl<T> Remembered<T> {
 
     /// Remembers `entry` for `key` in the newer generation, first making
     /// it the older if it holds half the `bounds` (keys, bytes of text).
-    fn put(&mut self, key: String, entry: Entry<T>, (max_keys, max_bytes): (usize, usize)) {
+    fn put(&mut self, key: Key, entry: Entry<T>, (max_keys, max_bytes): (usize, usize)) {
         let len = entry.weight;
         if let Some(old) = self.newer.remove(&key) {
             self.bytes = self.bytes.saturating_sub(old.weight);
@@ -338,6 +271,29 @@ impl<T> DecodeMemo<T> {
     /// Whether it holds nothing.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// The value decoded last for `key`, if any: what the key most likely
+    /// still holds, for a reader that wants to guess what else to fetch
+    /// with it (never an answer by itself).
+    pub fn last(&self, key: &Key) -> Option<Arc<T>> {
+        let mut seen = self.lock();
+        seen.find(key, self.bounds()).map(|e| e.value.clone())
+    }
+
+    /// Remembers `value` as what `key` most likely holds, without a text:
+    /// [`DecodeMemo::last`] answers it, and the next decode of the key
+    /// parses its text (and replaces it), as no text matches a guess. For a
+    /// value loaded from the source rather than read, so that the key's
+    /// first read from the cache may guess from it too. `weight` is its
+    /// size in bytes, near enough, counted against the bound on text.
+    pub fn guess(&self, key: &Key, value: Arc<T>, weight: usize) {
+        let entry = Entry {
+            text: None,
+            weight,
+            value,
+        };
+        self.lock().put(key.clone(), entry, self.bounds());
     }
 }
 

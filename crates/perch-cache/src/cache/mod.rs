@@ -5,9 +5,12 @@
 //! entries, counts hits and misses per family, turns corrupt values into
 //! misses, and keeps loads of one key from stampeding the database.
 //!
-//! The operations themselves are grouped by the seed's sections:
-//! [`auth`] (blacklist, sessions) and [`social`] (profiles, posts, timeline,
-//! follows, likes, batch invalidation, rate limits).
+//! A request reads through [`read`]: every key it needs in one round trip
+//! ([`Cache::reads`]), each decoded on demand, a miss filled under its
+//! lease ([`batch`]). The typed one-key reads of the seed's sections
+//! ([`auth`]: blacklist, sessions; [`social`]: profiles, posts, timeline,
+//! follows, likes, batch invalidation, rate limits) are that read for one
+//! key; their writes are the edits every server write makes.
 //!
 //! Failures: every method returns [`CacheError`]; the server treats
 //! [`CacheError::is_transient`] ones as "read the database instead".
@@ -32,6 +35,7 @@ pub mod home;
 pub(crate) mod lease;
 pub mod memo;
 mod pending;
+pub mod read;
 mod reload;
 pub mod social;
 
@@ -204,26 +208,11 @@ impl Cache {
         self.fill(key, first.is_ok(), load).await
     }
 
-    /// Reads and decodes one key; a value that does not parse counts as a
-    /// miss, is deleted and logged.
+    /// Reads and decodes one key (a read of one key, [`Cache::reads`]); a
+    /// value that does not parse counts as a miss, is deleted and logged.
     pub(crate) async fn get<T: CacheValue>(&self, key: &Key) -> CacheResult<Option<T>> {
-        let (rendered, text) = self.read_one(key).await?;
-        Ok(self.decode(key, &rendered, text).await)
-    }
-
-    /// The rendered key and its text (`None`: absent), after pending
-    /// deletes are settled.
-    async fn read_one(&self, key: &Key) -> CacheResult<(String, Option<String>)> {
-        self.settle_pending().await?;
-        let rendered = self.render(key);
-        let mut values = self.observe(
-            self.inner
-                .backend
-                .get_many(std::slice::from_ref(&rendered))
-                .await,
-        )?;
-        let text = values.pop().flatten();
-        Ok((rendered, text))
+        let mut reads = self.reads(vec![key.clone()]).try_fetch().await?;
+        Ok(reads.take(0).await)
     }
 
     /// Decodes a value read from `rendered`, counting the lookup.

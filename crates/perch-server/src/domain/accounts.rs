@@ -27,7 +27,7 @@ pub async fn get(
 ) -> DomainResult<Arc<Profile>> {
     let key = Key::Profile(UserId(id));
     let mut fetched = fetch(state, caller, vec![key]).await?;
-    match fetched.take_memo(state, 0, &state.memo.profiles).await {
+    match fetched.take_memo(0, &state.memo.profiles).await {
         Some(p) => Ok(p),
         None => load(state, &fetched, id)
             .await?
@@ -86,7 +86,7 @@ pub(crate) async fn load(
     id: i64,
 ) -> DomainResult<Option<Profile>> {
     let key = Key::Profile(UserId(id));
-    fetched.fill(state, &key, || fresh(state, id)).await
+    fetched.fill(&key, || fresh(state, id)).await
 }
 
 /// Profiles' cached text fetched ahead, by account id (`None`: a miss).
@@ -110,28 +110,24 @@ pub async fn many(
     }
     let mut cache_up = cache_up;
     if cache_up {
-        let (have, fetch): (Vec<i64>, Vec<i64>) =
-            wanted.iter().partition(|id| prefetched.contains_key(id));
-        let mut texts: Vec<(i64, Option<String>)> = have
-            .into_iter()
-            .map(|id| (id, prefetched.remove(&id).flatten()))
+        // One read: the profiles not read ahead, then those that were.
+        let profile = |id: &i64| Key::Profile(UserId(*id));
+        let unread: Vec<Key> = wanted
+            .iter()
+            .filter(|id| !prefetched.contains_key(id))
+            .map(profile)
             .collect();
-        if !fetch.is_empty() {
-            let keys: Vec<Key> = fetch.iter().map(|id| Key::Profile(UserId(*id))).collect();
-            match state.cache.fetch_raw(&keys).await {
-                Ok(raw) => texts.extend(fetch.into_iter().zip(raw)),
-                Err(_) => cache_up = false,
+        let mut reads = state.cache.reads(unread).fetch().await;
+        cache_up = reads.up();
+        for id in &wanted {
+            if let Some(text) = prefetched.remove(id) {
+                reads.add(profile(id), text);
             }
         }
-        let (ids, raws): (Vec<i64>, Vec<Option<String>>) = texts.into_iter().unzip();
-        let keys: Vec<Key> = ids.iter().map(|id| Key::Profile(UserId(*id))).collect();
-        let decoded = state
-            .cache
-            .decode_memo_many(&keys, raws, &state.memo.profiles)
-            .await;
-        for (id, profile) in ids.into_iter().zip(decoded) {
-            if let Some(p) = profile {
-                found.insert(id, p);
+        let decoded = reads.take_memo_from(0, &state.memo.profiles).await;
+        for (key, p) in reads.keys().iter().zip(decoded) {
+            if let (Key::Profile(UserId(id)), Some(p)) = (key, p) {
+                found.insert(*id, p);
             }
         }
     }

@@ -129,7 +129,7 @@ pub async fn follow(
     };
     // Both lists and both profiles (whose counters changed) are different
     // keys: the steps run at once.
-    let (mine, theirs) = (seen.take_raw(0), seen.take_raw(1));
+    let (mine, theirs) = (seen.take_text(0), seen.take_text(1));
     let ((), mine, theirs) = tokio::join!(
         lists,
         accounts::reload_seen(state, mine, &follower),
@@ -191,30 +191,28 @@ pub async fn list(
     // Fetch: the list (only its head for a first page) and, for a first
     // page, the profiles it most likely shows, in one round trip.
     let followers = direction == Direction::Followers;
-    let plan = memo.plan(&state.cache, &key, account_id, followers, page.limit);
+    let plan = memo.plan(&key, account_id, followers, page.limit);
     let (heads, guessed) = match first_page {
         true => (vec![Some(plan.read)], plan.accounts.as_slice()),
         false => (Vec::new(), &[][..]),
     };
     let (mut fetched, prefetched) =
-        fetch_with_profiles(state, caller, keys, &heads, guessed).await?;
+        fetch_with_profiles(state, caller, keys, heads, guessed).await?;
     // Decode (a later page may lie anywhere in the list), or fill on a miss.
-    let raw = fetched.take_raw(0);
     let cached = match first_page {
-        true => memo.decode_head(&state.cache, &key, raw, &plan).await,
-        false => state
-            .cache
-            .decode_value::<Vec<FollowEntry>>(&key, raw)
+        true => memo.decode_head(&mut fetched, 0, &plan).await,
+        false => fetched
+            .take::<Vec<FollowEntry>>(0)
             .await
             .map(|list| Arc::new(FollowHead::whole(list))),
     };
     let listed = match cached {
         Some(list) => Some(list),
         None => fetched
-            .fill(state, &key, || async {
+            .fill(&key, || async {
                 let edges = load(state, account_id, direction, Page::first(cap as i64)).await?;
                 let base = &state.base_url;
-                Ok(Some(
+                Ok::<_, ApiError>(Some(
                     edges
                         .iter()
                         .map(|e| convert::follow_entry(e, base))
@@ -222,7 +220,7 @@ pub async fn list(
                 ))
             })
             .await?
-            .map(|list| memo.loaded(&state.cache, &key, list)),
+            .map(|list| memo.loaded(&key, list)),
     };
     let list = listed.unwrap_or_else(|| Arc::new(FollowHead::whole(Vec::new())));
     // Serve from the cached list when it answers the page in full: the page
@@ -247,13 +245,13 @@ pub async fn list(
     } else {
         from_db(state, account_id, direction, page).await?
     };
-    if chosen.is_empty() && fetched.take::<Profile>(state, 1).await.is_none() {
+    if chosen.is_empty() && fetched.take::<Profile>(1).await.is_none() {
         accounts::load(state, &fetched, account_id)
             .await?
             .ok_or(ApiError::NotFound)?;
     }
     let ids: Vec<i64> = chosen.iter().map(|(_, uid)| *uid).collect();
-    let profiles = accounts::many(state, &ids, fetched.cache_up, prefetched).await?;
+    let profiles = accounts::many(state, &ids, fetched.up(), prefetched).await?;
     let cursors: Vec<i64> = chosen.iter().map(|(fid, _)| *fid).collect();
     let items = ids
         .iter()

@@ -90,24 +90,30 @@ async fn from_cache(
         .collect();
     keys.extend(feed.merged.iter().map(|m| Key::UserPosts(UserId(*m))));
     keys.extend(authors.iter().map(|a| Key::Profile(UserId(*a))));
-    let Ok(mut raw) = state.cache.fetch_raw(&keys).await else {
+    let mut reads = state.cache.reads(keys).fetch().await;
+    if !reads.up() {
         return Ok(Err(fetched));
-    };
+    }
+    let (posts_end, lists_end) = (feed.items.len(), feed.items.len() + feed.merged.len());
     let profiles: accounts::Prefetched = authors
         .iter()
-        .zip(raw.split_off(feed.items.len() + feed.merged.len()))
-        .map(|(id, text)| (*id, text))
+        .enumerate()
+        .map(|(i, id)| (*id, reads.take_text(lists_end + i)))
         .collect();
-    let lists = raw.split_off(feed.items.len());
     let mut merged = Vec::with_capacity(feed.merged.len());
-    for (author, text) in feed.merged.iter().zip(lists) {
-        merged.push(merged_list(state, *author, text).await?);
+    for (i, author) in feed.merged.iter().enumerate() {
+        merged.push(merged_list(state, &mut reads, posts_end + i, *author).await?);
     }
     let Some(entries) = exact_page(feed, &merged, range, limit) else {
         return Ok(Err(fetched));
     };
     let profiles = accounts::many(state, &authors, true, profiles).await?;
-    let texts: HashMap<i64, Option<String>> = feed.items.iter().map(|i| i.post).zip(raw).collect();
+    let texts: HashMap<i64, Option<String>> = feed
+        .items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| (item.post, reads.take_text(i)))
+        .collect();
     let mut posts = posts_of(state, &entries, texts, &profiles).await?;
     if !range.newest_first() {
         posts.reverse();
@@ -154,19 +160,20 @@ async fn posts_of(
         .collect())
 }
 
-/// A merged account's cached posts (`posts:user:{id}`), loaded on a miss.
+/// A merged account's cached posts (`posts:user:{id}`, the `index`-th of
+/// `reads`), loaded on a miss.
 async fn merged_list(
     state: &DomainState,
+    reads: &mut Fetched,
+    index: usize,
     author: i64,
-    text: Option<String>,
 ) -> DomainResult<MergedList> {
     let key = Key::UserPosts(UserId(author));
     let cap = key.max_len().unwrap_or(20);
-    let list: Vec<PostSummary> = match state.cache.decode_value(&key, text).await {
+    let list: Vec<PostSummary> = match reads.take(index).await {
         Some(list) => list,
-        None => state
-            .cache
-            .fill(&key, true, || async {
+        None => reads
+            .fill(&key, || async {
                 let rows = statuses::by_account(&state.db, author, Page::first(cap as i64)).await?;
                 Ok::<_, ApiError>(Some(
                     rows.iter().map(|r| Post::from_row(r).summary()).collect(),
@@ -212,8 +219,13 @@ async fn reread(
 ) -> Option<FeedPage> {
     let user = UserId(caller.account_id);
     let ttl = state.settings.home.ttl;
-    match state.cache.read_home(user, &[], range, limit, ttl).await {
-        Ok((_, HomeRead::Page(feed))) => Some(feed),
+    match state
+        .cache
+        .reads(Vec::new())
+        .home(user, range, limit, ttl)
+        .await
+    {
+        (_, Some(HomeRead::Page(feed))) => Some(feed),
         _ => None,
     }
 }

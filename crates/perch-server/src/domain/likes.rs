@@ -160,10 +160,10 @@ pub async fn favourites(
     let me = UserId(caller.account_id);
     let key = Key::Likes(me);
     let mut fetched = fetch(state, Some(caller), vec![key.clone()]).await?;
-    let likes = match fetched.take::<Vec<LikeEntry>>(state, 0).await {
+    let likes = match fetched.take::<Vec<LikeEntry>>(0).await {
         Some(list) => list,
         None => fetched
-            .fill(state, &key, || load_likes(state, caller.account_id))
+            .fill(&key, || load_likes(state, caller.account_id))
             .await?
             .unwrap_or_default(),
     };
@@ -259,13 +259,10 @@ pub(crate) async fn liked_set(
     }
     let key = Key::Likes(UserId(caller.account_id));
     // Decoded once per change: every signed-in page of statuses reads it.
-    let likes = match fetched
-        .take_memo(state, likes_index, &state.memo.likes)
-        .await
-    {
+    let likes = match fetched.take_memo(likes_index, &state.memo.likes).await {
         Some(list) => list,
         None => fetched
-            .fill(state, &key, || async {
+            .fill(&key, || async {
                 let rows = favourites::by_account(
                     &state.db,
                     caller.account_id,
@@ -282,7 +279,7 @@ pub(crate) async fn liked_set(
                         )
                     })
                     .collect();
-                Ok(Some(entries))
+                Ok::<_, ApiError>(Some(entries))
             })
             .await?
             .map(std::sync::Arc::new)

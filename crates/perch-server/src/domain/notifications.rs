@@ -89,29 +89,25 @@ pub async fn list(
     let limit = usize::try_from(page.limit).unwrap_or(0);
     // The page's accounts and posts as the list was last decoded here.
     let guess: Vec<NotificationEntry> = state
-        .cache
-        .memo_last(&key, &state.memo.notifications)
+        .memo
+        .notifications
+        .last(&key)
         .map(|list| choose(&list, kinds, &page, cap).unwrap_or_default())
         .unwrap_or_default();
     let (guessed_posts, guessed_people) = wanted(&guess, caller.account_id);
     let mut keys = vec![key.clone(), Key::Likes(me)];
     keys.extend(guessed_posts.iter().map(|p| Key::Post(PostId(*p))));
     let (mut fetched, prefetched) =
-        fetch_with_profiles(state, Some(caller), keys, &[], &guessed_people).await?;
+        fetch_with_profiles(state, Some(caller), keys, Vec::new(), &guessed_people).await?;
     let post_texts: HashMap<i64, Option<String>> = guessed_posts
         .iter()
         .enumerate()
-        .map(|(i, id)| (*id, fetched.take_raw(2 + i)))
+        .map(|(i, id)| (*id, fetched.take_text(2 + i)))
         .collect();
-    let raw = fetched.take_raw(0);
-    let cached = match state
-        .cache
-        .decode_memo(&key, raw, &state.memo.notifications)
-        .await
-    {
+    let cached = match fetched.take_memo(0, &state.memo.notifications).await {
         Some(list) => Some(list),
         None => fetched
-            .fill(state, &key, || async {
+            .fill(&key, || async {
                 let rows = notifications::list(
                     &state.db,
                     caller.account_id,
@@ -119,7 +115,7 @@ pub async fn list(
                     Page::first(cap as i64),
                 )
                 .await?;
-                Ok(Some(rows.iter().map(entry).collect::<Vec<_>>()))
+                Ok::<_, ApiError>(Some(rows.iter().map(entry).collect::<Vec<_>>()))
             })
             .await?
             .map(Arc::new),
@@ -133,9 +129,8 @@ pub async fn list(
             .collect(),
     };
     let (post_ids, people) = wanted(&chosen, caller.account_id);
-    let profiles = accounts::many(state, &people, fetched.cache_up, prefetched).await?;
-    let posts =
-        super::posts::by_ids(state, &post_ids, post_texts, &profiles, fetched.cache_up).await?;
+    let profiles = accounts::many(state, &people, fetched.up(), prefetched).await?;
+    let posts = super::posts::by_ids(state, &post_ids, post_texts, &profiles, fetched.up()).await?;
     let liked = super::likes::liked_set(state, Some(caller), &mut fetched, 1, &post_ids).await?;
     let mut items = Vec::with_capacity(limit);
     for n in &chosen {
@@ -229,15 +224,9 @@ pub async fn get(state: &DomainState, caller: &Caller, id: i64) -> DomainResult<
     let (post_ids, people) = wanted(std::slice::from_ref(&n), caller.account_id);
     let mut fetched =
         super::fetch::fetch(state, None, vec![Key::Likes(UserId(caller.account_id))]).await?;
-    let profiles = accounts::many(state, &people, fetched.cache_up, HashMap::new()).await?;
-    let posts = super::posts::by_ids(
-        state,
-        &post_ids,
-        HashMap::new(),
-        &profiles,
-        fetched.cache_up,
-    )
-    .await?;
+    let profiles = accounts::many(state, &people, fetched.up(), HashMap::new()).await?;
+    let posts =
+        super::posts::by_ids(state, &post_ids, HashMap::new(), &profiles, fetched.up()).await?;
     let liked = super::likes::liked_set(state, Some(caller), &mut fetched, 0, &post_ids).await?;
     view(&n, &profiles, &posts, &liked).ok_or(ApiError::NotFound)
 }

@@ -30,14 +30,13 @@ pub(crate) async fn by_ids(
         .copied()
         .filter(|id| !texts.contains_key(id))
         .collect();
-    let mut cache_up = cache_up;
-    if cache_up && !unfetched.is_empty() {
-        let keys: Vec<Key> = unfetched.iter().map(|id| Key::Post(PostId(*id))).collect();
-        match state.cache.fetch_raw(&keys).await {
-            Ok(raw) => texts.extend(unfetched.into_iter().zip(raw)),
-            Err(_) => cache_up = false,
-        }
-    }
+    // One read: the posts not read ahead, then those that were.
+    let keys: Vec<Key> = unfetched.iter().map(|id| Key::Post(PostId(*id))).collect();
+    let mut reads = match cache_up {
+        true => state.cache.reads(keys).fetch().await,
+        false => state.cache.reads(keys).down(),
+    };
+    let cache_up = reads.up();
     let mut found: HashMap<i64, Arc<Post>> = HashMap::with_capacity(ids.len());
     let mut missing = Vec::new();
     for id in ids {
@@ -45,8 +44,11 @@ pub(crate) async fn by_ids(
             continue;
         }
         let key = Key::Post(PostId(*id));
-        let text = texts.remove(id).flatten();
-        match state.cache.decode_value::<TimelinePost>(&key, text).await {
+        let index = match texts.remove(id) {
+            Some(text) => reads.add(key, text),
+            None => reads.position(&key).unwrap_or(usize::MAX),
+        };
+        match reads.take::<TimelinePost>(index).await {
             Some(t) => {
                 found.insert(*id, Arc::new(Post::from_timeline(&t)));
             }

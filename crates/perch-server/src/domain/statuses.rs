@@ -111,10 +111,10 @@ pub async fn post(
     let post = Post::from_row(&row);
     let author = convert::profile(&author_row, &state.base_url);
     let profile = async {
-        match accounts::reload_seen(state, seen.take_raw(0), &author_row).await {
+        match accounts::reload_seen(state, seen.take_text(0), &author_row).await {
             // Not cached: cache it, as readers of the timeline will want it
             // next (through a fresh load: see `Fetched::fill`).
-            Ok(false) if seen.cache_up => accounts::load(state, &seen, caller.account_id)
+            Ok(false) if seen.up() => accounts::load(state, &seen, caller.account_id)
                 .await
                 .map(drop),
             other => {
@@ -226,21 +226,19 @@ pub async fn by_account(
                 .map(|s| Arc::new(Post::from_summary(account_id, s)))
                 .collect()
         };
-        let raw = fetched.take_raw(0);
         let memo = &state.memo.user_posts;
-        let cached = match state
-            .cache
-            .decode_memo_with(&posts_key, raw, memo, |text| {
+        let cached = match fetched
+            .take_memo_with(0, memo, |text| {
                 serde_json::from_str::<Vec<PostSummary>>(text).map(|list| convert(&list))
             })
             .await
         {
             Some(list) => Some(list),
             None => fetched
-                .fill(state, &posts_key, || async {
+                .fill(&posts_key, || async {
                     let rows =
                         statuses::by_account(&state.db, account_id, Page::first(cap)).await?;
-                    Ok(Some(
+                    Ok::<_, ApiError>(Some(
                         rows.iter().map(|r| Post::from_row(r).summary()).collect(),
                     ))
                 })
@@ -259,7 +257,7 @@ pub async fn by_account(
     };
     // The author's profile: from this fetch, so a known account with no
     // statuses still answers, and an unknown one is 404.
-    let author = match fetched.take_memo(state, 1, &state.memo.profiles).await {
+    let author = match fetched.take_memo(1, &state.memo.profiles).await {
         Some(p) => p,
         None => Arc::new(
             accounts::load(state, &fetched, account_id)
@@ -316,7 +314,7 @@ pub(crate) async fn render_with(
 ) -> DomainResult<Vec<StatusView>> {
     let ids: Vec<i64> = posts.iter().map(|p| p.id).collect();
     let liked = super::likes::liked_set(state, caller, fetched, likes_index, &ids).await?;
-    render_liked(state, fetched.cache_up, posts, prefetched, &liked).await
+    render_liked(state, fetched.up(), posts, prefetched, &liked).await
 }
 
 /// [`render_with`] once the caller's likes among `posts` are known.

@@ -58,12 +58,12 @@ pub async fn public(
     }
     if page != Page::first(page.limit) || page.limit > cap {
         // Past the cached list: the database answers.
-        let (mut fetched, _) = fetch_with_profiles(state, caller, keys, &[], &[]).await?;
+        let (mut fetched, _) = fetch_with_profiles(state, caller, keys, Vec::new(), &[]).await?;
         let rows = statuses::public(&state.db, page).await?;
         let posts: Vec<Arc<Post>> = rows.iter().map(|r| Arc::new(Post::from_row(r))).collect();
         let ids = ids(&posts);
         let liked = super::likes::liked_set(state, caller, &mut fetched, 1, &ids).await?;
-        let views = render_liked(state, fetched.cache_up, posts, Prefetched::new(), &liked).await?;
+        let views = render_liked(state, fetched.up(), posts, Prefetched::new(), &liked).await?;
         return Ok(Arc::new(KeptPage::once(
             ids.clone(),
             render(&Paged::new(views, &ids)),
@@ -73,8 +73,8 @@ pub async fn public(
     // Fetch: the list's head, the caller's likes, the authors' profiles.
     let plan = memo.plan(page.limit);
     let (mut fetched, profiles) =
-        fetch_with_profiles(state, caller, keys, &[Some(plan.read)], &plan.authors).await?;
-    let text = fetched.take_raw(0);
+        fetch_with_profiles(state, caller, keys, vec![Some(plan.read)], &plan.authors).await?;
+    let text = fetched.text(0).map(str::to_owned);
     // The page kept from these same texts, for a reader who liked none of it.
     let mut liked = None;
     if let Some(kept) = text
@@ -83,21 +83,21 @@ pub async fn public(
     {
         let set = super::likes::liked_set(state, caller, &mut fetched, 1, &kept.ids).await?;
         if set.is_empty() {
-            state.cache.count_hits(Family::PublicTimeline, 1);
+            fetched.count_used(Family::PublicTimeline, 1);
             let authors = kept.inputs.as_ref().map_or(0, |i| i.authors.len());
-            state.cache.count_hits(Family::Profile, authors as u64);
+            fetched.count_used(Family::Profile, authors as u64);
             return Ok(kept);
         }
         liked = Some(set);
     }
     // Decode, or fill from SQL on a miss.
     let (list, from_text) = match memo
-        .decode(&state.cache, text.clone(), &plan, page.limit)
+        .decode(&state.cache, &mut fetched, &plan, page.limit)
         .await
     {
         Some(decoded) => decoded,
         None => {
-            let loaded = fetched.fill(state, &key, || load(state, cap)).await?;
+            let loaded = fetched.fill(&key, || load(state, cap)).await?;
             (Arc::new(loaded.unwrap_or_default()), false)
         }
     };
@@ -108,7 +108,7 @@ pub async fn public(
         Some(set) => set,
         None => super::likes::liked_set(state, caller, &mut fetched, 1, &ids).await?,
     };
-    let views = render_liked(state, fetched.cache_up, posts, profiles.clone(), &liked).await?;
+    let views = render_liked(state, fetched.up(), posts, profiles.clone(), &liked).await?;
     let body = render(&Paged::new(views, &ids));
     // A page the caller liked nothing on is every such reader's page.
     let inputs = text

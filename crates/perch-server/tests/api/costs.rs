@@ -150,10 +150,10 @@ async fn a_long_follow_list_is_read_in_part_for_its_first_page(app: &ApiApp) {
     assert_eq!((queries, trips), (0, 1), "{first}");
     let key = perch_cache::Key::Followers(perch_cache::UserId(alice.id.parse().unwrap()));
     let state = &app.app.state;
-    let read = state.memo.follows.last(&state.cache, &key).unwrap();
+    let read = state.memo.follows.last(&key).unwrap();
     assert!(!read.whole && read.len >= 80, "read in part: {}", read.len);
-    let cached = state.cache.fetch_raw(&[key]).await.unwrap();
-    let cached_len = cached[0].as_deref().map_or(0, str::len);
+    let cached = state.cache.reads(vec![key]).try_fetch().await.unwrap();
+    let cached_len = cached.text(0).map_or(0, str::len);
     assert!(
         cached_len > 80 * 400 + 256,
         "the list is {cached_len} bytes"

@@ -162,7 +162,7 @@ impl FollowHead {
 
     /// The first [`HEAD`] entries of a list loaded whole, as a first-page
     /// read would have decoded them, and about how many bytes they take:
-    /// for [`perch_cache::Cache::memo_guess`].
+    /// for [`perch_cache::DecodeMemo::guess`].
     pub fn guess(entries: &[FollowEntry]) -> (FollowHead, usize) {
         let head = &entries[..entries.len().min(HEAD)];
         // The size of an entry's JSON, near enough: its strings and about

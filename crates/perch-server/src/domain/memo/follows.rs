@@ -14,7 +14,9 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use perch_cache::{Cache, DecodeMemo, FollowEntry, Key};
+use perch_cache::{DecodeMemo, FollowEntry, Key};
+
+use crate::domain::fetch::Fetched;
 
 use super::follow_head::{FollowHead, HeadSize, RecentFollows};
 
@@ -62,17 +64,11 @@ impl FollowMemo {
     /// the profiles of the accounts of the page as the list was last read
     /// (two more: the page still comes whole after two unfollows), plus
     /// whoever followed since (they are on top of the new list).
-    pub fn plan(
-        &self,
-        cache: &Cache,
-        key: &Key,
-        account: i64,
-        followers: bool,
-        limit: i64,
-    ) -> Plan {
+    pub fn plan(&self, key: &Key, account: i64, followers: bool, limit: i64) -> Plan {
         let take = usize::try_from(limit + 2).unwrap_or(0);
-        let mut accounts: BTreeSet<i64> = cache
-            .memo_last(key, &self.lists)
+        let mut accounts: BTreeSet<i64> = self
+            .lists
+            .last(key)
             .map(|list| list.head.iter().take(take).map(|e| e.user_id).collect())
             .unwrap_or_default();
         accounts.extend(self.recent.added_to(account, followers));
@@ -82,17 +78,16 @@ impl FollowMemo {
         }
     }
 
-    /// The list's head from `raw`, its first `plan.read` bytes: `None` when
-    /// it is missing or corrupt.
+    /// The list's head from the `index`-th text of `fetched`, its first
+    /// `plan.read` bytes: `None` when it is missing or corrupt.
     pub async fn decode_head(
         &self,
-        cache: &Cache,
-        key: &Key,
-        raw: Option<String>,
+        fetched: &mut Fetched,
+        index: usize,
         plan: &Plan,
     ) -> Option<Arc<FollowHead>> {
-        cache
-            .decode_memo_with(key, raw, &self.lists, |text| {
+        fetched
+            .take_memo_with(index, &self.lists, |text| {
                 let head = FollowHead::parse_head(text, plan.read)?;
                 self.head_size.measure(text, &head);
                 Ok(head)
@@ -102,9 +97,9 @@ impl FollowMemo {
 
     /// `list`, just loaded into `key`, as a read answers it; the next read
     /// of the list, from the cache, guesses its page's accounts from it.
-    pub fn loaded(&self, cache: &Cache, key: &Key, list: Vec<FollowEntry>) -> Arc<FollowHead> {
+    pub fn loaded(&self, key: &Key, list: Vec<FollowEntry>) -> Arc<FollowHead> {
         let (guess, weight) = FollowHead::guess(&list);
-        cache.memo_guess(key, Arc::new(guess), weight, &self.lists);
+        self.lists.guess(key, Arc::new(guess), weight);
         Arc::new(FollowHead::whole(list))
     }
 
@@ -114,7 +109,7 @@ impl FollowMemo {
     }
 
     /// The head of `key` as last decoded, if it is remembered.
-    pub fn last(&self, cache: &Cache, key: &Key) -> Option<Arc<FollowHead>> {
-        cache.memo_last(key, &self.lists)
+    pub fn last(&self, key: &Key) -> Option<Arc<FollowHead>> {
+        self.lists.last(key)
     }
 }

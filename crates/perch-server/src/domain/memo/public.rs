@@ -21,6 +21,7 @@ use perch_cache::{Cache, Key, SharedDecode, TimelinePost};
 use super::kept_page::{KeptPage, PageInputs, PageMemo};
 use crate::domain::accounts::Prefetched;
 use crate::domain::convert::Post;
+use crate::domain::fetch::Fetched;
 
 /// Page sizes whose bytes are measured: the default and the largest.
 const HEAD_SIZES: [usize; 2] = [20, 40];
@@ -98,38 +99,32 @@ impl PublicMemo {
         recent.push_front(author);
     }
 
-    /// The cached list as a first page of `limit` posts needs it, from
-    /// `raw`, its first `plan.read` bytes: `None` when it is missing or
-    /// corrupt. When the text was cut before `limit` whole posts (they are
-    /// longer than the last ones were), the list is read again whole. The
-    /// flag says whether the list came from `raw` itself (only such a page
-    /// can be kept: its inputs are that text).
+    /// The cached list as a first page of `limit` posts needs it, from the
+    /// first text of `fetched`, its first `plan.read` bytes: `None` when it
+    /// is missing or corrupt. When the text was cut before `limit` whole
+    /// posts (they are longer than the last ones were), the list is read
+    /// again whole. The flag says whether the list came from the text
+    /// fetched (only such a page can be kept: its inputs are that text).
     pub async fn decode(
         &self,
         cache: &Cache,
-        raw: Option<String>,
+        fetched: &mut Fetched,
         plan: &Plan,
         limit: i64,
     ) -> Option<(Arc<Vec<TimelinePost>>, bool)> {
-        let key = Key::PublicTimeline;
-        let maybe_cut = raw.as_ref().is_some_and(|text| text.len() + 4 > plan.read);
-        let list = cache
-            .decode_shared_with(&key, raw, &self.list, |text| {
-                self.parse_head(text, maybe_cut)
-            })
+        let maybe_cut = fetched
+            .text(0)
+            .is_some_and(|text| text.len() + 4 > plan.read);
+        let list = fetched
+            .take_shared(0, &self.list, |text| self.parse_head(text, maybe_cut))
             .await?;
         if !maybe_cut || list.len() as i64 >= limit {
             return Some((list, true));
         }
-        let whole = cache
-            .fetch_raw(std::slice::from_ref(&key))
-            .await
-            .ok()?
-            .pop()
-            .flatten();
         // The lookup was counted with the first read.
-        cache
-            .decode_shared_again(&key, whole, &self.list, |text| self.parse_head(text, false))
+        let mut whole = cache.reads(vec![Key::PublicTimeline]).again().fetch().await;
+        whole
+            .take_shared(0, &self.list, |text| self.parse_head(text, false))
             .await
             .map(|list| (list, false))
     }
