@@ -104,23 +104,27 @@ impl ReadRequest<'_> {
     /// Reads the keys (and the blacklist entry). A store that fails yields
     /// misses and [`Reads::up`] false. Nothing to read costs no round trip.
     pub async fn fetch(self) -> Reads {
-        let (cache, keys, counted) = (self.cache.clone(), self.keys.clone(), self.counted);
-        match self.try_fetch().await {
-            Ok(reads) => reads,
-            Err(_) => Reads::down(cache, keys, counted),
+        match self.texts().await {
+            Ok(texts) => self.answer(texts),
+            Err(_) => self.down(),
         }
     }
 
     /// [`ReadRequest::fetch`], but a store that fails is an error.
     pub async fn try_fetch(self) -> CacheResult<Reads> {
+        let texts = self.texts().await?;
+        Ok(self.answer(texts))
+    }
+
+    /// The store's texts of the keys, the blacklist entry's first.
+    async fn texts(&self) -> CacheResult<Vec<Option<String>>> {
         let cache = self.cache;
         if self.keys.is_empty() && self.token.is_none() {
-            return Ok(self.answer(Vec::new()));
+            return Ok(Vec::new());
         }
         cache.settle_pending().await?;
         let (rendered, heads) = self.rendered();
-        let texts = cache.observe(cache.store().get_many_heads(&rendered, &heads).await)?;
-        Ok(self.answer(texts))
+        cache.observe(cache.store().get_many_heads(&rendered, &heads).await)
     }
 
     /// Reads the keys and, in the same round trip, `range` of `user`'s home
