@@ -114,8 +114,10 @@ impl Cache {
         let (token, raw) = self.lease(&wanted, false).await.ok()?;
         for (i, value) in missing.iter().zip(raw) {
             if value.is_some() {
-                let rendered = self.render(&keys[*i]);
-                out[*i] = self.decode(&keys[*i], &rendered, value).await;
+                let parse = |text: &str| serde_json::from_str(text);
+                out[*i] = self
+                    .decode_with(&keys[*i], value.as_deref(), parse, true)
+                    .await;
             }
         }
         missing.retain(|i| out[*i].is_none());

@@ -44,20 +44,7 @@ impl Cache {
                 return Some(value.clone());
             }
         }
-        let rendered = self.render(key);
-        let value = if counted {
-            self.decode_with(key, &rendered, Some(&text), parse).await?
-        } else {
-            match parse(&text) {
-                Ok(value) => value,
-                Err(err) => {
-                    // Still deleted, and counted as corrupt (and a miss).
-                    self.discard_corrupt(key.family(), &rendered, &err.to_string())
-                        .await;
-                    return None;
-                }
-            }
-        };
+        let value = self.decode_with(key, Some(&text), parse, counted).await?;
         let value = Arc::new(value);
         let mut last = memo.last.lock().unwrap_or_else(|e| e.into_inner());
         *last = Some((text, value.clone()));
@@ -130,8 +117,7 @@ impl Cache {
                 return Some(e.value.clone());
             }
         }
-        let rendered = self.render(key);
-        let value = Arc::new(self.decode_with(key, &rendered, Some(&text), parse).await?);
+        let value = Arc::new(self.decode_with(key, Some(&text), parse, true).await?);
         let entry = Entry {
             weight: text.len(),
             text: Some(text),

@@ -215,40 +215,35 @@ impl Cache {
         Ok(reads.take(0).await)
     }
 
-    /// Decodes a value read from `rendered`, counting the lookup.
-    pub(crate) async fn decode<T: CacheValue>(
-        &self,
-        key: &Key,
-        rendered: &str,
-        text: Option<String>,
-    ) -> Option<T> {
-        self.decode_with(key, rendered, text.as_deref(), |text| {
-            serde_json::from_str(text)
-        })
-        .await
-    }
-
-    /// Decodes like [`Cache::decode`] with `parse`, which may read less
-    /// than the whole value (a list's first elements).
+    /// Decodes a value read from `key` with `parse`, which may read less
+    /// than the whole value (a list's first elements). Counts the hit or
+    /// miss when `counted` (not for a second read of a key the request
+    /// counted already); a value `parse` refuses is deleted and counted as
+    /// corrupt (and a miss) either way.
     pub(crate) async fn decode_with<T>(
         &self,
         key: &Key,
-        rendered: &str,
         text: Option<&str>,
         parse: impl FnOnce(&str) -> serde_json::Result<T>,
+        counted: bool,
     ) -> Option<T> {
         let family = key.family();
         let Some(text) = text else {
-            self.inner.stats.miss(family);
+            if counted {
+                self.inner.stats.miss(family);
+            }
             return None;
         };
         match parse(text) {
             Ok(value) => {
-                self.inner.stats.hit(family);
+                if counted {
+                    self.inner.stats.hit(family);
+                }
                 Some(value)
             }
             Err(err) => {
-                self.discard_corrupt(family, rendered, &err.to_string())
+                let rendered = self.render(key);
+                self.discard_corrupt(family, &rendered, &err.to_string())
                     .await;
                 None
             }

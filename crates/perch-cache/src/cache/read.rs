@@ -47,9 +47,11 @@ pub struct ReadRequest<'a> {
     counted: bool,
 }
 
-/// The values one request read, decoded on demand.
-pub struct Reads {
-    cache: Cache,
+/// The values one request read, decoded on demand. It borrows the cache
+/// rather than holding a clone: a clone per request made both cores
+/// contend for the cache's one reference count.
+pub struct Reads<'a> {
+    cache: &'a Cache,
     keys: Vec<Key>,
     texts: Vec<Option<String>>,
     up: bool,
@@ -71,7 +73,7 @@ impl Cache {
     }
 }
 
-impl ReadRequest<'_> {
+impl<'a> ReadRequest<'a> {
     /// Reads `token`'s blacklist entry too: [`Reads::revoked`] answers it.
     pub fn token(mut self, token: TokenId) -> Self {
         self.token = Some(token);
@@ -97,13 +99,13 @@ impl ReadRequest<'_> {
 
     /// What the read answers without asking the store, which the request
     /// found down already: every key missing, [`Reads::up`] false.
-    pub fn down(self) -> Reads {
-        Reads::down(self.cache.clone(), self.keys, self.counted)
+    pub fn down(self) -> Reads<'a> {
+        Reads::down(self.cache, self.keys, self.counted)
     }
 
     /// Reads the keys (and the blacklist entry). A store that fails yields
     /// misses and [`Reads::up`] false. Nothing to read costs no round trip.
-    pub async fn fetch(self) -> Reads {
+    pub async fn fetch(self) -> Reads<'a> {
         match self.texts().await {
             Ok(texts) => self.answer(texts),
             Err(_) => self.down(),
@@ -111,7 +113,7 @@ impl ReadRequest<'_> {
     }
 
     /// [`ReadRequest::fetch`], but a store that fails is an error.
-    pub async fn try_fetch(self) -> CacheResult<Reads> {
+    pub async fn try_fetch(self) -> CacheResult<Reads<'a>> {
         let texts = self.texts().await?;
         Ok(self.answer(texts))
     }
@@ -137,8 +139,8 @@ impl ReadRequest<'_> {
         range: FeedRange,
         count: usize,
         ttl: Duration,
-    ) -> (Reads, Option<HomeRead>) {
-        let cache = self.cache.clone();
+    ) -> (Reads<'a>, Option<HomeRead>) {
+        let cache = self.cache;
         let (rendered, _) = self.rendered();
         match cache.read_home(&rendered, user, range, count, ttl).await {
             Ok((texts, read)) => (self.answer(texts), Some(read)),
@@ -163,7 +165,7 @@ impl ReadRequest<'_> {
     }
 
     /// The store's answer, the blacklist entry taken off and counted.
-    fn answer(self, mut texts: Vec<Option<String>>) -> Reads {
+    fn answer(self, mut texts: Vec<Option<String>>) -> Reads<'a> {
         let mut revoked = false;
         if self.token.is_some() {
             revoked = !texts.is_empty() && texts.remove(0).is_some();
@@ -171,7 +173,7 @@ impl ReadRequest<'_> {
         }
         texts.resize(self.keys.len(), None);
         Reads {
-            cache: self.cache.clone(),
+            cache: self.cache,
             keys: self.keys,
             texts,
             up: true,
@@ -181,9 +183,9 @@ impl ReadRequest<'_> {
     }
 }
 
-impl Reads {
+impl<'a> Reads<'a> {
     /// What a failed read answers: every key missing.
-    fn down(cache: Cache, keys: Vec<Key>, counted: bool) -> Reads {
+    fn down(cache: &'a Cache, keys: Vec<Key>, counted: bool) -> Reads<'a> {
         let texts = vec![None; keys.len()];
         Reads {
             cache,
@@ -261,21 +263,8 @@ impl Reads {
     ) -> Option<T> {
         let text = self.texts.get_mut(index)?.take();
         let key = self.keys.get(index)?;
-        let rendered = self.cache.render(key);
-        if !self.counted {
-            let text = text?;
-            return match parse(&text) {
-                Ok(value) => Some(value),
-                Err(err) => {
-                    self.cache
-                        .discard_corrupt(key.family(), &rendered, &err.to_string())
-                        .await;
-                    None
-                }
-            };
-        }
         self.cache
-            .decode_with(key, &rendered, text.as_deref(), parse)
+            .decode_with(key, text.as_deref(), parse, self.counted)
             .await
     }
 

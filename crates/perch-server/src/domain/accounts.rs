@@ -82,7 +82,7 @@ fn settle(
 /// Loads (and caches) a profile that a fetch missed.
 pub(crate) async fn load(
     state: &DomainState,
-    fetched: &Fetched,
+    fetched: &Fetched<'_>,
     id: i64,
 ) -> DomainResult<Option<Profile>> {
     let key = Key::Profile(UserId(id));

@@ -15,7 +15,7 @@ use crate::domain::DomainState;
 use crate::error::ApiError;
 
 /// The values of one fetch, decoded on demand (perch-cache's [`perch_cache::Reads`]).
-pub type Fetched = perch_cache::Reads;
+pub type Fetched<'a> = perch_cache::Reads<'a>;
 
 /// The read of `keys` for `caller` (the token's blacklist entry included).
 fn request<'a>(
@@ -31,7 +31,7 @@ fn request<'a>(
 }
 
 /// A revoked token ends the request.
-fn checked(fetched: Fetched) -> DomainResult<Fetched> {
+fn checked(fetched: Fetched<'_>) -> DomainResult<Fetched<'_>> {
     if fetched.revoked() {
         return Err(ApiError::Unauthorized);
     }
@@ -39,36 +39,36 @@ fn checked(fetched: Fetched) -> DomainResult<Fetched> {
 }
 
 /// Reads `keys` (and the caller's blacklist entry) in one round trip.
-pub async fn fetch(
-    state: &DomainState,
+pub async fn fetch<'a>(
+    state: &'a DomainState,
     caller: Option<&Caller>,
     keys: Vec<Key>,
-) -> DomainResult<Fetched> {
+) -> DomainResult<Fetched<'a>> {
     checked(request(state, caller, keys)?.fetch().await)
 }
 
 /// Reads like [`fetch`], but of each key given a byte count (`heads`, in
 /// the order of `keys`; missing counts read whole) only its first bytes:
 /// see [`perch_cache::ReadRequest::heads`].
-pub async fn fetch_heads(
-    state: &DomainState,
+pub async fn fetch_heads<'a>(
+    state: &'a DomainState,
     caller: Option<&Caller>,
     keys: Vec<Key>,
     heads: Vec<Option<usize>>,
-) -> DomainResult<Fetched> {
+) -> DomainResult<Fetched<'a>> {
     checked(request(state, caller, keys)?.heads(heads).fetch().await)
 }
 
 /// Reads `keys` like [`fetch`] and, in the same round trip, `range` of the
 /// caller's home feed (`count` entries at most). The feed's answer is
 /// `None` when the cache did not answer (the read goes to SQL).
-pub async fn fetch_home(
-    state: &DomainState,
+pub async fn fetch_home<'a>(
+    state: &'a DomainState,
     caller: &Caller,
     keys: Vec<Key>,
     range: perch_cache::FeedRange,
     count: usize,
-) -> DomainResult<(Fetched, Option<perch_cache::HomeRead>)> {
+) -> DomainResult<(Fetched<'a>, Option<perch_cache::HomeRead>)> {
     let user = perch_cache::UserId(caller.account_id);
     let ttl = state.settings.home.ttl;
     let (fetched, read) = request(state, Some(caller), keys)?
@@ -80,13 +80,13 @@ pub async fn fetch_home(
 /// Reads `keys` like [`fetch_heads`], and in the same round trip the
 /// profiles of the accounts `guessed` to be shown with them, handed back by
 /// id for [`super::accounts::many`].
-pub async fn fetch_with_profiles(
-    state: &DomainState,
+pub async fn fetch_with_profiles<'a>(
+    state: &'a DomainState,
     caller: Option<&Caller>,
     mut keys: Vec<Key>,
     heads: Vec<Option<usize>>,
     guessed: &[i64],
-) -> DomainResult<(Fetched, super::accounts::Prefetched)> {
+) -> DomainResult<(Fetched<'a>, super::accounts::Prefetched)> {
     let first = keys.len();
     keys.extend(
         guessed

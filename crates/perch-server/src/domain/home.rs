@@ -70,14 +70,14 @@ pub async fn home(
 
 /// The page from the feed's entries, when every source is exact over it;
 /// `Err` hands the fetch back when the page must come from SQL.
-async fn from_cache(
+async fn from_cache<'a>(
     state: &DomainState,
     caller: &Caller,
-    mut fetched: Fetched,
+    mut fetched: Fetched<'a>,
     feed: &FeedPage,
     range: perch_cache::FeedRange,
     limit: usize,
-) -> DomainResult<Result<Paged<StatusView>, Fetched>> {
+) -> DomainResult<Result<Paged<StatusView>, Fetched<'a>>> {
     // The second round trip: posts, merged accounts' posts, profiles.
     let mut authors: Vec<i64> = feed.items.iter().map(|i| i.author).collect();
     authors.extend(&feed.merged);
@@ -164,7 +164,7 @@ async fn posts_of(
 /// `reads`), loaded on a miss.
 async fn merged_list(
     state: &DomainState,
-    reads: &mut Fetched,
+    reads: &mut Fetched<'_>,
     index: usize,
     author: i64,
 ) -> DomainResult<MergedList> {
@@ -196,7 +196,7 @@ async fn merged_list(
 async fn from_sql(
     state: &DomainState,
     caller: &Caller,
-    mut fetched: Fetched,
+    mut fetched: Fetched<'_>,
     page: Page,
 ) -> DomainResult<Paged<StatusView>> {
     let posts: Vec<Post> = statuses::home(&state.db, caller.account_id, page)

@@ -247,7 +247,7 @@ async fn load_likes(state: &DomainState, account_id: i64) -> DomainResult<Option
 pub(crate) async fn liked_set(
     state: &DomainState,
     caller: Option<&Caller>,
-    fetched: &mut Fetched,
+    fetched: &mut Fetched<'_>,
     likes_index: usize,
     post_ids: &[i64],
 ) -> DomainResult<HashSet<i64>> {

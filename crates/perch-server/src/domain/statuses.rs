@@ -286,7 +286,7 @@ pub async fn by_account(
 pub(crate) async fn render(
     state: &DomainState,
     caller: Option<&Caller>,
-    fetched: &mut Fetched,
+    fetched: &mut Fetched<'_>,
     likes_index: usize,
     posts: Vec<Post>,
 ) -> DomainResult<Vec<StatusView>> {
@@ -307,7 +307,7 @@ pub(crate) async fn render(
 pub(crate) async fn render_with(
     state: &DomainState,
     caller: Option<&Caller>,
-    fetched: &mut Fetched,
+    fetched: &mut Fetched<'_>,
     likes_index: usize,
     posts: Vec<Arc<Post>>,
     prefetched: accounts::Prefetched,

@@ -82,7 +82,7 @@ impl FollowMemo {
     /// `plan.read` bytes: `None` when it is missing or corrupt.
     pub async fn decode_head(
         &self,
-        fetched: &mut Fetched,
+        fetched: &mut Fetched<'_>,
         index: usize,
         plan: &Plan,
     ) -> Option<Arc<FollowHead>> {

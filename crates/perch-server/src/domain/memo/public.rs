@@ -108,7 +108,7 @@ impl PublicMemo {
     pub async fn decode(
         &self,
         cache: &Cache,
-        fetched: &mut Fetched,
+        fetched: &mut Fetched<'_>,
         plan: &Plan,
         limit: i64,
     ) -> Option<(Arc<Vec<TimelinePost>>, bool)> {
