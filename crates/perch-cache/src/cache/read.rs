@@ -223,11 +223,6 @@ impl<'a> Reads<'a> {
         self.keys.len() - 1
     }
 
-    /// The index of `key` among the keys read, if it is one.
-    pub fn position(&self, key: &Key) -> Option<usize> {
-        self.keys.iter().position(|k| k == key)
-    }
-
     /// The text read for the `index`-th key, undecoded and uncounted.
     pub fn text(&self, index: usize) -> Option<&str> {
         self.texts.get(index)?.as_deref()

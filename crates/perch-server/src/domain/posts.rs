@@ -37,6 +37,11 @@ pub(crate) async fn by_ids(
         false => state.cache.reads(keys).down(),
     };
     let cache_up = reads.up();
+    let fetched_at: HashMap<i64, usize> = unfetched
+        .iter()
+        .enumerate()
+        .map(|(i, id)| (*id, i))
+        .collect();
     let mut found: HashMap<i64, Arc<Post>> = HashMap::with_capacity(ids.len());
     let mut missing = Vec::new();
     for id in ids {
@@ -46,7 +51,7 @@ pub(crate) async fn by_ids(
         let key = Key::Post(PostId(*id));
         let index = match texts.remove(id) {
             Some(text) => reads.add(key, text),
-            None => reads.position(&key).unwrap_or(usize::MAX),
+            None => fetched_at.get(id).copied().unwrap_or(usize::MAX),
         };
         match reads.take::<TimelinePost>(index).await {
             Some(t) => {

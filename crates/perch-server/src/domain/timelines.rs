@@ -74,11 +74,11 @@ pub async fn public(
     let plan = memo.plan(page.limit);
     let (mut fetched, profiles) =
         fetch_with_profiles(state, caller, keys, vec![Some(plan.read)], &plan.authors).await?;
-    let text = fetched.text(0).map(str::to_owned);
-    // The page kept from these same texts, for a reader who liked none of it.
+    // The page kept from these same texts, for a reader who liked none of it
+    // (the text is only looked at: this path copies nothing).
     let mut liked = None;
-    if let Some(kept) = text
-        .as_deref()
+    if let Some(kept) = fetched
+        .text(0)
         .and_then(|t| memo.kept(page.limit, t, &profiles))
     {
         let set = super::likes::liked_set(state, caller, &mut fetched, 1, &kept.ids).await?;
@@ -90,7 +90,9 @@ pub async fn public(
         }
         liked = Some(set);
     }
-    // Decode, or fill from SQL on a miss.
+    // Decode, or fill from SQL on a miss; the text is kept for the page's
+    // inputs.
+    let text = fetched.text(0).map(str::to_owned);
     let (list, from_text) = match memo
         .decode(&state.cache, &mut fetched, &plan, page.limit)
         .await
